@@ -1,0 +1,161 @@
+// The contract between compiled runbooks and the runtime that drives them.
+//
+// The compiler (compiler/emit.ts) writes one module per runbook. Each module exports a
+// `CompiledRunbook`: a `step` function that runs ONE frame of the call stack from its program
+// counter until that frame needs something from outside (a checkpoint, a timer, a signal, an
+// inline call of a runbook that can suspend, a child job) or ends. The driver
+// (runtime/executor.ts, `resume`) owns the call stack: it calls `step` on the top frame, pushes
+// and pops frames, delivers values and errors into frames, and returns to its caller at every
+// suspension point with the state to persist. The in-memory executor (`runbook test`) and the
+// Postgres worker use the same driver.
+//
+// Everything in `JobState` is plain JSON: the state survives JSON.stringify/JSON.parse and
+// continues in another process. Emitted modules import nothing at run time (only types from this
+// file), so the runtime can load a published version's code straight from the database; all
+// helpers reach them through the `StepContext` argument.
+
+/** A JSON value: the only kind of value a runbook ever holds. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** The error value a runbook sees in `catch err`, and the error a failed job ends with. */
+export interface ErrorRecord {
+  message: string;
+  /** The runbook (name) whose code raised it. */
+  runbook: string;
+  /** Position in that runbook's `.runbook` file (never a line of generated code). */
+  file: string;
+  line: number;
+  column: number;
+  data: Json;
+}
+
+/** One activation of a runbook: an inline call, or the job's own runbook at the bottom. */
+export interface Frame {
+  /** Runbook name: selects the CompiledRunbook whose `step` runs this frame. */
+  runbook: string;
+  /** Program counter: the case of the state machine to run next. 0 = the start. */
+  pc: number;
+  /**
+   * Parameters, locals and compiler temporaries (completion records for `finally`, retry
+   * attempt counters, loop iterators) by name. At a suspension point the driver keeps only the
+   * names listed in `live[pc]` for the frame's pc.
+   */
+  locals: Record<string, Json>;
+}
+
+/** The whole persisted state of a job: what a checkpoint writes. */
+export interface JobState {
+  /** Call stack: frames[0] is the job's runbook, the last frame is the one running. */
+  frames: Frame[];
+  /**
+   * Count of side effects that need a stable identity across re-runs (child job starts): a
+   * re-run from the same checkpoint reproduces the same numbers, so `start` is idempotent.
+   */
+  seq: number;
+}
+
+/** Why `resume` returned. The driver has already updated the state it returns with this. */
+export type Outcome =
+  | { kind: "checkpoint"; label: string | null }
+  | { kind: "sleep"; ms: number }
+  | { kind: "suspend"; reason: string | null }
+  | { kind: "wait"; signal: string; timeoutMs: number | null }
+  | { kind: "await"; job: string }
+  | { kind: "completed"; result: Json }
+  | { kind: "failed"; error: ErrorRecord };
+
+/**
+ * What the driver hands a frame when it continues after a suspension or an inline call: the
+ * signal payload (or null on timeout), the awaited child's result, the callee's return value;
+ * or an error to raise at that point (a failed child job, an error escaping a callee).
+ */
+export type Input = { value: Json } | { error: ErrorRecord } | undefined;
+
+/** What one `step` call ends with. */
+export type StepResult =
+  | { kind: "checkpoint"; label: string | null }
+  | { kind: "sleep"; ms: number }
+  | { kind: "suspend"; reason: string | null }
+  | { kind: "wait"; signal: string; timeoutMs: number | null }
+  | { kind: "await"; job: string }
+  /** Push a frame for an inline call of a runbook that can suspend; args by parameter name. */
+  | { kind: "call"; runbook: string; args: Record<string, Json> }
+  /** The frame finished normally. */
+  | { kind: "return"; value: Json }
+  /** An error escaped the frame (no enclosing catch handled it). */
+  | { kind: "throw"; error: ErrorRecord };
+
+export type StreamName = "output" | "log" | "warn" | "error";
+
+/** A stream record as emitted: committed with the next checkpoint (or the final status). */
+export interface StreamRecord {
+  stream: StreamName;
+  value: Json;
+}
+
+/**
+ * Everything a running frame may ask of the runtime. Pure helpers (operators, built-in
+ * functions) live in `ops`; anything that touches the world is async.
+ */
+export interface StepContext {
+  /** Operators and built-in pure functions; they throw `RunbookFault`s on bad values. */
+  readonly ops: Ops;
+  /** Append a stream record (buffered until the next checkpoint). */
+  emit(stream: StreamName, value: Json): void;
+  /** Call an activity: `module` is the `use` alias ("" for built-ins), args by name. */
+  activity(module: string, fn: string, args: Record<string, Json>): Promise<Json>;
+  /** Inline call of a runbook that can NOT suspend: runs it to its end and returns its value. */
+  call(runbook: string, args: Record<string, Json>): Promise<Json>;
+  /** `start NAME(args)`: queue a child job, return its id. Idempotent per `JobState.seq`. */
+  start(runbook: string, args: Record<string, Json>): Promise<string>;
+}
+
+/**
+ * Thrown by helpers for a run-time error in runbook code (bad index, NaN, `fail`). The
+ * emitted code catches it and turns it into an ErrorRecord at the current statement's position.
+ */
+export class RunbookFault extends Error {
+  constructor(
+    message: string,
+    public readonly data: Json = null,
+  ) {
+    super(message);
+  }
+}
+
+/** Operator and built-in function helpers used by emitted code (runtime/values.ts). */
+export interface Ops {
+  [name: string]: (...args: any[]) => any;
+}
+
+/** A parameter as the runtime sees it, for validating job parameters before queueing. */
+export interface ParamInfo {
+  name: string;
+  /** The declared type, as written in the source (`list<string>`, `number?`). */
+  type: string;
+  /** The declared type as data, for validation (compiler/types.ts `Type`). */
+  typeData: Json;
+  hasDefault: boolean;
+}
+
+/** What each emitted module exports as `runbook`. */
+export interface CompiledRunbook {
+  name: string;
+  /** The `.runbook` file it was compiled from, as given to the compiler. */
+  file: string;
+  params: ParamInfo[];
+  /** Declared result type as written, or null. */
+  returns: string | null;
+  /** Can any path of this runbook reach a suspension point (directly or through calls)? */
+  canSuspend: boolean;
+  /** Runbooks it calls inline or starts (their compiled code must be published with it). */
+  calls: string[];
+  /** `use` modules: alias → path as written. */
+  uses: Record<string, string>;
+  /** Locals to keep at each suspension pc (every other local is dead there). */
+  live: Record<number, string[]>;
+  /** Source position of each pc's first statement, for reports: pc → [line, column]. */
+  positions: Record<number, [number, number]>;
+  /** Run this frame from frame.pc; mutates frame.pc and frame.locals. */
+  step(frame: Frame, ctx: StepContext, input: Input): Promise<StepResult>;
+}
