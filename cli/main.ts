@@ -1,0 +1,152 @@
+// The `runbook` command: parses arguments and delegates. Each command's module is imported only
+// when that command runs, so `runbook check` never loads the database driver.
+//
+// Exit codes everywhere: 0 success, 1 the work failed (errors in a runbook, a failed job),
+// 2 bad usage (unknown flag, missing path). Failures print one line, never a stack trace
+// (set RUNBOOK_DEBUG=1 to see one).
+import { Command, CommanderError, Option } from "commander";
+import { CliError, collect } from "./errors.js";
+
+const program = new Command("runbook")
+  .description("Compile and run durable operations runbooks")
+  .version("0.1.0")
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+program
+  .command("check")
+  .description("check runbooks (files or folders, recursively) and print diagnostics")
+  .argument("<paths...>", "runbook files or folders")
+  .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default("text"))
+  .action(async (paths: string[], opts) => (await import("./check.js")).check(paths, opts));
+
+program
+  .command("compile")
+  .description("compile runbooks to resumable TypeScript state machines")
+  .argument("<paths...>", "runbook files or folders")
+  .requiredOption("--out <dir>", "output folder")
+  .option("--check", "write nothing; exit 1 when the output folder is missing or stale")
+  .action(async (paths: string[], opts) => (await import("./compile.js")).compile(paths, opts));
+
+program
+  .command("test")
+  .description("run a runbook in memory: straight, then interrupted at every suspension point")
+  .argument("<file>", "the .runbook file")
+  .option("--param <k=v>", "a parameter (repeatable)", collect, [])
+  .option("--signal <NAME=JSON>", "a signal to deliver to `wait` (repeatable)", collect, [])
+  .action(async (file: string, opts) => (await import("./test.js")).test(file, opts));
+
+program
+  .command("publish")
+  .description("compile runbooks and store them as the current versions")
+  .argument("<paths...>", "runbook files or folders")
+  .action(async (paths: string[]) => (await import("./jobs.js")).publish(paths));
+
+program
+  .command("run")
+  .description("publish (if given a file), start a job and run it with an in-process worker")
+  .argument("<runbook>", "a .runbook file or a published runbook name")
+  .option("--param <k=v>", "a parameter (repeatable)", collect, [])
+  .action(async (runbook: string, opts) => (await import("./run.js")).run(runbook, opts));
+
+program
+  .command("start")
+  .description("queue a job and print its id")
+  .argument("<name>", "published runbook name")
+  .option("--param <k=v>", "a parameter (repeatable)", collect, [])
+  .option("--id <key>", "idempotency key: a retried start never creates a second job")
+  .option("--wait", "follow the job like `run` does")
+  .action(async (name: string, opts) => (await import("./jobs.js")).start(name, opts));
+
+program
+  .command("worker")
+  .description("run jobs until drained or signalled")
+  .option("--name <name>", "worker name (default: host name and pid)")
+  .option("--concurrency <n>", "jobs run at once", "10")
+  .action(async (opts) => (await import("./worker.js")).worker(opts));
+
+program
+  .command("jobs")
+  .description("list jobs")
+  .option("--status <status>", "only jobs in this status")
+  .option("--json", "JSON output")
+  .action(async (opts) => (await import("./jobs.js")).jobs(opts));
+
+program
+  .command("job")
+  .description("show one job: state, version, slot, worker, checkpoint, result, streams, history")
+  .argument("<id>")
+  .option("--json", "JSON output")
+  .action(async (id: string, opts) => (await import("./jobs.js")).job(id, opts));
+
+program
+  .command("output")
+  .description("print a job's output stream")
+  .argument("<id>")
+  .option("--follow", "keep printing until the job ends")
+  .action(async (id: string, opts) => (await import("./jobs.js")).output(id, opts));
+
+for (const verb of ["suspend", "resume", "stop"] as const) {
+  program
+    .command(verb)
+    .description(`${verb} a job`)
+    .argument("<id>")
+    .action(async (id: string) => (await import("./jobs.js")).control(verb, id));
+}
+
+program
+  .command("signal")
+  .description("send a signal to a job's mailbox")
+  .argument("<id>")
+  .argument("<name>")
+  .argument("[json]", "payload (JSON)", "null")
+  .action(async (id: string, name: string, json: string) => (await import("./jobs.js")).signal(id, name, json));
+
+program
+  .command("workers")
+  .description("list workers: heartbeat, slots, jobs held, draining")
+  .option("--json", "JSON output")
+  .action(async (opts) => (await import("./ops.js")).workers(opts));
+
+program
+  .command("deploy")
+  .description("show the deployment, or replace it online with --workers")
+  .option("--workers <names>", "comma-separated worker names")
+  .action(async (opts) => (await import("./ops.js")).deploy(opts));
+
+program
+  .command("drain")
+  .description("drain a worker: hand its jobs over at their next checkpoint, then it exits")
+  .argument("<name>")
+  .option("--timeout <duration>", "interrupt jobs without a checkpoint after this long", "10m")
+  .option("--suspend", "leave drained jobs suspended instead of handing them on")
+  .action(async (name: string, opts) => (await import("./ops.js")).drain(name, opts));
+
+const asset = program.command("asset").description("named variables and credentials for `asset(name)`");
+asset
+  .command("set")
+  .argument("<name>")
+  .argument("[value]", "the value (read from stdin when left out)")
+  .option("--secret", "encrypt at rest and mask in streams")
+  .action(async (name: string, value: string | undefined, opts) => (await import("./assets.js")).set(name, value, opts));
+
+const db = program.command("db").description("the embedded database under .runbook/");
+db.command("stop").action(async () => (await import("./db.js")).stop());
+db.command("status").action(async () => (await import("./db.js")).status());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with code 0.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`runbook: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`runbook: ${message}\n`);
+    if (process.env.RUNBOOK_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  }
+}
