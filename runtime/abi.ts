@@ -123,9 +123,59 @@ export class RunbookFault extends Error {
   }
 }
 
-/** Operator and built-in function helpers used by emitted code (runtime/values.ts). */
+/**
+ * Operators and built-in pure functions used by emitted code, implemented in runtime/values.ts.
+ * Every helper checks its operands at run time (the checker cannot see through `any`) and
+ * throws a RunbookFault with a one-sentence message on a bad value; the emitted code adds the
+ * position. Numbers must stay finite: a NaN or Infinity result is a fault.
+ */
 export interface Ops {
-  [name: string]: (...args: any[]) => any;
+  /** `+`: numbers, strings, lists (concatenation), durations, time (ISO string) + duration. */
+  add(a: Json, b: Json): Json;
+  /** `-`: numbers, durations, time - duration (time), time - time (duration). */
+  sub(a: Json, b: Json): Json;
+  mul(a: Json, b: Json): Json;
+  div(a: Json, b: Json): Json;
+  mod(a: Json, b: Json): Json;
+  /** Unary `-`. */
+  neg(a: Json): Json;
+  /** `< <= > >=` on two numbers or two strings (times compare as their ISO strings). */
+  lt(a: Json, b: Json): boolean;
+  le(a: Json, b: Json): boolean;
+  gt(a: Json, b: Json): boolean;
+  ge(a: Json, b: Json): boolean;
+  /** `==` (structural; `!=` is its negation). */
+  eq(a: Json, b: Json): boolean;
+  /** `a..b`: the integers from a to b, both included (empty when b < a). */
+  range(a: Json, b: Json): Json[];
+  /** A value used as a condition (`if`, `while`, `and`, `or`, `not`) must be a boolean. */
+  bool(v: Json): boolean;
+  /** `o.f`: fault on null or a missing key. */
+  member(o: Json, key: string): Json;
+  /** `o?.f`: null on null or a missing key. */
+  optMember(o: Json, key: string): Json;
+  /** `o[i]`: a list with an integer index in range, or a map with a string key. */
+  index(o: Json, i: Json): Json;
+  /** Persistent update for `x.f[i] = v`: a copy of `root` with the value at `path` replaced. */
+  setPath(root: Json, path: Json[], value: Json): Json;
+  /** Text of a value for interpolation and `str()`: strings as they are, others as JSON. */
+  str(v: Json): string;
+  /** `for x in v`: a list's elements or a map's keys (a snapshot). */
+  iter(v: Json): Json[];
+  /** `for a, b in v`: [index, element] of a list or [key, value] of a map. */
+  entries(v: Json): [Json, Json][];
+  /** A built-in pure function (`len`, `split`, `now`, ...) by name, arguments in order. */
+  builtin(name: string, args: Json[]): Json;
+  /** Checks that a value coming from outside (activity result) is plain JSON; faults if not. */
+  json(v: unknown, what: string): Json;
+  /** `fail e`: throws a RunbookFault with `str(e)` as the message. */
+  fail(message: Json): never;
+  /**
+   * Turns anything thrown while running a statement into the runbook's error value, at the
+   * given position (a RunbookFault's message and data, an activity's Error message, an
+   * ErrorRecord re-raised from a callee unchanged).
+   */
+  fault(e: unknown, runbook: string, file: string, line: number, column: number): ErrorRecord;
 }
 
 /** A parameter as the runtime sees it, for validating job parameters before queueing. */
