@@ -1,0 +1,257 @@
+// The driver: runs a job's call stack from its persisted state to the next suspension point.
+//
+// `resume` steps the top frame (runtime/abi.ts `CompiledRunbook.step`), pushes a frame for each
+// inline call of a runbook that can suspend, pops frames and delivers their values or errors to
+// the caller, and returns at every suspension point with the state to persist, its dead locals
+// pruned. It knows nothing of databases, queues or processes: the Postgres worker and the
+// in-memory executor (runtime/memory.ts) both call it, and supply the world through a
+// `DriverContext`. Nothing that goes wrong inside compiled code crashes the caller: a bad step
+// result, an exception outside the emitted catch, an unknown runbook or a corrupt state all end
+// in a `failed` outcome with a clear error.
+import type {
+  CompiledRunbook,
+  ErrorRecord,
+  Frame,
+  Input,
+  Json,
+  JobState,
+  Outcome,
+  StepContext,
+  StepResult,
+  StreamName,
+  StreamRecord,
+} from "./abi.js";
+import { describe, isErrorRecord, ops as realOps, RaisedError } from "./values.js";
+import { RunbookFault, type Ops } from "./abi.js";
+
+/** The runbooks a job may run: its own and every runbook it calls inline, by name. */
+export interface Program {
+  get(name: string): CompiledRunbook | undefined;
+}
+
+/** What the driver needs from whoever runs the job (the worker, or the in-memory executor). */
+export interface DriverContext {
+  /**
+   * Receives each stream record as it is written. The caller buffers them and commits them with
+   * the state `resume` returns (or drops them if it never commits that state).
+   */
+  emit(record: StreamRecord): void;
+  /**
+   * Runs an activity. `args` are a private copy (never shared with the frame's locals); the
+   * driver checks that the result is JSON before the runbook sees it.
+   */
+  activity(module: string, fn: string, args: Record<string, Json>): Promise<unknown>;
+  /**
+   * Queues a child job. `seq` is the parent's stable counter for this start: a re-run from the
+   * same checkpoint passes the same number, so the caller can make starts idempotent.
+   */
+  start(runbook: string, args: Record<string, Json>, seq: number): Promise<string>;
+  /** Operators and built-ins; the default uses the real clock and random uuids. */
+  ops?: Ops;
+}
+
+export interface Resumed {
+  outcome: Outcome;
+  state: JobState;
+}
+
+const SUSPENSIONS = new Set(["checkpoint", "sleep", "suspend", "wait", "await"]);
+
+/** The state of a new job: its runbook's frame at pc 0 with the given parameters. */
+export function initialState(runbook: string, params: Record<string, Json>): JobState {
+  return { frames: [{ runbook, pc: 0, locals: { ...params } }], seq: 0 };
+}
+
+/**
+ * Runs the job from `state` until it suspends or ends. `input` answers the suspension the state
+ * stopped at (a signal payload, an awaited child's result or error); undefined otherwise.
+ * `state` is updated in place and returned.
+ */
+export async function resume(state: JobState, program: Program, ctx: DriverContext, input?: Input): Promise<Resumed> {
+  const corrupt = checkState(state);
+  if (corrupt) {
+    const error: ErrorRecord = { message: corrupt, runbook: "", file: "", line: 0, column: 0, data: null };
+    return { outcome: { kind: "failed", error }, state: { frames: [], seq: typeof state?.seq === "number" ? state.seq : 0 } };
+  }
+  const stepCtx = makeStepContext(state, program, ctx);
+  let delivered = input;
+  for (;;) {
+    const frame = state.frames[state.frames.length - 1];
+    const compiled = program.get(frame.runbook);
+    if (!compiled) {
+      state.frames.pop();
+      const error = internalError(`runbook ${frame.runbook} is not part of this job's program`, frame, program);
+      if (state.frames.length === 0) return failed(state, error);
+      delivered = { error };
+      continue;
+    }
+    const result = await runStep(compiled, frame, stepCtx, delivered);
+    delivered = undefined;
+    switch (result.kind) {
+      case "call":
+        state.frames.push({ runbook: result.runbook, pc: 0, locals: { ...result.args } });
+        break;
+      case "return":
+        state.frames.pop();
+        if (state.frames.length === 0) return { outcome: { kind: "completed", result: result.value }, state };
+        delivered = { value: result.value };
+        break;
+      case "throw":
+        state.frames.pop();
+        if (state.frames.length === 0) return failed(state, result.error);
+        delivered = { error: result.error };
+        break;
+      default:
+        pruneDeadLocals(state, program);
+        return { outcome: result, state };
+    }
+  }
+}
+
+function failed(state: JobState, error: ErrorRecord): Resumed {
+  state.frames = [];
+  return { outcome: { kind: "failed", error }, state };
+}
+
+/** Keeps, in every frame, only the locals its runbook lists as live at the frame's pc. */
+export function pruneDeadLocals(state: JobState, program: Program): void {
+  for (const frame of state.frames) {
+    const live = program.get(frame.runbook)?.live[frame.pc];
+    if (!live) continue; // no table entry: keep everything rather than lose a value
+    const kept: Record<string, Json> = {};
+    for (const name of live) if (Object.hasOwn(frame.locals, name)) kept[name] = frame.locals[name];
+    frame.locals = kept;
+  }
+}
+
+/** One `step`, with whatever goes wrong turned into a `throw` result. */
+async function runStep(compiled: CompiledRunbook, frame: Frame, ctx: StepContext, input: Input): Promise<StepResult> {
+  const pc = frame.pc;
+  let result: unknown;
+  try {
+    result = await compiled.step(frame, ctx, input);
+  } catch (e) {
+    if (e instanceof RaisedError) return { kind: "throw", error: e.record };
+    const message = e instanceof Error ? e.message : String(e);
+    return { kind: "throw", error: errorAt(`internal error in the compiled code of ${compiled.name}: ${message}`, compiled, pc) };
+  }
+  const bad = checkStepResult(result);
+  if (bad) return { kind: "throw", error: errorAt(`internal error in the compiled code of ${compiled.name}: ${bad}`, compiled, pc) };
+  return result as StepResult;
+}
+
+function errorAt(message: string, compiled: CompiledRunbook, pc: number): ErrorRecord {
+  const [line, column] = compiled.positions[pc] ?? [0, 0];
+  return { message, runbook: compiled.name, file: compiled.file, line, column, data: null };
+}
+
+function internalError(message: string, frame: Frame | undefined, program: Program): ErrorRecord {
+  const compiled = frame && typeof frame.runbook === "string" ? program.get(frame.runbook) : undefined;
+  if (compiled && frame) return errorAt(message, compiled, frame.pc);
+  return { message, runbook: frame?.runbook ?? "", file: "", line: 0, column: 0, data: null };
+}
+
+/** What is wrong with a step's result, or null when it is one of the StepResult kinds. */
+function checkStepResult(r: unknown): string | null {
+  if (typeof r !== "object" || r === null) return `step returned ${describe(r)}, not a step result`;
+  const x = r as Record<string, unknown>;
+  const kind = x.kind;
+  switch (kind) {
+    case "checkpoint":
+      return x.label === null || typeof x.label === "string" ? null : "a checkpoint label must be a string or null";
+    case "sleep":
+      return typeof x.ms === "number" && Number.isFinite(x.ms) ? null : "sleep needs a finite number of milliseconds";
+    case "suspend":
+      return x.reason === null || typeof x.reason === "string" ? null : "a suspend reason must be a string or null";
+    case "wait":
+      if (typeof x.signal !== "string") return "wait needs a signal name";
+      return x.timeoutMs === null || (typeof x.timeoutMs === "number" && Number.isFinite(x.timeoutMs)) ? null : "a wait timeout must be a number or null";
+    case "await":
+      return typeof x.job === "string" ? null : `await needs a job id (a string), not ${describe(x.job)}`;
+    case "call":
+      return typeof x.runbook === "string" && typeof x.args === "object" && x.args !== null ? null : "a call needs a runbook name and arguments";
+    case "return":
+      return x.value === undefined ? "a return needs a value (null for none)" : null;
+    case "throw":
+      return isErrorRecord(x.error) ? null : "a throw needs an error record";
+    default:
+      return `step returned an unknown kind ${JSON.stringify(kind) ?? String(kind)}`;
+  }
+}
+
+/** What is wrong with a persisted state, or null when it has the JobState shape. */
+function checkState(state: unknown): string | null {
+  if (typeof state !== "object" || state === null) return "the job's state is not an object";
+  const s = state as Partial<JobState>;
+  if (typeof s.seq !== "number") return "the job's state has no sequence number";
+  if (!Array.isArray(s.frames) || s.frames.length === 0) return "the job's state has no frames to run";
+  for (const f of s.frames) {
+    if (typeof f !== "object" || f === null || typeof f.runbook !== "string" || typeof f.pc !== "number" || typeof f.locals !== "object" || f.locals === null || Array.isArray(f.locals)) {
+      return "the job's state holds a malformed frame";
+    }
+  }
+  return null;
+}
+
+function makeStepContext(state: JobState, program: Program, ctx: DriverContext): StepContext {
+  const ops = ctx.ops ?? realOps;
+  const stepCtx: StepContext = {
+    ops,
+    emit(stream: StreamName, value: Json) {
+      ctx.emit({ stream, value });
+    },
+    async activity(module, fn, args) {
+      const result = await ctx.activity(module, fn, structuredClone(args));
+      try {
+        return ops.json(result, "result");
+      } catch (e) {
+        const name = module ? `${module}.${fn}` : fn;
+        throw new RunbookFault(`${name} returned a value that is not JSON: ${(e as Error).message}`);
+      }
+    },
+    call: (runbook, args) => callInline(runbook, args, program, stepCtx),
+    async start(runbook, args) {
+      const seq = state.seq++;
+      return ctx.start(runbook, structuredClone(args), seq);
+    },
+  };
+  return stepCtx;
+}
+
+/**
+ * `StepContext.call`: runs a runbook that cannot suspend to its end on a stack of its own. Its
+ * error is thrown as a RaisedError so the caller's emitted catch sees the callee's record.
+ */
+async function callInline(runbook: string, args: Record<string, Json>, program: Program, ctx: StepContext): Promise<Json> {
+  const stack: Frame[] = [{ runbook, pc: 0, locals: { ...args } }];
+  let delivered: Input;
+  for (;;) {
+    const frame = stack[stack.length - 1];
+    const compiled = program.get(frame.runbook);
+    let result: StepResult;
+    if (!compiled) {
+      result = { kind: "throw", error: internalError(`runbook ${frame.runbook} is not part of this job's program`, frame, program) };
+    } else {
+      result = await runStep(compiled, frame, ctx, delivered);
+    }
+    delivered = undefined;
+    if (SUSPENSIONS.has(result.kind) && compiled) {
+      result = { kind: "throw", error: errorAt(`internal error: ${compiled.name} reached a ${result.kind} inside a call that cannot suspend`, compiled, frame.pc) };
+    }
+    switch (result.kind) {
+      case "call":
+        stack.push({ runbook: result.runbook, pc: 0, locals: { ...result.args } });
+        break;
+      case "return":
+        stack.pop();
+        if (stack.length === 0) return result.value;
+        delivered = { value: result.value };
+        break;
+      case "throw":
+        stack.pop();
+        if (stack.length === 0) throw new RaisedError(result.error);
+        delivered = { error: result.error };
+        break;
+    }
+  }
+}
