@@ -1,0 +1,262 @@
+// The activity host: how a running job's `StepContext.activity(module, fn, args)` reaches the
+// world. The worker and the in-memory executor make one ActivityHost per process and one
+// JobActivities per job run (`host.forJob(...)`).
+//
+// - `use` modules are imported once per process (per file version): the CLI runs under tsx, so
+//   a `.ts` module imports as it is. A use path is resolved relative to the folder of the
+//   runbook file that declares it; a relative runbook file (as recorded at compile time, e.g.
+//   `runbooks/build_vm.runbook`) is taken relative to `baseDir`, the project folder the worker
+//   runs in (default: the current folder). So a published version runs with the activity
+//   modules of the project folder the worker was started in.
+// - An activity gets `(args, ctx)`: its arguments as one object of named fields (a private
+//   copy) and an ActivityContext (runtime/activity-context.ts).
+// - Its result must be plain JSON. `undefined` at the top means null; an object property whose
+//   value is undefined is left out (as JSON.stringify and optional properties do); anything
+//   else that is not JSON (a Date, a Map, a class instance, a function, NaN, undefined in a
+//   list, a cycle) fails the call with an error naming the path, before any checkpoint sees it.
+// - Built-ins are module "": exec, http, sql, asset.
+// - Secrets: `asset()` of a secret adds its texts to the job's mask set; `forJob` also preloads
+//   every stored secret, so a job resumed on another worker masks what an earlier run read.
+//   Whoever writes stream records (and prints a job) passes each value through `job.mask()`.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Json } from "./abi.js";
+import type { ActivityContext } from "./activity-context.js";
+import { asset, maskSecrets, secretValues } from "./builtins/asset.js";
+import { exec, type ExecOptions } from "./builtins/exec.js";
+import { http, type HttpOptions } from "./builtins/http.js";
+import { sql, type QueryFn } from "./builtins/sql.js";
+
+export type { QueryFn } from "./builtins/sql.js";
+
+export interface ActivityHostOptions {
+  /** The folder relative runbook file paths are taken from (default: process.cwd()). */
+  baseDir?: string;
+  /** The runbook database, for `sql` and `asset`: a pg Pool's `query` fits. */
+  query?: QueryFn;
+  /** RUNBOOK_SECRET_KEY by default. */
+  secretKey?: string;
+  exec?: ExecOptions;
+  http?: HttpOptions;
+}
+
+/** A runbook as far as activities care: its file and its `use` aliases (CompiledRunbook fits). */
+export interface ActivityCaller {
+  file: string;
+  uses: Record<string, string>;
+}
+
+export interface JobOptions {
+  jobId: string;
+  /** The job's run attempt, handed to activities as `ctx.attempt` (default 1). */
+  attempt?: number;
+  /** Writes a line to the job's verbose (log) stream. */
+  log(message: string): void;
+  /**
+   * The runbooks of the job's program, to resolve an alias when a call does not say which
+   * runbook it comes from. An alias bound to two different modules then needs the caller.
+   */
+  runbooks?: Iterable<ActivityCaller>;
+}
+
+type Exports = Record<string, unknown>;
+
+export class ActivityHost {
+  private readonly modules = new Map<string, { mtimeMs: number; exports: Promise<Exports> }>();
+
+  constructor(readonly options: ActivityHostOptions = {}) {}
+
+  /** The context for one run of one job; loads the secret texts to mask. */
+  async forJob(job: JobOptions): Promise<JobActivities> {
+    const secrets = this.options.query ? await secretValues(this.options.query, this.options.secretKey ?? process.env.RUNBOOK_SECRET_KEY).catch(() => []) : [];
+    return new JobActivities(this, job, secrets);
+  }
+
+  /** The absolute path of `usePath` as declared in `caller`. */
+  resolveUse(caller: ActivityCaller, usePath: string): string {
+    const base = this.options.baseDir ?? process.cwd();
+    return path.resolve(base, path.dirname(caller.file), usePath);
+  }
+
+  /** Imports a module once per file version. */
+  async load(file: string, shownAs: string): Promise<Exports> {
+    let mtimeMs: number;
+    try {
+      mtimeMs = fs.statSync(file).mtimeMs;
+    } catch {
+      throw new Error(`activity module ${shownAs} not found (looked for ${file})`);
+    }
+    const hit = this.modules.get(file);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.exports;
+    // A new URL per file version: the ESM cache would hand back the old code otherwise.
+    const url = `${pathToFileURL(file).href}?v=${Math.trunc(mtimeMs)}`;
+    const exports = import(url).then(
+      (m: Exports) => m,
+      (err: unknown) => {
+        this.modules.delete(file);
+        throw new Error(`activity module ${shownAs} failed to load: ${firstLine(err)}`);
+      },
+    );
+    this.modules.set(file, { mtimeMs, exports });
+    return exports;
+  }
+}
+
+export class JobActivities {
+  private readonly controller = new AbortController();
+  private readonly secretTexts = new Set<string>();
+  private readonly aliases = new Map<string, ActivityCaller | null>();
+
+  constructor(
+    private readonly host: ActivityHost,
+    private readonly job: JobOptions,
+    preloadedSecrets: string[],
+  ) {
+    for (const s of preloadedSecrets) this.secretTexts.add(s);
+    for (const r of job.runbooks ?? []) {
+      for (const [alias, use] of Object.entries(r.uses)) {
+        const prior = this.aliases.get(alias);
+        if (prior === undefined) this.aliases.set(alias, r);
+        else if (prior !== null && host.resolveUse(prior, prior.uses[alias]) !== host.resolveUse(r, use)) this.aliases.set(alias, null);
+      }
+    }
+  }
+
+  /** Fires for activities in flight (ctx.signal) and kills running `exec`s. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Call on stop or lost lease: activities see `ctx.signal` fire. */
+  abort(reason = "the job is stopping"): void {
+    this.controller.abort(new Error(reason));
+  }
+
+  /** The secret texts this job must never show (read by it, or stored at its start). */
+  get secrets(): ReadonlySet<string> {
+    return this.secretTexts;
+  }
+
+  /** A copy of a stream value (or any value about to be shown) with secrets replaced by `***`. */
+  mask(value: Json): Json {
+    return maskSecrets(value, this.secretTexts);
+  }
+
+  /**
+   * `StepContext.activity`: `module` is the caller's `use` alias ("" for a built-in). `caller`
+   * is the runbook the call is in; without it the alias is looked up in `JobOptions.runbooks`.
+   */
+  async activity(module: string, fn: string, args: Record<string, Json>, caller?: ActivityCaller): Promise<Json> {
+    if (module === "") return this.builtin(fn, args);
+    const from = caller ?? this.aliases.get(module);
+    const name = `${module}.${fn}`;
+    if (from === null) throw new Error(`${name}: the alias ${module} names different modules in this job's runbooks; the runtime must say which runbook calls`);
+    const usePath = from?.uses[module];
+    if (!from || usePath === undefined) throw new Error(`${name}: no \`use ... as ${module}\` in the calling runbook`);
+    const exports = await this.host.load(this.host.resolveUse(from, usePath), usePath);
+    const f = exports[fn];
+    if (typeof f !== "function") throw new Error(`${name}: ${usePath} exports no function ${fn}`);
+    const ctx: ActivityContext = {
+      jobId: this.job.jobId,
+      attempt: this.job.attempt ?? 1,
+      signal: this.controller.signal,
+      log: (message: string) => this.job.log(String(message)),
+    };
+    let result: unknown;
+    try {
+      result = await (f as (a: unknown, c: ActivityContext) => unknown)(structuredClone(args), ctx);
+    } catch (err) {
+      throw asError(err);
+    }
+    return checkJson(result, name);
+  }
+
+  private async builtin(fn: string, args: Record<string, Json>): Promise<Json> {
+    const o = this.host.options;
+    switch (fn) {
+      case "exec":
+        return exec({ argv: args.argv, timeout: args.timeout, env: args.env }, this.controller.signal, o.exec);
+      case "http":
+        return http({ method: args.method, url: args.url, headers: args.headers, body: args.body }, this.controller.signal, o.http);
+      case "sql":
+        return sql({ query: args.query, params: args.params }, o.query);
+      case "asset":
+        return asset({ name: args.name }, o.query, (texts) => texts.forEach((t) => this.secretTexts.add(t)), o.secretKey);
+      default:
+        throw new Error(`${fn} is not a built-in activity`);
+    }
+  }
+}
+
+/** An activity's thrown value as a plain Error whose message the runbook sees in `err.message`. */
+function asError(err: unknown): Error {
+  if (err instanceof Error) return err.message ? err : new Error(err.name || "the activity failed");
+  if (typeof err === "string") return new Error(err);
+  try {
+    return new Error(`the activity threw ${JSON.stringify(err)}`);
+  } catch {
+    return new Error(`the activity threw ${String(err)}`);
+  }
+}
+
+/**
+ * The activity's result as JSON, or an error naming where it is not: `infra.createVm returned
+ * a value that is not JSON: at .created: a Date (return an ISO string)`.
+ */
+export function checkJson(value: unknown, name: string): Json {
+  if (value === undefined) return null;
+  const seen = new Set<object>();
+  const fail = (where: string, what: string): never => {
+    throw new Error(`${name} returned a value that is not JSON: ${where === "" ? "the result" : where.replace(/^\./, "")} is ${what}`);
+  };
+  const walk = (v: unknown, where: string): Json => {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return v;
+      case "number":
+        return Number.isFinite(v) ? v : fail(where, String(v));
+      case "undefined":
+        return fail(where, "undefined (use null)");
+      case "bigint":
+        return fail(where, "a bigint (return a number or a string)");
+      case "symbol":
+        return fail(where, "a symbol");
+      case "function":
+        return fail(where, "a function");
+    }
+    if (v === null) return null;
+    const o = v as object;
+    if (seen.has(o)) return fail(where, "a reference back to itself (a cycle)");
+    if (Array.isArray(o)) {
+      seen.add(o);
+      const out: Json[] = [];
+      for (let i = 0; i < o.length; i++) out.push(walk(o[i], `${where}[${i}]`));
+      seen.delete(o);
+      return out;
+    }
+    const proto = Object.getPrototypeOf(o);
+    if (proto !== Object.prototype && proto !== null) {
+      const kind = (o as { constructor?: { name?: string } }).constructor?.name || "object";
+      if (o instanceof Date) return fail(where, "a Date (return an ISO string)");
+      if (o instanceof Map) return fail(where, "a Map (return a plain object)");
+      if (o instanceof Set) return fail(where, "a Set (return an array)");
+      return fail(where, `an instance of ${kind} (return a plain object)`);
+    }
+    seen.add(o);
+    const out: { [key: string]: Json } = {};
+    for (const [k, e] of Object.entries(o)) {
+      if (e === undefined) continue; // an optional property left out
+      out[k] = walk(e, `${where}.${k}`);
+    }
+    seen.delete(o);
+    return out;
+  };
+  return walk(value, "");
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n")[0];
+}
