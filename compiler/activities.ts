@@ -74,11 +74,11 @@ export function loadActivityModule(runbookFile: string, usePath: string, alias: 
   const resolved = path.resolve(shown);
   let loaded: CachedModule;
   try {
-    loaded = loadCached(resolved, usePath);
+    loaded = loadCached(resolved, shown);
   } catch (err) {
     // ts-morph or the TypeScript checker failing on some odd input must not crash the compiler.
     const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    loaded = { mtimeMs: -1, functions: new Map(), error: `cannot read activity module ${usePath}: ${message}` };
+    loaded = { mtimeMs: -1, functions: new Map(), error: `cannot read it: ${message}` };
   }
   const functions = new Map<string, ActivityFunction>();
   for (const [name, fn] of loaded.functions) {
@@ -93,18 +93,19 @@ export function loadActivityModule(runbookFile: string, usePath: string, alias: 
     : { alias, path: resolved, functions, error: loaded.error };
 }
 
-function loadCached(resolved: string, usePath: string): CachedModule {
+/** `shown` is the module's path as seen from the runbook's side, for messages. */
+function loadCached(resolved: string, shown: string): CachedModule {
   if (!/\.(ts|mts)$/.test(resolved) || /\.d\.ts$/.test(resolved)) {
-    return { mtimeMs: -1, functions: new Map(), error: `activity module ${usePath} must be a TypeScript file (.ts)` };
+    return { mtimeMs: -1, functions: new Map(), error: "an activity module must be a TypeScript file (.ts)" };
   }
   let stat: fs.Stats;
   try {
     stat = fs.statSync(resolved);
   } catch {
-    return { mtimeMs: -1, functions: new Map(), error: `cannot find activity module ${usePath} (looked for ${resolved})` };
+    return { mtimeMs: -1, functions: new Map(), error: `no such file ${shown}` };
   }
   if (!stat.isFile()) {
-    return { mtimeMs: -1, functions: new Map(), error: `activity module ${usePath} is not a file (${resolved})` };
+    return { mtimeMs: -1, functions: new Map(), error: `${shown} is not a file` };
   }
   const hit = cache.get(resolved);
   if (hit && hit.mtimeMs === stat.mtimeMs) return hit;
@@ -120,7 +121,7 @@ function loadCached(resolved: string, usePath: string): CachedModule {
     const d = syntax[0];
     const where = d.getStart() !== undefined ? sf.getLineAndColumnAtPos(d.getStart()!) : undefined;
     const text = ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, " ");
-    entry.error = `${usePath}${where ? `:${where.line}:${where.column}` : ""}: TypeScript syntax error: ${text}`;
+    entry.error = `TypeScript syntax error at ${shown}${where ? `:${where.line}:${where.column}` : ""}: ${text}`;
   } else {
     readFunctions(sf, resolved, entry.functions);
   }
@@ -199,15 +200,16 @@ function readParams(fn: ActivityFunction, params: TsSymbol[], at: Node): void {
     return;
   }
   for (const prop of argType.getProperties()) {
+    // A left-out optional argument arrives as null, so `x?: T` and `x: T | null` both make an
+    // optional parameter; the type keeps `T?` only when null is declared (like the built-ins).
     const propType = prop.getTypeAtLocation(at);
     const optional = prop.isOptional() || includesNullish(propType);
-    const mapped = mapType(optional ? withoutNullish(propType) : propType, at, "param", [prop.getName()]);
+    const mapped = mapType(withoutUndefined(propType), at, "param", [prop.getName()], [], true);
     if ("problem" in mapped) {
       fn.unsupportedParam ??= `${fn.name} takes ${shape(mapped.path, mapped.offender)}: ${mapped.problem}`;
       fn.params.push({ name: prop.getName(), type: { kind: "error" }, optional });
     } else {
-      const type: Type = optional && mapped.type.kind !== "optional" && mapped.type.kind !== "any" ? { kind: "optional", inner: mapped.type } : mapped.type;
-      fn.params.push({ name: prop.getName(), type, optional });
+      fn.params.push({ name: prop.getName(), type: mapped.type, optional });
     }
   }
 }
@@ -239,7 +241,8 @@ const OTHER_NOT_JSON = new Set([
   "AbortSignal", "Response", "Request", "Headers",
 ]);
 
-function mapType(t: TsType, at: Node, dir: Direction, path: Step[], seen: TsType[] = []): Mapped {
+/** `absentUndefined`: an `undefined` member of a top-level union means "left out", not null. */
+function mapType(t: TsType, at: Node, dir: Direction, path: Step[], seen: TsType[] = [], absentUndefined = false): Mapped {
   const problem = (text: string, offender: string): Mapped => ({ problem: text, path, offender });
   const flags = t.getFlags();
   if (t.isAny() || t.isUnknown()) return { type: { kind: "any" } };
@@ -261,7 +264,7 @@ function mapType(t: TsType, at: Node, dir: Direction, path: Step[], seen: TsType
     const c = t.getConstraint();
     return c ? mapType(c, at, dir, path, seen) : { type: { kind: "any" } };
   }
-  if (t.isUnion()) return mapUnion(t, at, dir, path, seen);
+  if (t.isUnion()) return mapUnion(t, at, dir, path, seen, absentUndefined);
   if (seen.some((s) => s.compilerType === t.compilerType)) return { type: { kind: "any" } }; // recursive type
   const inner = [...seen, t];
 
@@ -322,9 +325,9 @@ function mapType(t: TsType, at: Node, dir: Direction, path: Step[], seen: TsType
   return { type: { kind: "record", fields } };
 }
 
-function mapUnion(t: TsType, at: Node, dir: Direction, path: Step[], seen: TsType[]): Mapped {
+function mapUnion(t: TsType, at: Node, dir: Direction, path: Step[], seen: TsType[], absentUndefined: boolean): Mapped {
   const members = t.getUnionTypes();
-  const nullable = members.some((m) => m.isNull() || m.isUndefined() || m.isVoid());
+  const nullable = members.some((m) => m.isNull() || (!absentUndefined && (m.isUndefined() || m.isVoid())));
   const rest = members.filter((m) => !(m.isNull() || m.isUndefined() || m.isVoid()));
   if (rest.length === 0) return { type: { kind: "null" } };
   let inner: Mapped;
@@ -377,28 +380,22 @@ function hasUndefined(t: TsType): boolean {
   return t.isUnion() && t.getUnionTypes().some((m) => m.isUndefined() || m.isVoid());
 }
 
-/** `T | undefined` → T (null stays: it is a real JSON value). */
+/**
+ * `T | undefined` → T (null stays: it is a real JSON value). With several members left the
+ * union is returned as it is (ts-morph cannot build a new union); callers then map it with
+ * `absentUndefined`, or mapUnion reads the undefined member as null.
+ */
 function withoutUndefined(t: TsType): TsType {
   if (!t.isUnion()) return t;
   const rest = t.getUnionTypes().filter((m) => !(m.isUndefined() || m.isVoid()));
-  if (rest.length === 1) return rest[0];
-  return t.isUnion() && rest.length === t.getUnionTypes().length ? t : (rebuildUnion(t, rest) ?? t);
+  return rest.length === 1 ? rest[0] : t;
 }
 
-/** `T | null | undefined` → T, when T is one member; otherwise the union as is. */
+/** `T | null | undefined` → T when T is one member; otherwise the union as it is. */
 function withoutNullish(t: TsType): TsType {
   if (!t.isUnion()) return t;
   const rest = t.getUnionTypes().filter((m) => !(m.isNull() || m.isUndefined() || m.isVoid()));
-  if (rest.length === 1) return rest[0];
-  return rebuildUnion(t, rest) ?? t;
-}
-
-/**
- * ts-morph cannot build a new union type; `boolean | undefined` has members `true | false`,
- * which mapUnion handles anyway, so returning the original union is correct where it is used.
- */
-function rebuildUnion(_t: TsType, _members: TsType[]): TsType | undefined {
-  return undefined;
+  return rest.length === 1 ? rest[0] : t;
 }
 
 /** `{ created: Date }` for path ["created"], offender "Date". */
