@@ -1,0 +1,204 @@
+// The layout pass between lexer and parser: decides which line breaks end statements, balances
+// brackets, and refuses nesting too deep for a recursive-descent parser.
+//
+// Which newlines count (the rule authors see, also in docs/language.md):
+// - Inside `( )`, `[ ]`, a map or record `{ }` and `${ }`, line breaks are ignored, so calls,
+//   lists and maps may span lines freely.
+// - Inside a block `{ }` (and at the top level) a line break ends the statement, except right
+//   after a token that cannot end one (a binary operator, `not`, `=`, `+=`, `-=`, `,`, `.`,
+//   `?.`, `->`, `:`, `{`), or right before a token that cannot start one (a binary operator
+//   other than `-`, `.`, `?.`, and `else`, `catch`, `finally`).
+// - A `{` opens a block when it follows what can end an expression or header (a name, a
+//   literal, `)`, `]`, `}`, `>` or `?` of a type, `else`, `try`, `finally`, `retry`, `catch`);
+//   after anything else (`=`, `(`, `,`, `:`, an operator, `return`, ...) it opens a map literal
+//   or a record type.
+//
+// Brackets: a closer that does not match is dropped with a diagnostic; brackets left open are
+// closed with zero-width virtual tokens (with a diagnostic naming where they were opened), at
+// the first statement keyword met inside them, at the `}` of the enclosing block, or at the end
+// of the file. The parser therefore always sees balanced brackets, which keeps one missing `)`
+// from turning the rest of the file into errors.
+import { createTokenInstance, type IToken, type TokenType } from "chevrotain";
+import { messages, type SyntaxIssue } from "./messages.js";
+import type { LineMap } from "./positions.js";
+import type { StringScan } from "./strings.js";
+import * as T from "./tokens.js";
+
+/** Deepest bracket/block/string nesting the parser accepts. */
+export const MAX_NESTING = 200;
+
+type FrameKind = "paren" | "bracket" | "map" | "block";
+
+interface Frame {
+  kind: FrameKind;
+  open: IToken;
+  /** The parameter list of a `runbook` header. */
+  header?: boolean;
+}
+
+export interface LayoutResult {
+  tokens: IToken[];
+  issues: SyntaxIssue[];
+  /** Set when nesting exceeds MAX_NESTING; `tokens` is then empty and must not be parsed. */
+  tooDeep: boolean;
+}
+
+const CLOSER: Record<FrameKind, TokenType> = { paren: T.RParen, bracket: T.RBracket, map: T.RCurly, block: T.RCurly };
+const CLOSER_TEXT: Record<FrameKind, string> = { paren: ")", bracket: "]", map: "}", block: "}" };
+const WHAT: Record<FrameKind, string> = { paren: "`(`", bracket: "`[`", map: "map", block: "block" };
+
+/** After these a line break never ends a statement. */
+const CONTINUES_AFTER = new Set<TokenType>([
+  T.Plus, T.Minus, T.Star, T.Slash, T.Percent, T.EqEq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq,
+  T.DotDot, T.QuestionQuestion, T.And, T.Or, T.Not, T.Eq, T.PlusEq, T.MinusEq, T.Comma, T.Dot,
+  T.QuestionDot, T.Arrow, T.Colon, T.LCurly, T.Newline, T.Semicolon,
+]);
+/** Before these a line break never ends a statement (they cannot start one). */
+const CONTINUES_BEFORE = new Set<TokenType>([
+  T.Plus, T.Star, T.Slash, T.Percent, T.EqEq, T.NotEq, T.Lt, T.LtEq, T.Gt, T.GtEq, T.DotDot,
+  T.QuestionQuestion, T.And, T.Or, T.Dot, T.QuestionDot, T.Else, T.Catch, T.Finally,
+]);
+/** A `{` after one of these opens a block; after anything else, a map or record. */
+const BLOCK_AFTER = new Set<TokenType>([
+  T.Identifier, T.As, T.NumberLit, T.DurationLit, T.StringLit, T.True, T.False, T.Null, T.RParen,
+  T.RBracket, T.RCurly, T.Gt, T.Question, T.Else, T.Try, T.Finally, T.Retry, T.Catch,
+]);
+/** Keywords that only start statements; met inside ( [ or a map, they mean a closer is missing. */
+const STATEMENT_KEYWORDS = new Set<TokenType>([
+  T.Let, T.If, T.While, T.For, T.Return, T.Checkpoint, T.Sleep, T.Suspend, T.Fail, T.Try,
+  T.Retry, T.Break, T.Continue, T.Output, T.Log, T.Warn, T.ErrorKw, T.Use, T.Runbook,
+]);
+
+const FOREIGN: Record<string, [TokenType, string]> = { "&&": [T.And, "and"], "||": [T.Or, "or"], "!": [T.Not, "not"] };
+
+/**
+ * Lays out `tokens` (from `lex`). With `interpolation` the tokens are the inside of `${ }`,
+ * where no line break counts.
+ */
+export function layout(tokens: IToken[], lines: LineMap, interpolation: boolean): LayoutResult {
+  const out: IToken[] = [];
+  const stack: Frame[] = [];
+  const issues: SyntaxIssue[] = [];
+
+  const issueAt = (start: number, end: number, msg: { code: string; message: string; hint?: string }) => {
+    issues.push({ ...msg, start, end });
+  };
+  const virtual = (type: TokenType, at: number): IToken => {
+    const t = createTokenInstance(type, "", at, at - 1, NaN, NaN, NaN, NaN);
+    (t as { isVirtual?: boolean }).isVirtual = true;
+    return t;
+  };
+  const lastType = (): TokenType | undefined => out[out.length - 1]?.tokenType;
+  /** Closes the top frame with a virtual closer at `at` and reports it as unclosed. */
+  const closeUnclosed = (at: number) => {
+    const f = stack.pop()!;
+    const p = lines.position(f.open.startOffset);
+    issueAt(at, at, messages.unclosed(CLOSER_TEXT[f.kind], WHAT[f.kind], p.line, p.column));
+    if (f.kind === "block" && !endsStatement(lastType())) out.push(virtual(T.Newline, at));
+    out.push(virtual(CLOSER[f.kind], at));
+  };
+  const significant = () => !interpolation && (stack.length === 0 || stack[stack.length - 1].kind === "block");
+
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i];
+    const type = tok.tokenType;
+    if (type === T.Newline) {
+      if (significant() && out.length > 0 && !CONTINUES_AFTER.has(out[out.length - 1].tokenType)) out.push(tok);
+      continue;
+    }
+    if (CONTINUES_BEFORE.has(type) && lastType() === T.Newline && significant()) out.pop();
+
+    const extra = type === T.StringLit ? ((tok.payload as StringScan | undefined)?.depth ?? 1) : 0;
+    if (stack.length + extra > MAX_NESTING) {
+      issueAt(tok.startOffset, tok.startOffset + (tok.image.length || 1), messages.tooDeep(MAX_NESTING));
+      return { tokens: [], issues, tooDeep: true };
+    }
+
+    switch (type) {
+      case T.LParen: {
+        const n = out.length;
+        const header = n >= 2 && out[n - 1].tokenType === T.Identifier && out[n - 2].tokenType === T.Runbook;
+        stack.push({ kind: "paren", open: tok, header });
+        break;
+      }
+      case T.LBracket:
+        stack.push({ kind: "bracket", open: tok });
+        break;
+      case T.LCurly: {
+        const prev = lastType();
+        // `runbook f(a: string {` + line break: the `)` is missing, and this is the body.
+        const top = stack[stack.length - 1];
+        if (top?.header && tokens[i + 1]?.tokenType === T.Newline && prev !== T.Colon && prev !== T.Eq && prev !== T.Lt) {
+          closeUnclosed(tok.startOffset);
+          stack.push({ kind: "block", open: tok });
+          break;
+        }
+        stack.push({ kind: prev !== undefined && BLOCK_AFTER.has(prev) ? "block" : "map", open: tok });
+        break;
+      }
+      case T.RParen:
+      case T.RBracket:
+      case T.RCurly: {
+        const d = findMatching(stack, type);
+        if (d < 0) {
+          const close = tok.image;
+          if (stack.length > 0 && stack[stack.length - 1].kind !== "block") {
+            const f = stack[stack.length - 1];
+            const p = lines.position(f.open.startOffset);
+            issueAt(tok.startOffset, tok.startOffset + 1, messages.mismatchedClose(close, f.open.image, CLOSER_TEXT[f.kind], p.line, p.column));
+          } else issueAt(tok.startOffset, tok.startOffset + 1, messages.unmatchedClose(close));
+          continue; // drop it
+        }
+        // Frames above the match were left open: close them here.
+        const k = stack.length - 1 - d;
+        while (stack.length - 1 > k) closeUnclosed(tok.startOffset);
+        const f = stack.pop()!;
+        if (f.kind === "block" && !endsStatement(lastType())) out.push(virtual(T.Newline, tok.startOffset));
+        break;
+      }
+      case T.ForeignOp: {
+        const [replacement, word] = FOREIGN[tok.image] ?? [T.And, "and"];
+        issueAt(tok.startOffset, tok.startOffset + tok.image.length, messages.foreignOperator(tok.image, word));
+        tok.tokenType = replacement;
+        tok.tokenTypeIdx = replacement.tokenTypeIdx!;
+        break;
+      }
+      default:
+        if (!interpolation && STATEMENT_KEYWORDS.has(type) && stack.length > 0 && stack[stack.length - 1].kind !== "block") {
+          const next = tokens[i + 1]?.tokenType;
+          const prev = lastType();
+          if (next !== T.Colon && prev !== T.Dot && prev !== T.QuestionDot) {
+            const at = out.length > 0 ? tokenEnd(out[out.length - 1]) : tok.startOffset;
+            while (stack.length > 0 && stack[stack.length - 1].kind !== "block") closeUnclosed(at);
+            if (!endsStatement(lastType())) out.push(virtual(T.Newline, at));
+          }
+        }
+    }
+    out.push(tok);
+  }
+  const end = lines.text.length;
+  while (stack.length > 0) closeUnclosed(end);
+  return { tokens: out, issues, tooDeep: false };
+}
+
+function endsStatement(t: TokenType | undefined): boolean {
+  return t === undefined || t === T.Newline || t === T.Semicolon || t === T.LCurly;
+}
+
+/**
+ * Index (from the top, 0 = top) of the nearest open frame that `closer` closes, or -1. Only
+ * blocks stop the search for `)` and `]`: a `)` never closes anything outside its block.
+ */
+function findMatching(stack: Frame[], closer: TokenType): number {
+  for (let d = 0; d < stack.length; d++) {
+    const f = stack[stack.length - 1 - d];
+    if (CLOSER[f.kind] === closer) return d;
+    if (f.kind === "block" && closer !== T.RCurly) return -1;
+  }
+  return -1;
+}
+
+/** Offset just past a token (tokens carry start offsets only; virtual ones are empty). */
+function tokenEnd(t: IToken): number {
+  return t.startOffset + t.image.length;
+}

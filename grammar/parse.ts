@@ -1,0 +1,89 @@
+// The parser's public face: text in, AST and diagnostics out. Never throws.
+//
+// Pipeline: lex (chevrotain) → layout (which newlines count, brackets balanced, nesting bounded)
+// → parse (chevrotain CstParser, our own statement-level recovery) → build (CST → AST, string
+// interpolations parsed on the way) → bound the tree's depth → diagnostics with positions.
+import type { Diagnostic } from "./diagnostic.js";
+import type { SourceFileNode } from "./ast.js";
+import { AstBuilder } from "./build.js";
+import { lex } from "./lexer.js";
+import { layout } from "./layout.js";
+import { messages, type SyntaxIssue } from "./messages.js";
+import { parser } from "./parser.js";
+import { splitParserMessage } from "./parser-messages.js";
+import { LineMap } from "./positions.js";
+import { exceedsDepth, MAX_TREE_DEPTH } from "./depth.js";
+
+/** At most this many syntax diagnostics per file; then one saying the rest were left out. */
+export const MAX_SYNTAX_DIAGNOSTICS = 100;
+
+export interface ParseResult {
+  ast: SourceFileNode;
+  diagnostics: Diagnostic[];
+}
+
+export function parse(file: string, text: string): ParseResult {
+  const lines = new LineMap(file, typeof text === "string" ? text : String(text));
+  try {
+    return parseChecked(lines);
+  } catch (e) {
+    // A bug or an exhausted stack must not escape as a crash: report it as a diagnostic.
+    const reason = e instanceof RangeError ? messages.tooComplex() : messages.internalError(String((e as Error)?.message ?? e));
+    return { ast: emptyFile(lines), diagnostics: toDiagnostics(lines, [{ ...reason, start: 0, end: 0 }]) };
+  }
+}
+
+function parseChecked(lines: LineMap): ParseResult {
+  const issues: SyntaxIssue[] = [];
+  const lexed = lex(lines.text);
+  for (const e of lexed.errors) {
+    issues.push({ ...messages.unexpectedCharacter(lines.text.slice(e.offset, e.offset + e.length)), start: e.offset, end: e.offset + e.length });
+  }
+  const laid = layout(lexed.tokens, lines, false);
+  for (const i of laid.issues) issues.push(i);
+  if (laid.tooDeep) return { ast: emptyFile(lines), diagnostics: toDiagnostics(lines, laid.issues) };
+
+  parser.input = laid.tokens;
+  parser.issues = [];
+  const cst = parser.sourceFile();
+  for (const i of parser.issues) issues.push(i);
+  for (const e of parser.errors) {
+    const t = e.token;
+    const start = Number.isNaN(t.startOffset) ? lines.text.length : t.startOffset;
+    const stop = Number.isNaN(t.startOffset) ? start : t.startOffset + t.image.length;
+    issues.push({ ...splitParserMessage(e.message), start, end: stop });
+  }
+  parser.input = []; // let the token vector be collected
+
+  const builder = new AstBuilder({ lines, issues });
+  let ast = builder.sourceFile(cst);
+  if (exceedsDepth(ast, MAX_TREE_DEPTH)) {
+    issues.push({ ...messages.tooComplex(), start: 0, end: 0 });
+    ast = emptyFile(lines);
+  }
+  if (ast.runbook === undefined && issues.length === 0) issues.push({ ...messages.noRunbook(), start: 0, end: 0 });
+  return { ast, diagnostics: toDiagnostics(lines, issues) };
+}
+
+function emptyFile(lines: LineMap): SourceFileNode {
+  return { kind: "SourceFile", span: lines.span(0, lines.text.length), file: lines.file, uses: [], runbook: undefined };
+}
+
+function toDiagnostics(lines: LineMap, issues: SyntaxIssue[]): Diagnostic[] {
+  const sorted = issues.slice().sort((a, b) => a.start - b.start || a.end - b.end);
+  const out: Diagnostic[] = [];
+  let lastKey = "";
+  for (const i of sorted) {
+    const key = `${i.start}:${i.code}:${i.message}`;
+    if (key === lastKey) continue; // the same problem found twice (e.g. by layout and parser)
+    lastKey = key;
+    if (out.length === MAX_SYNTAX_DIAGNOSTICS) {
+      out.push({ severity: "error", code: messages.tooManyErrors(0).code, message: messages.tooManyErrors(MAX_SYNTAX_DIAGNOSTICS).message, span: lines.span(i.start, i.start) });
+      break;
+    }
+    const d: Diagnostic = { severity: "error", code: i.code, message: i.message, span: lines.span(i.start, i.end) };
+    if (i.hint !== undefined) d.hint = i.hint;
+    out.push(d);
+  }
+  return out;
+}

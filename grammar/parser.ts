@@ -1,0 +1,539 @@
+// The grammar: a chevrotain CstParser, built once per process (`parser` below).
+//
+// Shape decisions:
+// - Binary expressions are read flat, `operand (op operand)*`; the AST builder applies the
+//   precedence table (grammar/precedence.ts). This keeps the rule stack shallow (fast, and deep
+//   nesting costs less stack) and gives one place that owns precedence.
+// - Every statement is followed by a StatementEnd (line break or `;`); the layout pass puts one
+//   before each block's `}`.
+// - Error recovery is ours, not chevrotain's: a statement that fails to parse is dropped and the
+//   parser skips to the end of its line (bracket-aware, so a broken `if` skips its whole block);
+//   a line that cannot start a statement is skipped the same way. Brackets are already balanced
+//   by the layout pass, so one mistake stays one diagnostic.
+import { CstParser, EOF, isRecognitionException, type IToken, type TokenType } from "chevrotain";
+import { messages, type SyntaxIssue } from "./messages.js";
+import { errorMessageProvider, describeToken } from "./parser-messages.js";
+import * as T from "./tokens.js";
+
+/** The few chevrotain internals recovery needs (stable across chevrotain 10 and 11). */
+interface ParserInternals {
+  SKIP_TOKEN(): IToken;
+}
+
+export class RunbookParser extends CstParser {
+  /** Problems the grammar reports itself (skipped lines, missing separators); reset per parse. */
+  issues: SyntaxIssue[] = [];
+
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: false, maxLookahead: 3, errorMessageProvider });
+    this.performSelfAnalysis();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Files and declarations
+
+  sourceFile = this.RULE("sourceFile", () => {
+    this.MANY(() =>
+      this.OR({
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          { ALT: () => this.CONSUME(T.StatementEnd) },
+          { ALT: () => this.guard(() => this.SUBRULE(this.useDecl), false) },
+          { ALT: () => this.SUBRULE(this.runbookDecl) },
+          { ALT: () => this.junk("`use` or `runbook`") },
+        ],
+      }),
+    );
+  });
+
+  useDecl = this.RULE("useDecl", () => {
+    this.CONSUME(T.Use);
+    this.CONSUME(T.StringLit);
+    this.CONSUME(T.As);
+    this.CONSUME(T.Identifier);
+  });
+
+  runbookDecl = this.RULE("runbookDecl", () => {
+    this.CONSUME(T.Runbook);
+    this.guard(() => {
+      this.CONSUME(T.Identifier);
+      this.CONSUME(T.LParen);
+      this.OPTION(() => {
+        this.SUBRULE(this.param);
+        this.MANY({
+          GATE: () => this.LA(2).tokenType !== T.RParen,
+          DEF: () => {
+            this.CONSUME(T.Comma);
+            this.SUBRULE2(this.param);
+          },
+        });
+        this.OPTION2(() => this.CONSUME2(T.Comma));
+      });
+      this.CONSUME(T.RParen);
+      this.OPTION3(() => {
+        this.CONSUME(T.Arrow);
+        this.SUBRULE(this.type);
+      });
+    }, true);
+    this.OPTION4(() => this.SUBRULE(this.block));
+  });
+
+  param = this.RULE("param", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.type);
+    this.OPTION(() => {
+      this.CONSUME(T.Eq);
+      this.SUBRULE(this.expression);
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  // Types
+
+  type = this.RULE("type", () => {
+    this.SUBRULE(this.typeAtom);
+    this.MANY(() => this.CONSUME(T.Question));
+  });
+
+  typeAtom = this.RULE("typeAtom", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Identifier);
+          this.OPTION(() => {
+            this.CONSUME(T.Lt);
+            this.SUBRULE(this.type);
+            this.CONSUME(T.Gt);
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LCurly);
+          this.OPTION2(() => {
+            this.SUBRULE(this.recordField);
+            this.MANY({
+              GATE: () => this.LA(2).tokenType !== T.RCurly,
+              DEF: () => {
+                this.CONSUME(T.Comma);
+                this.SUBRULE2(this.recordField);
+              },
+            });
+            this.OPTION3(() => this.CONSUME2(T.Comma));
+          });
+          this.CONSUME(T.RCurly);
+        },
+      },
+    ]);
+  });
+
+  recordField = this.RULE("recordField", () => {
+    this.CONSUME(T.AnyName);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.type);
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  // Statements
+
+  block = this.RULE("block", () => {
+    this.CONSUME(T.LCurly);
+    this.MANY(() =>
+      // One token of lookahead: a line starting with `let` is a let statement even when what
+      // follows is wrong, so the error names what is missing instead of "expected a statement".
+      this.OR({
+        IGNORE_AMBIGUITIES: true,
+        MAX_LOOKAHEAD: 1,
+        DEF: [
+          { ALT: () => this.CONSUME(T.StatementEnd) },
+          { ALT: () => this.guard(() => this.SUBRULE(this.stmtLine), false) },
+          { ALT: () => this.junk("a statement") },
+        ],
+      }),
+    );
+    this.CONSUME(T.RCurly);
+  });
+
+  stmtLine = this.RULE("stmtLine", () => {
+    this.SUBRULE(this.statement);
+    this.ACTION(() => {
+      const next = this.LA(1);
+      if (!this.isStatementEnd(next)) {
+        this.report(next, messages.missingSeparator(describeToken(next)));
+        this.skipLine(false);
+      }
+    });
+    this.CONSUME(T.StatementEnd);
+  });
+
+  statement = this.RULE("statement", () => {
+    this.OR({ MAX_LOOKAHEAD: 1, DEF: [
+      { ALT: () => this.SUBRULE(this.letStmt) },
+      { ALT: () => this.SUBRULE(this.ifStmt) },
+      { ALT: () => this.SUBRULE(this.whileStmt) },
+      { ALT: () => this.SUBRULE(this.forStmt) },
+      { ALT: () => this.CONSUME(T.Break) },
+      { ALT: () => this.CONSUME(T.Continue) },
+      { ALT: () => this.SUBRULE(this.returnStmt) },
+      { ALT: () => this.SUBRULE(this.checkpointStmt) },
+      { ALT: () => this.SUBRULE(this.sleepStmt) },
+      { ALT: () => this.SUBRULE(this.suspendStmt) },
+      { ALT: () => this.SUBRULE(this.streamStmt) },
+      { ALT: () => this.SUBRULE(this.failStmt) },
+      { ALT: () => this.SUBRULE(this.tryStmt) },
+      { ALT: () => this.SUBRULE(this.retryStmt) },
+      { ALT: () => this.SUBRULE(this.exprStmt) },
+    ] });
+  });
+
+  letStmt = this.RULE("letStmt", () => {
+    this.CONSUME(T.Let);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Colon);
+      this.SUBRULE(this.type);
+    });
+    this.CONSUME(T.Eq);
+    this.SUBRULE(this.expression);
+  });
+
+  ifStmt = this.RULE("ifStmt", () => {
+    this.CONSUME(T.If);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.block);
+    this.MANY(() => {
+      this.CONSUME(T.Else);
+      this.CONSUME2(T.If);
+      this.SUBRULE2(this.expression);
+      this.SUBRULE2(this.block);
+    });
+    this.OPTION(() => {
+      this.CONSUME2(T.Else);
+      this.SUBRULE3(this.block);
+    });
+  });
+
+  whileStmt = this.RULE("whileStmt", () => {
+    this.CONSUME(T.While);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.block);
+  });
+
+  forStmt = this.RULE("forStmt", () => {
+    this.CONSUME(T.For);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Comma);
+      this.CONSUME2(T.Identifier);
+    });
+    this.CONSUME(T.In);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.block);
+  });
+
+  returnStmt = this.RULE("returnStmt", () => {
+    this.CONSUME(T.Return);
+    this.OPTION(() => this.SUBRULE(this.expression));
+  });
+
+  checkpointStmt = this.RULE("checkpointStmt", () => {
+    this.CONSUME(T.Checkpoint);
+    this.OPTION(() => this.SUBRULE(this.expression));
+  });
+
+  sleepStmt = this.RULE("sleepStmt", () => {
+    this.CONSUME(T.Sleep);
+    this.SUBRULE(this.expression);
+  });
+
+  suspendStmt = this.RULE("suspendStmt", () => {
+    this.CONSUME(T.Suspend);
+    this.OPTION(() => this.SUBRULE(this.expression));
+  });
+
+  streamStmt = this.RULE("streamStmt", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Output) },
+      { ALT: () => this.CONSUME(T.Log) },
+      { ALT: () => this.CONSUME(T.Warn) },
+      { ALT: () => this.CONSUME(T.ErrorKw) },
+    ]);
+    this.SUBRULE(this.expression);
+  });
+
+  failStmt = this.RULE("failStmt", () => {
+    this.CONSUME(T.Fail);
+    this.SUBRULE(this.expression);
+  });
+
+  tryStmt = this.RULE("tryStmt", () => {
+    this.CONSUME(T.Try);
+    this.SUBRULE(this.block);
+    this.OPTION(() => {
+      this.CONSUME(T.Catch);
+      this.CONSUME(T.Identifier);
+      this.SUBRULE2(this.block);
+    });
+    this.OPTION2(() => {
+      this.CONSUME(T.Finally);
+      this.SUBRULE3(this.block);
+    });
+  });
+
+  retryStmt = this.RULE("retryStmt", () => {
+    this.CONSUME(T.Retry);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.OPTION2(() => {
+        this.SUBRULE(this.namedValue);
+        this.MANY({
+          GATE: () => this.LA(2).tokenType !== T.RParen,
+          DEF: () => {
+            this.CONSUME(T.Comma);
+            this.SUBRULE2(this.namedValue);
+          },
+        });
+        this.OPTION3(() => this.CONSUME2(T.Comma));
+      });
+      this.CONSUME(T.RParen);
+    });
+    this.SUBRULE(this.block);
+  });
+
+  /** `name: expression` (retry options). */
+  namedValue = this.RULE("namedValue", () => {
+    this.CONSUME(T.AnyName);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.expression);
+  });
+
+  exprStmt = this.RULE("exprStmt", () => {
+    this.SUBRULE(this.expression);
+    this.OPTION(() => {
+      this.CONSUME(T.AssignOp);
+      this.SUBRULE2(this.expression);
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  // Expressions
+
+  /** The entry rule for the inside of `${ }`. */
+  interpolation = this.RULE("interpolation", () => {
+    this.SUBRULE(this.expression);
+  });
+
+  expression = this.RULE("expression", () => {
+    this.SUBRULE(this.operand);
+    this.MANY(() => {
+      this.CONSUME(T.BinaryOp);
+      this.SUBRULE2(this.operand);
+    });
+  });
+
+  /** `not`* `-`* postfix: prefix operators, applied by the builder. */
+  operand = this.RULE("operand", () => {
+    this.MANY(() => this.CONSUME(T.Not));
+    this.MANY2(() => this.CONSUME(T.Minus));
+    this.SUBRULE(this.postfix);
+  });
+
+  postfix = this.RULE("postfix", () => {
+    this.SUBRULE(this.primary);
+    this.MANY(() => this.SUBRULE(this.postfixOp));
+  });
+
+  postfixOp = this.RULE("postfixOp", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Dot);
+          this.CONSUME(T.AnyName);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.QuestionDot);
+          this.CONSUME2(T.AnyName);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LBracket);
+          this.SUBRULE(this.expression);
+          this.CONSUME(T.RBracket);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.OPTION(() => {
+            this.SUBRULE(this.argument);
+            this.MANY({
+              GATE: () => this.LA(2).tokenType !== T.RParen,
+              DEF: () => {
+                this.CONSUME(T.Comma);
+                this.SUBRULE2(this.argument);
+              },
+            });
+            this.OPTION2(() => this.CONSUME2(T.Comma));
+          });
+          this.CONSUME(T.RParen);
+        },
+      },
+    ]);
+  });
+
+  argument = this.RULE("argument", () => {
+    this.OPTION(() => {
+      this.CONSUME(T.AnyName);
+      this.CONSUME(T.Colon);
+    });
+    this.SUBRULE(this.expression);
+  });
+
+  primary = this.RULE("primary", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.NumberLit) },
+      { ALT: () => this.CONSUME(T.DurationLit) },
+      { ALT: () => this.CONSUME(T.StringLit) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.CONSUME(T.Null) },
+      { ALT: () => this.CONSUME(T.Identifier) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.expression);
+          this.CONSUME(T.RParen);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.listLit) },
+      { ALT: () => this.SUBRULE(this.mapLit) },
+      { ALT: () => this.SUBRULE(this.waitExpr) },
+      { ALT: () => this.SUBRULE(this.startExpr) },
+      { ALT: () => this.SUBRULE(this.awaitExpr) },
+    ]);
+  });
+
+  listLit = this.RULE("listLit", () => {
+    this.CONSUME(T.LBracket);
+    this.OPTION(() => {
+      this.SUBRULE(this.expression);
+      this.MANY({
+        GATE: () => this.LA(2).tokenType !== T.RBracket,
+        DEF: () => {
+          this.CONSUME(T.Comma);
+          this.SUBRULE2(this.expression);
+        },
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
+    });
+    this.CONSUME(T.RBracket);
+  });
+
+  mapLit = this.RULE("mapLit", () => {
+    this.CONSUME(T.LCurly);
+    this.OPTION(() => {
+      this.SUBRULE(this.mapEntry);
+      this.MANY({
+        GATE: () => this.LA(2).tokenType !== T.RCurly,
+        DEF: () => {
+          this.CONSUME(T.Comma);
+          this.SUBRULE2(this.mapEntry);
+        },
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
+    });
+    this.CONSUME(T.RCurly);
+  });
+
+  mapEntry = this.RULE("mapEntry", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.AnyName) }, { ALT: () => this.CONSUME(T.StringLit) }]);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.expression);
+  });
+
+  waitExpr = this.RULE("waitExpr", () => {
+    this.CONSUME(T.Wait);
+    this.SUBRULE(this.postfix);
+    this.OPTION(() => {
+      this.CONSUME(T.Timeout);
+      this.SUBRULE(this.expression);
+    });
+  });
+
+  startExpr = this.RULE("startExpr", () => {
+    this.CONSUME(T.Start);
+    this.SUBRULE(this.postfix);
+  });
+
+  awaitExpr = this.RULE("awaitExpr", () => {
+    this.CONSUME(T.Await);
+    this.SUBRULE(this.postfix);
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  // Recovery helpers (plain code, not grammar: they only run outside the recording phase)
+
+  /**
+   * Runs `body`; when it raises a syntax error (already recorded in `this.errors`), skips to
+   * the end of the line, or with `toBlock` to a `{` that can start the body of a declaration.
+   */
+  private guard(body: () => void, toBlock: boolean): void {
+    try {
+      body();
+    } catch (e) {
+      if (!isRecognitionException(e as Error)) throw e;
+      this.skipLine(toBlock);
+    }
+  }
+
+  /** A line that starts with something that cannot start `what`: report it and skip it. */
+  private junk(what: string): void {
+    const tok = this.CONSUME(T.Junk);
+    this.ACTION(() => {
+      this.report(tok, messages.expectedStatement(describeToken(tok), what));
+      if (!this.isStatementEnd(this.LA(1)) && tokenIsOpener(tok.tokenType)) this.skipLine(false, 1);
+      else if (!this.isStatementEnd(this.LA(1))) this.skipLine(false);
+    });
+  }
+
+  /**
+   * Skips tokens up to (not including) the next line end outside brackets, or the `}` closing
+   * the current block, or the end of the input; with `toBlock`, also up to a `{` at depth 0.
+   */
+  private skipLine(toBlock: boolean, startDepth = 0): void {
+    const self = this as unknown as ParserInternals;
+    let depth = startDepth;
+    for (let tok = this.LA(1); tok.tokenType !== EOF; ) {
+      const t = tok.tokenType;
+      if (depth <= 0 && (t === T.Newline || t === T.Semicolon)) return;
+      if (depth <= 0 && toBlock && t === T.LCurly) return;
+      if (t === T.LCurly || t === T.LParen || t === T.LBracket) depth++;
+      else if (t === T.RCurly || t === T.RParen || t === T.RBracket) {
+        if (depth <= 0 && t === T.RCurly) return;
+        depth--;
+      }
+      tok = self.SKIP_TOKEN();
+    }
+  }
+
+  private isStatementEnd(tok: IToken): boolean {
+    const t = tok.tokenType;
+    return t === T.Newline || t === T.Semicolon || t === EOF || t === T.RCurly;
+  }
+
+  private report(tok: IToken, msg: { code: string; message: string; hint?: string }): void {
+    const start = tok.startOffset;
+    this.issues.push({ ...msg, start, end: start + Math.max(tok.image.length, 0) });
+  }
+}
+
+function tokenIsOpener(t: TokenType): boolean {
+  return t === T.LCurly || t === T.LParen || t === T.LBracket;
+}
+
+/** The one parser of the process: building it (performSelfAnalysis) is the expensive part. */
+export const parser = new RunbookParser();
