@@ -1,0 +1,82 @@
+// Batched completions: every final status written while a flush is in flight waits for the
+// next one, so one commit carries many jobs (RUNTIME.md: "claims and completions should be
+// batched"). Each job stays fenced by its own epoch inside the batch.
+import type pg from "pg";
+import { withTransaction } from "./db/tx.js";
+import { completeJobs, wakeAwaiters, type Completion } from "./sql/complete.js";
+
+const MAX_BATCH = 500;
+
+interface Pending {
+  completion: Completion;
+  resolve(written: boolean): void;
+  reject(e: unknown): void;
+}
+
+export class CompletionBatcher {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly worker: string,
+  ) {}
+
+  /** Resolves true once written, false when the job's lease was lost (nothing was written). */
+  add(completion: Completion): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ completion, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when everything added so far is written. */
+  async idle(): Promise<void> {
+    while (this.queue.length || this.flushing || this.scheduled) await (this.flushing ?? new Promise((r) => setImmediate(r)));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    // Let the completions of this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = null;
+        if (this.queue.length) this.schedule();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    try {
+      const written = await withRetry(() =>
+        withTransaction(this.pool, async (client) => {
+          const done = await completeJobs(client, this.worker, batch.map((p) => p.completion));
+          // A separate statement, after the jobs' rows are updated: see wakeAwaiters.
+          await wakeAwaiters(client, [...done]);
+          return done;
+        }),
+      );
+      for (const p of batch) p.resolve(written.has(p.completion.id));
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    }
+  }
+}
+
+/** Deadlocks and serialization failures are retried; anything else is not. */
+async function withRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (i >= attempts || (code !== "40P01" && code !== "40001")) throw e;
+      await new Promise((r) => setTimeout(r, 5 * i));
+    }
+  }
+}

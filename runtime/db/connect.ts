@@ -1,0 +1,75 @@
+// Opening the runtime's database: DATABASE_URL when set, else this folder's embedded cluster;
+// migrations applied once per process; an unreachable server reported as one line naming its
+// host, never a stack trace.
+import pg from "pg";
+import { ensureLocalDatabase } from "./local.js";
+import { migrate } from "./migrate.js";
+
+export interface Db {
+  pool: pg.Pool;
+  url: string;
+  /** Settings fixed per database. */
+  slotCount: number;
+  close(): Promise<void>;
+}
+
+export class DatabaseUnreachable extends Error {}
+
+/** The database URL: DATABASE_URL, or the embedded database of `cwd` (started if needed). */
+export async function databaseUrl(cwd = process.cwd()): Promise<string> {
+  const url = process.env.DATABASE_URL;
+  if (url) return url;
+  try {
+    return await ensureLocalDatabase(cwd);
+  } catch (e) {
+    throw new DatabaseUnreachable(`cannot start the embedded database under ${cwd}/.runbook: ${(e as Error).message}`);
+  }
+}
+
+export interface OpenOptions {
+  url?: string;
+  /** Pool size. RUNTIME.md: "more connections than about 4 per core slow a 2-core server down". */
+  max?: number;
+  cwd?: string;
+}
+
+export async function openDb(options: OpenOptions = {}): Promise<Db> {
+  const url = options.url ?? (await databaseUrl(options.cwd));
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 4, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its server (db stop, restart) must not crash the process.
+  pool.on("error", () => undefined);
+  let slotCount: number;
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client);
+      slotCount = (await client.query<{ slot_count: number }>("SELECT slot_count FROM runbook_settings")).rows[0].slot_count;
+    } finally {
+      client.release();
+    }
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw describeConnectError(e, url);
+  }
+  return { pool, url, slotCount, close: () => pool.end() };
+}
+
+/** One line naming the server, for a failure to connect; other errors pass through. */
+export function describeConnectError(e: unknown, url: string): Error {
+  const err = e as NodeJS.ErrnoException & { code?: string };
+  const host = hostOf(url);
+  const connectCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "ECONNRESET", "EAI_AGAIN", "28P01", "28000", "3D000", "57P03"]);
+  if ((err.code && connectCodes.has(err.code)) || /timeout|terminated|connect/i.test(err.message ?? "")) {
+    return new DatabaseUnreachable(`cannot reach the database at ${host}: ${err.message || err.code}`);
+  }
+  return err instanceof Error ? err : new Error(String(e));
+}
+
+export function hostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || "localhost"}${u.port ? `:${u.port}` : ""}`;
+  } catch {
+    return "(unparsable DATABASE_URL)";
+  }
+}

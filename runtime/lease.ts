@@ -1,0 +1,187 @@
+// A worker's hold on one claimed job: every write it makes for the job, each fenced by the lease
+// epoch of its claim. The first write that finds the epoch changed (zero rows) marks the lease
+// lost: the job stops running here at once and nothing more is written for it.
+import type pg from "pg";
+import type { Input, JobState, Json, StreamRecord } from "./abi.js";
+import { withTransaction } from "./db/tx.js";
+import type { JobStatus } from "./rows.js";
+import type { CompletionBatcher } from "./batcher.js";
+import type { ClaimedJob } from "./sql/claim.js";
+import { writeCheckpoint, type NumberedRecord } from "./sql/checkpoint.js";
+import { wakeAwaiters, type Completion } from "./sql/complete.js";
+import { awaitedJob, consumeSignal, lockLeased, parkJob, peekSignal, releaseLease, type ParkWrite } from "./sql/park.js";
+
+/** How a park ended: the job waits elsewhere now, or it may go on at once with an input. */
+export type ParkOutcome = { kind: "parked"; status: JobStatus } | { kind: "continue"; input: Input } | { kind: "lost" };
+
+export class JobLease {
+  readonly id: string;
+  readonly epoch: string;
+  readonly slot: number;
+  /** Stream records committed so far (the next record is number streamSeq + 1). */
+  private streamSeq: number;
+  /** A signal received by a `wait`, consumed by the next write. */
+  private pendingSignal: string | null = null;
+  private lostFlag = false;
+  /** Fired when the lease is lost or the worker interrupts the job. */
+  readonly abort = new AbortController();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly worker: string,
+    claim: ClaimedJob,
+    /** Told about every record once it is committed (for `runbook run`'s live output). */
+    private readonly onCommit: (jobId: string, records: NumberedRecord[]) => void,
+  ) {
+    this.id = claim.id;
+    this.epoch = claim.lease_epoch;
+    this.slot = claim.slot;
+    this.streamSeq = claim.stream_seq;
+  }
+
+  get lost(): boolean {
+    return this.lostFlag;
+  }
+
+  markLost(): void {
+    if (this.lostFlag) return;
+    this.lostFlag = true;
+    this.abort.abort(new Error("the job's lease was lost"));
+  }
+
+  private number(records: StreamRecord[]): NumberedRecord[] {
+    return records.map((r, i) => ({ seq: this.streamSeq + i + 1, stream: r.stream, value: r.value }));
+  }
+
+  private committed(records: NumberedRecord[]): void {
+    this.streamSeq += records.length;
+    this.pendingSignal = null;
+    if (records.length) this.onCommit(this.id, records);
+  }
+
+  /** A plain checkpoint. Returns the operator control pending on the job, or "lost". */
+  async checkpoint(state: JobState, label: string | null, records: StreamRecord[]): Promise<"suspend" | "stop" | null | "lost"> {
+    if (this.lostFlag) return "lost";
+    const numbered = this.number(records);
+    const r = await writeCheckpoint(this.pool, { id: this.id, epoch: this.epoch, state, label, records: numbered, consumeSignal: this.pendingSignal });
+    if (!r) {
+      this.markLost();
+      return "lost";
+    }
+    this.committed(numbered);
+    return r.control;
+  }
+
+  /** Parks the job (sleep, suspend, handover, control). */
+  async park(p: Omit<ParkWrite, "id" | "epoch" | "worker" | "records" | "consumeSignal">, records: StreamRecord[] = []): Promise<ParkOutcome> {
+    if (this.lostFlag) return { kind: "lost" };
+    const numbered = this.number(records);
+    const parked = await parkJob(this.pool, { ...p, id: this.id, epoch: this.epoch, worker: this.worker, records: numbered, consumeSignal: this.pendingSignal });
+    if (!parked) {
+      this.markLost();
+      return { kind: "lost" };
+    }
+    this.committed(numbered);
+    if (parked.status === "stopped") await wakeAwaiters(this.pool, [this.id]);
+    return { kind: "parked", status: parked.status };
+  }
+
+  /**
+   * `wait "NAME"`: commits the state; if the mailbox already holds a matching signal the job goes
+   * on with it at once, else it parks as `waiting` (until a signal or the timeout).
+   * `state` null re-parks a job woken early (keeping its checkpoint and timeout).
+   */
+  async wait(state: JobState | null, signal: string, timeoutMs: number | null, records: StreamRecord[]): Promise<ParkOutcome> {
+    if (this.lostFlag) return { kind: "lost" };
+    const numbered = this.number(records);
+    let received: string | null = null;
+    const out = await withTransaction(this.pool, async (client): Promise<ParkOutcome> => {
+      // Lock our row first: a sender locks it before putting a signal in the mailbox, so it has
+      // either committed (we see its signal below) or will see us waiting (and wake us).
+      if (!(await lockLeased(client, this.id, this.epoch))) return { kind: "lost" };
+      if (this.pendingSignal) await consumeSignal(client, this.pendingSignal);
+      const found = await peekSignal(client, this.id, signal);
+      const parked = await parkJob(client, {
+        ...this.parkBase(state, numbered),
+        status: found ? "running" : "waiting",
+        waitSignal: signal,
+        awaitJob: null,
+        untilMs: state === null ? null : timeoutMs,
+        keepUntil: state === null,
+        reason: `waiting for signal ${signal}${timeoutMs === null ? "" : ` (timeout ${timeoutMs} ms)`}`,
+      });
+      if (!parked) return { kind: "lost" };
+      if (parked.status !== "running" || !found) return { kind: "parked", status: parked.status };
+      received = found.id;
+      return { kind: "continue", input: { value: found.payload as Json } };
+    });
+    return this.afterPark(out, numbered, received);
+  }
+
+  /** `await JOB`: goes on at once if that job has ended, else parks as `waiting` on it. */
+  async awaitJob(state: JobState | null, job: string, records: StreamRecord[]): Promise<ParkOutcome> {
+    if (this.lostFlag) return { kind: "lost" };
+    const numbered = this.number(records);
+    const out = await withTransaction(this.pool, async (client): Promise<ParkOutcome> => {
+      if (!(await lockLeased(client, this.id, this.epoch))) return { kind: "lost" };
+      if (this.pendingSignal) await consumeSignal(client, this.pendingSignal);
+      const child = await awaitedJob(client, job);
+      const ended = !child || child.status === "completed" || child.status === "failed" || child.status === "stopped";
+      const parked = await parkJob(client, {
+        ...this.parkBase(state, numbered),
+        status: ended ? "running" : "waiting",
+        waitSignal: null,
+        awaitJob: job,
+        untilMs: null,
+        keepUntil: false,
+        reason: `awaiting job ${job}`,
+      });
+      if (!parked) return { kind: "lost" };
+      if (parked.status !== "running") return { kind: "parked", status: parked.status };
+      return { kind: "continue", input: awaitedInput(job, child) };
+    });
+    return this.afterPark(out, numbered, null);
+  }
+
+  private parkBase(state: JobState | null, records: NumberedRecord[]) {
+    return { id: this.id, epoch: this.epoch, worker: this.worker, state, label: null, records, consumeSignal: null };
+  }
+
+  private async afterPark(out: ParkOutcome, numbered: NumberedRecord[], received: string | null): Promise<ParkOutcome> {
+    if (out.kind === "lost") {
+      this.markLost();
+      return out;
+    }
+    this.committed(numbered);
+    this.pendingSignal = received;
+    if (out.kind === "parked" && out.status === "stopped") await wakeAwaiters(this.pool, [this.id]);
+    return out;
+  }
+
+  /** The final status, through the batcher. Returns false when the lease was lost. */
+  async finish(batcher: CompletionBatcher, c: Omit<Completion, "id" | "epoch" | "records" | "consumeSignal">, records: StreamRecord[]): Promise<boolean> {
+    if (this.lostFlag) return false;
+    const numbered = this.number(records);
+    const ok = await batcher.add({ ...c, id: this.id, epoch: this.epoch, records: numbered, consumeSignal: this.pendingSignal });
+    if (!ok) {
+      this.markLost();
+      return false;
+    }
+    this.committed(numbered);
+    return true;
+  }
+
+  /** Hands the job back to the queue from its latest checkpoint, bumping the epoch. */
+  async release(reason: string): Promise<boolean> {
+    this.markLost(); // from here on nothing of ours may be written for it
+    return releaseLease(this.pool, this.id, this.epoch, this.worker, reason);
+  }
+}
+
+/** The value (or error) an `await` delivers for a job that has ended. */
+export function awaitedInput(job: string, child: { status: JobStatus; result: unknown; error: unknown } | null): Input {
+  if (!child) return { error: { message: `no job ${job} to await`, runbook: "", file: "", line: 0, column: 0, data: null } };
+  if (child.status === "completed") return { value: (child.result ?? null) as Json };
+  if (child.status === "failed" && child.error) return { error: child.error as never };
+  return { error: { message: `awaited job ${job} was stopped`, runbook: "", file: "", line: 0, column: 0, data: { job } } };
+}

@@ -1,0 +1,66 @@
+// Publishing: each runbook is stored as a version, the bundle of its compiled module and the
+// modules of every runbook it calls inline or starts (transitively), under the hash of that
+// code. A job records the version it started with and runs on it to the end.
+import { createHash } from "node:crypto";
+import type { CompiledRunbook, ParamInfo } from "./abi.js";
+import type { Db } from "./db/connect.js";
+import { loadRunbook } from "./load.js";
+import type { VersionRow } from "./rows.js";
+import { publishVersion, type PublishResult } from "./sql/versions.js";
+
+/** One compiled runbook as the compiler hands it over (compiler/compile.ts CompiledModule). */
+export interface ModuleText {
+  name: string;
+  file: string;
+  js: string;
+}
+
+export interface Bundle {
+  hash: string;
+  runbook: string;
+  modules: VersionRow["modules"];
+  params: ParamInfo[];
+}
+
+/** Bundles every runbook of a compiled project (each with its transitive callees). */
+export async function bundleProject(modules: ModuleText[]): Promise<Bundle[]> {
+  const byName = new Map(modules.map((m) => [m.name, m]));
+  const loaded = new Map<string, CompiledRunbook>();
+  for (const m of modules) loaded.set(m.name, await loadRunbook(m.js, `runbook ${m.name}`));
+  return modules.map((root) => {
+    const names = closure(root.name, (n) => loaded.get(n)?.calls ?? []);
+    const bundle: VersionRow["modules"] = {};
+    for (const n of [...names].sort()) {
+      const m = byName.get(n);
+      if (!m) throw new Error(`runbook ${root.name} calls ${n}, which is not part of the project`);
+      bundle[n] = { file: m.file, js: m.js };
+    }
+    return { hash: versionHash(root.name, bundle), runbook: root.name, modules: bundle, params: loaded.get(root.name)!.params };
+  });
+}
+
+function closure(root: string, edges: (name: string) => string[]): Set<string> {
+  const seen = new Set<string>([root]);
+  const todo = [root];
+  while (todo.length) for (const next of edges(todo.pop()!)) if (!seen.has(next)) (seen.add(next), todo.push(next));
+  return seen;
+}
+
+/** sha256 over the root's name and each module's name and code, in name order. */
+export function versionHash(root: string, modules: VersionRow["modules"]): string {
+  const h = createHash("sha256").update(`root\u0000${root}\u0000`);
+  for (const name of Object.keys(modules).sort()) h.update(`${name}\u0000${modules[name].js}\u0000`);
+  return h.digest("hex");
+}
+
+export interface Published {
+  runbook: string;
+  hash: string;
+  result: PublishResult;
+}
+
+export async function publishBundles(db: Db, bundles: Bundle[]): Promise<Published[]> {
+  const out: Published[] = [];
+  for (const b of bundles) out.push({ runbook: b.runbook, hash: b.hash, result: await publishVersion(db.pool, b) });
+  return out;
+}

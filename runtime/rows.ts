@@ -1,0 +1,126 @@
+// Row types: one per table of runtime/migrations, field for field (snake_case, as pg returns
+// them). Timestamps arrive as Date, bigint as string (an opaque token for lease epochs).
+import type pg from "pg";
+import type { ErrorRecord, JobState, Json, ParamInfo, StreamName } from "./abi.js";
+
+/** Anything that runs a query: the pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, "query">;
+
+export type JobStatus = "queued" | "running" | "sleeping" | "waiting" | "suspended" | "completed" | "failed" | "stopped";
+export const JOB_STATUSES: readonly JobStatus[] = ["queued", "running", "sleeping", "waiting", "suspended", "completed", "failed", "stopped"];
+export const FINISHED: readonly JobStatus[] = ["completed", "failed", "stopped"];
+
+/** `jobs`: one durable job. */
+export interface JobRow {
+  /** Job id (a uuid, the `--id` key, or PARENT/SEQ for a child job). */
+  id: string;
+  /** The runbook this job runs (an entry of its version's bundle). */
+  runbook: string;
+  /** `versions.hash` of the code the job started with; it runs on it to the end. */
+  version: string;
+  /** The job that started this one, if any. */
+  parent_id: string | null;
+  /** hash(id) mod slot count: which worker may claim it. */
+  slot: number;
+  status: JobStatus;
+  /** Parameters given at start (validated against the runbook's declaration). */
+  params: Record<string, Json>;
+  /** The latest checkpoint; null = start from the beginning. */
+  state: JobState | null;
+  checkpoint_label: string | null;
+  checkpoint_at: Date | null;
+  /** Number of checkpoints committed. */
+  checkpoints: number;
+  /** When it may be claimed: queue time, wake time, wait timeout or lease expiry (db clock). */
+  due_at: Date | null;
+  /** The worker holding the lease (or the last one that did). */
+  worker: string | null;
+  /** Bumped on every claim; every write for the job is fenced by it. */
+  lease_epoch: string;
+  /** The signal a `wait` is parked on. */
+  wait_signal: string | null;
+  /** The job an `await` is parked on. */
+  await_job: string | null;
+  /** Sleep end or wait timeout. */
+  wait_until: Date | null;
+  /** An operator's suspend or stop, pending until the running job's next checkpoint. */
+  control: "suspend" | "stop" | null;
+  /** Number of stream records committed. */
+  stream_seq: number;
+  result: Json | null;
+  error: ErrorRecord | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+/** `versions`: a published bundle of compiled runbooks under the hash of its code. */
+export interface VersionRow {
+  hash: string;
+  /** The runbook published (the bundle's root). */
+  runbook: string;
+  /** Compiled module of every runbook of the bundle. */
+  modules: Record<string, { file: string; js: string }>;
+  /** Parameters of the root runbook. */
+  params: ParamInfo[];
+  created_at: Date;
+}
+
+/** `job_streams`: one stream record, committed with the checkpoint that followed it. */
+export interface StreamRow {
+  job_id: string;
+  /** 1, 2, 3... per job, in emission order. */
+  seq: number;
+  stream: StreamName;
+  value: Json;
+  at: Date;
+}
+
+/** `job_history`: one status transition. */
+export interface HistoryRow {
+  id: string;
+  job_id: string;
+  /** Database time of the transition. */
+  at: Date;
+  from_status: JobStatus | null;
+  to_status: JobStatus;
+  worker: string | null;
+  reason: string;
+}
+
+/** `signals`: the per-job mailbox. */
+export interface SignalRow {
+  id: string;
+  job_id: string;
+  name: string;
+  payload: Json;
+  sent_at: Date;
+  /** Set in the same transaction as the job's next fenced write after a wait received it. */
+  consumed_at: Date | null;
+}
+
+/** `workers`: one worker process, alive while its heartbeat is fresh. */
+export interface WorkerRow {
+  name: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  /** Not alive once its heartbeat is older than this. */
+  timeout_ms: number;
+  started_at: Date;
+  heartbeat_at: Date;
+  draining: boolean;
+  drain_deadline: Date | null;
+  drain_suspend: boolean;
+  /** Set when it exited cleanly (then it is not alive, whatever its heartbeat). */
+  stopped_at: Date | null;
+}
+
+/** `deployments`: a generation of the worker deployment. */
+export interface DeploymentRow {
+  generation: string;
+  workers: string[];
+  /** Made by a worker joining on its own, not by `runbook deploy`. */
+  auto: boolean;
+  created_at: Date;
+}

@@ -1,0 +1,199 @@
+// Running one claimed job: from its latest checkpoint (or its start) through the driver
+// (runtime/driver.ts `resume`) to each suspension point, writing what each one means, until the
+// job parks, ends, is handed over, or its lease is lost.
+import type { ErrorRecord, Input, JobState, Json, Outcome, StreamRecord } from "./abi.js";
+import type { ActivityHost, JobActivities } from "./activities.js";
+import type { CompletionBatcher } from "./batcher.js";
+import { initialState, resume, type DriverContext, type Program } from "./driver.js";
+import { JobLease, awaitedInput, type ParkOutcome } from "./lease.js";
+import type { Programs } from "./programs.js";
+import type { ClaimedJob } from "./sql/claim.js";
+import { insertChildJob } from "./sql/enqueue.js";
+import { awaitedJob, peekSignal } from "./sql/park.js";
+import type pg from "pg";
+
+/** What a running job needs from its worker. */
+export interface RunnerEnv {
+  pool: pg.Pool;
+  worker: string;
+  programs: Programs;
+  completions: CompletionBatcher;
+  activities: ActivityHost;
+  /** Why the job must leave this worker at its next checkpoint (slot moved, draining), or null. */
+  handOver(slot: number): { status: "queued" | "suspended"; reason: string } | null;
+  /** The job no longer occupies a concurrency slot (its final write may still be in flight). */
+  released(): void;
+}
+
+/** Runs the job until it leaves this worker. Never throws for anything the job did. */
+export async function runJob(env: RunnerEnv, claim: ClaimedJob, lease: JobLease): Promise<void> {
+  let releasedFlag = false;
+  const release = () => {
+    if (!releasedFlag) (releasedFlag = true), env.released();
+  };
+  try {
+    await run(env, claim, lease, release);
+  } finally {
+    release();
+  }
+}
+
+async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: () => void): Promise<void> {
+  const finish = async (status: "completed" | "failed", result: Json | null, error: ErrorRecord | null, records: StreamRecord[], reason: string) => {
+    release();
+    await lease.finish(env.completions, { status, result, error, reason }, records);
+  };
+
+  let program: Program;
+  try {
+    program = await env.programs.get(claim.version);
+  } catch (e) {
+    return finish("failed", null, jobError(claim, (e as Error).message), [], "version could not be loaded");
+  }
+  if (!program.get(claim.runbook)) {
+    return finish("failed", null, jobError(claim, `runbook ${claim.runbook} is not part of version ${claim.version.slice(0, 12)}`), [], "runbook missing from its version");
+  }
+  let state: JobState;
+  if (claim.state === null) {
+    state = initialState(claim.runbook, claim.params);
+  } else {
+    const problem = corruptState(claim.state);
+    if (problem) return finish("failed", null, jobError(claim, `the job's checkpoint is corrupt (${problem}); it cannot continue`), [], "corrupt checkpoint");
+    state = claim.state;
+  }
+
+  let activities: JobActivities | undefined;
+  let records: StreamRecord[] = [];
+  const jobActivities = async () =>
+    (activities ??= await env.activities.forJob({
+      jobId: claim.id,
+      log: (message) => records.push({ stream: "log", value: message }),
+      runbooks: [...(program as Map<string, never>).values()],
+    }));
+  lease.abort.signal.addEventListener("abort", () => activities?.abort("the job's lease was lost"));
+  const masked = async (rs: StreamRecord[]) => {
+    if (rs.length === 0) return rs;
+    const a = await jobActivities();
+    return rs.map((r) => ({ stream: r.stream, value: a.mask(r.value) }));
+  };
+
+  const ctx: DriverContext = {
+    emit: (record) => records.push(record),
+    activity: async (module, fn, args) => {
+      const a = await jobActivities();
+      if (lease.lost) throw new Error("the job's lease was lost");
+      return a.activity(module, fn, args);
+    },
+    start: async (runbook, args, seq) => {
+      if (!program.get(runbook)) throw new Error(`runbook ${runbook} is not part of this job's version`);
+      const id = `${claim.id}/${seq}`;
+      const r = await insertChildJob(env.pool, { id: claim.id, epoch: claim.lease_epoch, worker: env.worker }, { id, runbook, params: args });
+      if (r === "lost") {
+        lease.markLost();
+        throw new Error("the job's lease was lost");
+      }
+      return id;
+    },
+  };
+
+  let input = await inputAfterClaim(env, claim, lease);
+  if (input === null) return; // parked again, or lost
+
+  for (;;) {
+    records = [];
+    const { outcome } = await resume(state, program, ctx, input);
+    input = undefined;
+    if (lease.lost) return; // someone else owns the job now: write nothing
+    const out = await commit(env, claim, lease, state, outcome, await masked(records), release);
+    if (out.kind !== "continue") return;
+    input = out.input;
+  }
+}
+
+/** Writes what one suspension point (or the end) means; says whether the job goes on here. */
+async function commit(
+  env: RunnerEnv,
+  claim: ClaimedJob,
+  lease: JobLease,
+  state: JobState,
+  outcome: Outcome,
+  records: StreamRecord[],
+  release: () => void,
+): Promise<ParkOutcome> {
+  const none = { waitSignal: null, awaitJob: null, untilMs: null, keepUntil: false };
+  switch (outcome.kind) {
+    case "checkpoint": {
+      const control = await lease.checkpoint(state, outcome.label, records);
+      if (control === "lost") return { kind: "lost" };
+      if (control) return lease.park({ state: null, label: null, status: "suspended", ...none, reason: "operator control" });
+      const handOver = env.handOver(claim.slot);
+      if (handOver) return lease.park({ state: null, label: null, status: handOver.status, ...none, reason: handOver.reason });
+      return { kind: "continue", input: undefined };
+    }
+    case "sleep":
+      return lease.park({ state, label: null, status: "sleeping", ...none, untilMs: Math.max(0, outcome.ms), reason: `sleeping ${outcome.ms} ms` }, records);
+    case "suspend":
+      return lease.park({ state, label: null, status: "suspended", ...none, reason: outcome.reason ? `suspend: ${outcome.reason}` : "suspend statement" }, records);
+    case "wait":
+      return lease.wait(state, outcome.signal, outcome.timeoutMs, records);
+    case "await":
+      return lease.awaitJob(state, outcome.job, records);
+    case "completed":
+      release();
+      await lease.finish(env.completions, { status: "completed", result: outcome.result, error: null, reason: "completed" }, records);
+      return { kind: "parked", status: "completed" };
+    case "failed":
+      release();
+      await lease.finish(env.completions, { status: "failed", result: null, error: outcome.error, reason: `failed: ${outcome.error.message}` }, records);
+      return { kind: "parked", status: "failed" };
+  }
+}
+
+/**
+ * The input a claimed job continues with, from what it was parked on: a signal from its mailbox
+ * (or null when its wait timed out), an awaited job's ending. A job woken before its timer or
+ * wait is over (an operator's resume) is parked again: returns null.
+ */
+async function inputAfterClaim(env: RunnerEnv, claim: ClaimedJob, lease: JobLease): Promise<Input | null> {
+  if (claim.await_job) {
+    const child = await awaitedJob(env.pool, claim.await_job);
+    const ended = !child || ["completed", "failed", "stopped"].includes(child.status);
+    if (ended) return awaitedInput(claim.await_job, child);
+    await lease.awaitJob(null, claim.await_job, []);
+    return null;
+  }
+  if (claim.wait_signal) {
+    if (await peekSignal(env.pool, claim.id, claim.wait_signal)) {
+      // Through lease.wait, so the signal is consumed with the job's next write, exactly like a
+      // wait that finds its signal at once; state null keeps the stored checkpoint.
+      const out = await lease.wait(null, claim.wait_signal, null, []);
+      return out.kind === "continue" ? out.input : null;
+    }
+    if (claim.timed_out) return { value: null };
+    await lease.wait(null, claim.wait_signal, null, []); // woken early: wait on
+    return null;
+  }
+  if (claim.has_timer && !claim.timed_out) {
+    await lease.park({ state: null, label: null, status: "sleeping", waitSignal: null, awaitJob: null, untilMs: null, keepUntil: true, reason: "sleep not over" });
+    return null;
+  }
+  return undefined;
+}
+
+function jobError(claim: ClaimedJob, message: string): ErrorRecord {
+  return { message, runbook: claim.runbook, file: "", line: 0, column: 0, data: null };
+}
+
+/** What is wrong with a stored checkpoint, or null if it has the JobState shape. */
+function corruptState(state: unknown): string | null {
+  if (typeof state !== "object" || state === null || Array.isArray(state)) return "not an object";
+  const s = state as Partial<JobState>;
+  if (typeof s.seq !== "number") return "no sequence number";
+  if (!Array.isArray(s.frames) || s.frames.length === 0) return "no frames";
+  for (const f of s.frames) {
+    if (typeof f !== "object" || f === null || typeof f.runbook !== "string" || typeof f.pc !== "number" || typeof f.locals !== "object" || f.locals === null) {
+      return "a malformed frame";
+    }
+  }
+  return null;
+}

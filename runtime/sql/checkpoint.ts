@@ -1,0 +1,60 @@
+// A checkpoint: the job's whole state and the stream records written since the last one, in
+// one statement (one implicit transaction), fenced by the lease epoch.
+//
+// RUNTIME.md: "single-row UPDATE of a 2 KB state, synchronous commit: 6,200/s on 1 connection
+// (p50 0.16 ms)"; our goal is at most 1.5x that per checkpoint, so the common case (no stream
+// records, no signal to consume) is exactly one single-row UPDATE. "checkpoints cannot be
+// batched across jobs without delaying their durability" and "checkpoints never notify".
+import type { JobState } from "../abi.js";
+import type { Queryable } from "../rows.js";
+
+/** A stream record with its per-job sequence number, as stored in job_streams. */
+export interface NumberedRecord {
+  seq: number;
+  stream: string;
+  value: unknown;
+}
+
+export interface CheckpointWrite {
+  id: string;
+  epoch: string;
+  state: JobState;
+  label: string | null;
+  records: NumberedRecord[];
+  /** A signal a `wait` received since the last write: consumed by this write. */
+  consumeSignal: string | null;
+}
+
+/**
+ * Returns null when the lease was lost (zero rows: write nothing more for this job), else the
+ * operator control pending on the job (suspend/stop), if any.
+ */
+export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promise<{ control: "suspend" | "stop" | null } | null> {
+  const state = JSON.stringify(w.state);
+  if (w.records.length === 0 && w.consumeSignal === null) {
+    const { rows } = await db.query<{ control: "suspend" | "stop" | null }>(
+      `UPDATE jobs SET state = $3, checkpoint_label = $4, checkpoint_at = now(), checkpoints = checkpoints + 1,
+              wait_signal = NULL, await_job = NULL, wait_until = NULL, updated_at = now()
+       WHERE id = $1 AND lease_epoch = $2
+       RETURNING control`,
+      [w.id, w.epoch, state, w.label],
+    );
+    return rows[0] ?? null;
+  }
+  const { rows } = await db.query<{ control: "suspend" | "stop" | null }>(
+    `WITH j AS (
+       UPDATE jobs SET state = $3, checkpoint_label = $4, checkpoint_at = now(), checkpoints = checkpoints + 1,
+              stream_seq = stream_seq + $5, wait_signal = NULL, await_job = NULL, wait_until = NULL, updated_at = now()
+       WHERE id = $1 AND lease_epoch = $2
+       RETURNING control
+     ), streams AS (
+       INSERT INTO job_streams (job_id, seq, stream, value)
+       SELECT $1, r.seq, r.stream, r.value FROM j, jsonb_to_recordset($6::jsonb) AS r(seq int, stream text, value jsonb)
+     ), consumed AS (
+       UPDATE signals SET consumed_at = now() WHERE id = $7 AND EXISTS (SELECT 1 FROM j)
+     )
+     SELECT control FROM j`,
+    [w.id, w.epoch, state, w.label, w.records.length, JSON.stringify(w.records), w.consumeSignal],
+  );
+  return rows[0] ?? null;
+}

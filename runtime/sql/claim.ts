@@ -1,0 +1,81 @@
+// Claiming due jobs in the slots a worker owns.
+//
+// RUNTIME.md: "FOR UPDATE SKIP LOCKED dequeue, primary-key index only: 820/s, and falling fast
+// as dead rows pile up; the same with a partial index on claimable rows: 4,000-6,400/s" -> the
+// scan below runs on jobs_claimable (due_at IS NOT NULL). "claims and completions should be
+// batched" -> one statement claims up to `limit` jobs. Every claim bumps the lease epoch, which
+// fences all writes of the previous holder.
+import type { JobState, Json } from "../abi.js";
+import type { JobStatus, Queryable } from "../rows.js";
+
+/** A job just claimed: what the worker needs to continue it. */
+export interface ClaimedJob {
+  id: string;
+  runbook: string;
+  version: string;
+  params: Record<string, Json>;
+  /** Latest checkpoint (null: from the beginning). Unchecked: a corrupt row fails the job. */
+  state: JobState | null;
+  /** The new lease epoch: every write for this job is fenced by it. */
+  lease_epoch: string;
+  stream_seq: number;
+  slot: number;
+  wait_signal: string | null;
+  await_job: string | null;
+  /** It was parked on a timer (a sleep, or a wait with a timeout). */
+  has_timer: boolean;
+  /** That timer has run out (database clock). */
+  timed_out: boolean;
+  from_status: JobStatus;
+  from_worker: string | null;
+}
+
+export async function claimJobs(
+  db: Queryable,
+  worker: string,
+  slots: number[],
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedJob[]> {
+  const { rows } = await db.query<ClaimedJob>(
+    `WITH picked AS (
+       SELECT id, status AS from_status, worker AS from_worker
+       FROM jobs
+       WHERE due_at <= now() AND slot = ANY($2::int[])
+       ORDER BY due_at
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED
+     ), claimed AS (
+       UPDATE jobs j
+       SET status = 'running', worker = $1, lease_epoch = j.lease_epoch + 1,
+           due_at = now() + $4 * interval '1 millisecond', updated_at = now()
+       FROM picked p
+       WHERE j.id = p.id
+       RETURNING j.id, j.runbook, j.version, j.params, j.state, j.lease_epoch, j.stream_seq, j.slot,
+                 j.wait_signal, j.await_job, j.wait_until IS NOT NULL AS has_timer, coalesce(j.wait_until <= now(), false) AS timed_out,
+                 p.from_status, p.from_worker
+     ), history AS (
+       INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
+       SELECT id, from_status, 'running', $1,
+              CASE from_status
+                WHEN 'running' THEN 'lease of ' || coalesce(from_worker, 'a worker') || ' expired; resumed from the latest checkpoint'
+                WHEN 'sleeping' THEN 'sleep ended'
+                WHEN 'waiting' THEN CASE WHEN timed_out THEN 'wait timed out' ELSE 'woken' END
+                ELSE 'claimed'
+              END
+       FROM claimed
+     )
+     SELECT * FROM claimed`,
+    [worker, slots, limit, leaseMs],
+  );
+  return rows;
+}
+
+/** Database time of the next due job in these slots (for a wake-up timer), and the time now. */
+export async function nextDue(db: Queryable, slots: number[]): Promise<{ next: Date | null; now: Date }> {
+  const { rows } = await db.query<{ next: Date | null; now: Date }>(
+    "SELECT (SELECT min(due_at) FROM jobs WHERE due_at IS NOT NULL AND slot = ANY($1::int[])) AS next, now() AS now",
+    [slots],
+  );
+  return rows[0];
+}

@@ -1,0 +1,81 @@
+// Final statuses, batched: RUNTIME.md, "claims and completions should be batched (the '2' in
+// jobs/s = writes/s / (2 + checkpoints per job) can approach 0)". Each job of the batch is still
+// fenced by its own lease epoch; a job whose epoch no longer matches is left out (and so are its
+// stream records), and reported lost.
+import type { ErrorRecord, Json } from "../abi.js";
+import type { Queryable } from "../rows.js";
+import type { NumberedRecord } from "./checkpoint.js";
+
+export interface Completion {
+  id: string;
+  epoch: string;
+  status: "completed" | "failed" | "stopped";
+  result: Json | null;
+  error: ErrorRecord | null;
+  records: NumberedRecord[];
+  consumeSignal: string | null;
+  reason: string;
+}
+
+/** Writes the batch; returns the ids written (the others were lost). */
+export async function completeJobs(db: Queryable, worker: string, batch: Completion[]): Promise<Set<string>> {
+  const input = batch.map((c) => ({
+    id: c.id,
+    epoch: c.epoch,
+    status: c.status,
+    result: c.result,
+    error: c.error,
+    records: c.records,
+    n: c.records.length,
+    signal: c.consumeSignal,
+    reason: c.reason,
+  }));
+  const { rows } = await db.query<{ id: string }>(
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS x(id text, epoch bigint, status text, result jsonb, error jsonb, records jsonb, n int, signal bigint, reason text)
+     ), done AS (
+       UPDATE jobs j SET status = x.status, result = x.result, error = x.error, stream_seq = j.stream_seq + x.n,
+              due_at = NULL, finished_at = now(), updated_at = now(), control = NULL,
+              wait_signal = NULL, await_job = NULL, wait_until = NULL
+       FROM input x
+       WHERE j.id = x.id AND j.lease_epoch = x.epoch
+       RETURNING j.id
+     ), streams AS (
+       INSERT INTO job_streams (job_id, seq, stream, value)
+       SELECT x.id, r.seq, r.stream, r.value
+       FROM done d JOIN input x ON x.id = d.id, jsonb_to_recordset(x.records) AS r(seq int, stream text, value jsonb)
+     ), consumed AS (
+       UPDATE signals s SET consumed_at = now() FROM done d JOIN input x ON x.id = d.id WHERE s.id = x.signal
+     ), history AS (
+       INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
+       SELECT x.id, 'running', x.status, $2, x.reason FROM done d JOIN input x ON x.id = d.id
+     )
+     SELECT id FROM done`,
+    [JSON.stringify(input), worker],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Wakes the jobs parked on `await` of any of these finished jobs. Runs as its own statement
+ * after the finishing write, so it sees every awaiter that committed its park before; an awaiter
+ * parking concurrently reads the finished job under a share lock and sees it ended (see
+ * park.ts `awaitedJob`).
+ */
+export async function wakeAwaiters(db: Queryable, finished: string[]): Promise<string[]> {
+  if (finished.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `WITH woken AS (
+       UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now()
+       WHERE status = 'waiting' AND await_job = ANY($1::text[])
+       RETURNING id, await_job
+     ), history AS (
+       INSERT INTO job_history (job_id, from_status, to_status, reason)
+       SELECT id, 'waiting', 'queued', 'awaited job ' || await_job || ' ended' FROM woken
+     )
+     SELECT id, pg_notify('runbook', 'jobs') FROM woken`,
+    [finished],
+  );
+  return rows.map((r) => r.id);
+}

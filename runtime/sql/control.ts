@@ -1,0 +1,92 @@
+// Operator control of one job (suspend, resume, stop) and signals to its mailbox.
+//
+// Suspend and stop take effect at once on a job that is not running; on a running job they are
+// recorded in jobs.control and take effect at its next checkpoint (park.ts), or when its worker
+// next writes. Every path locks the job's row first, so a worker parking the job at the same
+// moment either sees the request or has already parked (then we act on the parked job).
+import type pg from "pg";
+import type { Json } from "../abi.js";
+import type { JobStatus } from "../rows.js";
+import { wakeAwaiters } from "./complete.js";
+
+export type ControlVerb = "suspend" | "resume" | "stop";
+
+export interface ControlResult {
+  /** What happened, for the operator: "suspended", "suspend requested (at next checkpoint)"... */
+  outcome: string;
+  status: JobStatus;
+}
+
+export class ControlRefused extends Error {}
+
+const PARKED: JobStatus[] = ["queued", "sleeping", "waiting"];
+
+export async function controlJob(client: pg.ClientBase, id: string, verb: ControlVerb, actor: string): Promise<ControlResult> {
+  const { rows } = await client.query<{ status: JobStatus; control: string | null }>("SELECT status, control FROM jobs WHERE id = $1 FOR UPDATE", [id]);
+  if (rows.length === 0) throw new ControlRefused(`no job ${id}`);
+  const { status, control } = rows[0];
+  const history = (to: JobStatus, reason: string) =>
+    client.query("INSERT INTO job_history (job_id, from_status, to_status, worker, reason) VALUES ($1, $2, $3, NULL, $4)", [id, status, to, reason]);
+  switch (verb) {
+    case "suspend":
+      if (status === "running") {
+        await client.query("UPDATE jobs SET control = 'suspend' WHERE id = $1", [id]);
+        return { outcome: "suspend requested: the job suspends at its next checkpoint", status };
+      }
+      if (!PARKED.includes(status)) throw new ControlRefused(`job ${id} is ${status}; only a queued, running, sleeping or waiting job can be suspended`);
+      await client.query("UPDATE jobs SET status = 'suspended', due_at = NULL, updated_at = now() WHERE id = $1", [id]);
+      await history("suspended", `suspended by ${actor}`);
+      return { outcome: "suspended", status: "suspended" };
+    case "resume":
+      if (status === "running" && control) {
+        await client.query("UPDATE jobs SET control = NULL WHERE id = $1", [id]);
+        return { outcome: `pending ${control} cancelled`, status };
+      }
+      if (status !== "suspended") throw new ControlRefused(`job ${id} is ${status}, not suspended`);
+      // Back to the queue: the worker that claims it re-parks it if its timer or wait is not over.
+      await client.query("UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now() WHERE id = $1", [id]);
+      await history("queued", `resumed by ${actor}`);
+      await client.query("SELECT pg_notify('runbook', 'jobs')");
+      return { outcome: "resumed", status: "queued" };
+    case "stop":
+      if (status === "running") {
+        await client.query("UPDATE jobs SET control = 'stop' WHERE id = $1", [id]);
+        await client.query("SELECT pg_notify('runbook', 'control')");
+        return { outcome: "stop requested: the job stops at its next checkpoint", status };
+      }
+      if (!PARKED.includes(status) && status !== "suspended") throw new ControlRefused(`job ${id} has already ended (${status})`);
+      await client.query(
+        "UPDATE jobs SET status = 'stopped', due_at = NULL, control = NULL, finished_at = now(), updated_at = now() WHERE id = $1",
+        [id],
+      );
+      await history("stopped", `stopped by ${actor}`);
+      await wakeAwaiters(client, [id]);
+      return { outcome: "stopped", status: "stopped" };
+  }
+}
+
+/**
+ * Puts a signal in the job's mailbox and wakes the job if it waits for that name. The job's row
+ * is locked before the insert, so a job parking on `wait` at this moment either sees the signal
+ * when it looks in its mailbox or is already waiting when we look (see park.ts).
+ */
+export async function sendSignal(client: pg.ClientBase, id: string, name: string, payload: Json): Promise<{ woke: boolean; status: JobStatus }> {
+  const { rows } = await client.query<{ status: JobStatus; wait_signal: string | null }>(
+    "SELECT status, wait_signal FROM jobs WHERE id = $1 FOR UPDATE",
+    [id],
+  );
+  if (rows.length === 0) throw new ControlRefused(`no job ${id}`);
+  const { status, wait_signal } = rows[0];
+  if (status === "completed" || status === "failed" || status === "stopped") {
+    throw new ControlRefused(`job ${id} has already ended (${status}); the signal was not delivered`);
+  }
+  await client.query("INSERT INTO signals (job_id, name, payload) VALUES ($1, $2, $3)", [id, name, JSON.stringify(payload)]);
+  if (status !== "waiting" || wait_signal !== name) return { woke: false, status };
+  await client.query("UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now() WHERE id = $1", [id]);
+  await client.query(
+    "INSERT INTO job_history (job_id, from_status, to_status, reason) VALUES ($1, 'waiting', 'queued', $2)",
+    [id, `signal ${name} received`],
+  );
+  await client.query("SELECT pg_notify('runbook', 'jobs')");
+  return { woke: true, status: "queued" };
+}

@@ -1,0 +1,138 @@
+// Worker rows, heartbeats and deployment generations.
+//
+// Liveness is decided on the database clock only (RUNTIME.md promise 5): a worker is alive while
+// `heartbeat_at > now() - timeout_ms`, it has not stopped, and it is not draining.
+import type pg from "pg";
+import type { DeploymentRow, Queryable, WorkerRow } from "../rows.js";
+
+/** Registers (or re-registers after a restart) a worker, alive as of now. */
+export async function registerWorker(
+  db: Queryable,
+  w: { name: string; host: string; pid: number; concurrency: number; timeoutMs: number },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO workers (name, host, pid, concurrency, timeout_ms)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, concurrency = excluded.concurrency,
+       timeout_ms = excluded.timeout_ms, started_at = now(), heartbeat_at = now(), draining = false,
+       drain_deadline = NULL, drain_suspend = false, stopped_at = NULL`,
+    [w.name, w.host, w.pid, w.concurrency, w.timeoutMs],
+  );
+}
+
+export interface View {
+  /** The current deployment generation (null: none yet). */
+  deployment: DeploymentRow | null;
+  /** Names of the workers alive now (fresh heartbeat, not stopped, not draining). */
+  alive: string[];
+  /** This worker's row as of now. */
+  me: WorkerRow | null;
+  /** Jobs (of the ones passed) whose lease was renewed; the others are lost. */
+  renewed: string[];
+}
+
+/**
+ * One heartbeat: renews the worker's row and the leases of the jobs it runs in one statement
+ * (RUNTIME.md: "renewing their workers' row and all their jobs' leases in one statement"), and
+ * reads the deployment and who is alive, to recompute slot ownership.
+ */
+export async function heartbeat(db: Queryable, name: string, held: { id: string; epoch: string }[], leaseMs: number): Promise<View> {
+  const { rows } = await db.query<{ me: WorkerRow | null; renewed: string[]; deployment: DeploymentRow | null; alive: string[] }>(
+    `WITH me AS (
+       UPDATE workers SET heartbeat_at = now() WHERE name = $1 RETURNING *
+     ), renewed AS (
+       UPDATE jobs j SET due_at = now() + $4 * interval '1 millisecond'
+       FROM unnest($2::text[], $3::bigint[]) AS h(id, epoch)
+       WHERE j.id = h.id AND j.lease_epoch = h.epoch AND j.status = 'running'
+       RETURNING j.id
+     )
+     SELECT (SELECT row_to_json(me) FROM me) AS me,
+            ARRAY(SELECT id FROM renewed) AS renewed,
+            (SELECT row_to_json(d) FROM (SELECT * FROM deployments ORDER BY generation DESC LIMIT 1) d) AS deployment,
+            ARRAY(SELECT name FROM workers
+                  WHERE stopped_at IS NULL AND NOT draining
+                    AND (name = $1 OR heartbeat_at > now() - timeout_ms * interval '1 millisecond')
+                  ORDER BY name) AS alive`,
+    [name, held.map((h) => h.id), held.map((h) => h.epoch), leaseMs],
+  );
+  const r = rows[0];
+  // row_to_json gives timestamps as strings; callers only compare names and generations.
+  const me = r.me ? { ...r.me, heartbeat_at: new Date(r.me.heartbeat_at) } : null;
+  const alive = me && (me.draining || me.stopped_at) ? r.alive.filter((n) => n !== name) : r.alive;
+  return { me, renewed: r.renewed, deployment: r.deployment && { ...r.deployment, generation: String(r.deployment.generation) }, alive };
+}
+
+/**
+ * A worker joins the deployment when none names it, as long as deployments are automatic (made
+ * by workers joining, the single-machine default): a new generation of the live named workers
+ * plus this one. An explicit deployment (`runbook deploy --workers`) is left alone: a worker it
+ * does not name owns no slots until a deploy names it. Returns the deployment in force.
+ */
+export async function joinDeployment(pool: pg.Pool, name: string): Promise<{ deployment: DeploymentRow; joined: boolean }> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    // One joiner at a time, so two workers starting together both end up named.
+    await client.query("SELECT pg_advisory_xact_lock(7243002)");
+    const current = (await client.query<DeploymentRow>("SELECT * FROM deployments ORDER BY generation DESC LIMIT 1")).rows[0];
+    if (current && (!current.auto || current.workers.includes(name))) {
+      await client.query("COMMIT");
+      return { deployment: current, joined: false };
+    }
+    const { rows } = await client.query<DeploymentRow>(
+      `INSERT INTO deployments (workers, auto)
+       SELECT ARRAY(SELECT DISTINCT n FROM unnest($1::text[] || ARRAY[$2::text]) AS n
+                    WHERE n = $2 OR EXISTS (SELECT 1 FROM workers w WHERE w.name = n AND w.stopped_at IS NULL
+                                             AND w.heartbeat_at > now() - w.timeout_ms * interval '1 millisecond')
+                    ORDER BY n), true
+       RETURNING *`,
+      [current?.workers ?? [], name],
+    );
+    await client.query("SELECT pg_notify('runbook', 'deploy')");
+    await client.query("COMMIT");
+    return { deployment: rows[0], joined: true };
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** A new explicit generation with exactly these workers (`runbook deploy --workers`). */
+export async function deploy(db: Queryable, workers: string[]): Promise<DeploymentRow> {
+  const { rows } = await db.query<DeploymentRow>(
+    `WITH d AS (INSERT INTO deployments (workers, auto) VALUES ($1, false) RETURNING *)
+     SELECT d.*, pg_notify('runbook', 'deploy') FROM d`,
+    [workers],
+  );
+  return rows[0];
+}
+
+export async function currentDeployment(db: Queryable): Promise<DeploymentRow | null> {
+  const { rows } = await db.query<DeploymentRow>("SELECT * FROM deployments ORDER BY generation DESC LIMIT 1");
+  return rows[0] ?? null;
+}
+
+/** A clean exit: the worker stops counting as alive at once, and the others are told. */
+export async function markStopped(db: Queryable, name: string): Promise<void> {
+  await db.query("UPDATE workers SET stopped_at = now() WHERE name = $1", [name]);
+  await db.query("SELECT pg_notify('runbook', 'deploy')");
+}
+
+export interface WorkerStatus extends WorkerRow {
+  alive: boolean;
+  heartbeat_age_ms: number;
+  running: number;
+}
+
+export async function listWorkers(db: Queryable): Promise<WorkerStatus[]> {
+  const { rows } = await db.query<WorkerStatus>(
+    `SELECT w.*,
+            (w.stopped_at IS NULL AND w.heartbeat_at > now() - w.timeout_ms * interval '1 millisecond') AS alive,
+            (extract(epoch FROM now() - w.heartbeat_at) * 1000)::float8 AS heartbeat_age_ms,
+            (SELECT count(*) FROM jobs j WHERE j.worker = w.name AND j.status = 'running')::int AS running
+     FROM workers w ORDER BY w.name`,
+  );
+  return rows;
+}

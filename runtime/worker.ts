@@ -1,0 +1,312 @@
+// The worker: claims due jobs in the slots it owns and runs up to `concurrency` of them at once.
+//
+// Loops, all driven by timers and notifications, none blocking another:
+// - claiming: one claim statement at a time for up to the free capacity, run again whenever a
+//   job leaves, a notification arrives, the poll interval passes, or the next due job (a
+//   sleep's end) comes up;
+// - heartbeat: every `heartbeatMs`, one statement renews the worker row and every lease it
+//   holds, and reads the deployment and who is alive; slot ownership is recomputed from it;
+// - LISTEN on channel `runbook`: `jobs` (new or woken jobs), `deploy` (deployment changed, a
+//   worker stopped), `control` (an operator stop for a running job); polling covers a lost
+//   connection or a missed notification.
+// Stopping: `stop()` claims nothing more; each running job hands over at its next checkpoint
+// (or parks or ends before that); after `graceMs` the rest are released from their latest
+// checkpoint. Every timer and connection is closed when `stop()` resolves.
+import * as os from "node:os";
+import pg from "pg";
+import { ActivityHost } from "./activities.js";
+import { CompletionBatcher } from "./batcher.js";
+import type { Db } from "./db/connect.js";
+import { JobLease } from "./lease.js";
+import { Programs } from "./programs.js";
+import type { DeploymentRow } from "./rows.js";
+import { runJob, type RunnerEnv } from "./runner.js";
+import { eligibleWorkers, slotsOf } from "./slots.js";
+import { claimJobs, nextDue, type ClaimedJob } from "./sql/claim.js";
+import type { NumberedRecord } from "./sql/checkpoint.js";
+import { heartbeat, joinDeployment, markStopped, registerWorker } from "./sql/workers.js";
+
+export interface WorkerOptions {
+  name?: string;
+  concurrency?: number;
+  /** Heartbeat period (default 3 s). */
+  heartbeatMs?: number;
+  /** A worker (and its leases) whose heartbeat is older than this is dead (default 15 s). */
+  timeoutMs?: number;
+  /** Claim poll period when no notification comes (default 1 s). */
+  pollMs?: number;
+  /** Most jobs claimed by one statement (default: the concurrency). */
+  claimBatch?: number;
+  /** The folder activity modules are resolved from (default: the current folder). */
+  baseDir?: string;
+  /** Every stream record once committed (for `runbook run`). */
+  onCommit?: (jobId: string, records: NumberedRecord[]) => void;
+  /** Diagnostics of the worker itself (not of jobs). */
+  log?: (line: string) => void;
+}
+
+export interface StopOptions {
+  /** How long running jobs may take to reach a checkpoint before they are released. */
+  graceMs?: number;
+}
+
+interface Held {
+  claim: ClaimedJob;
+  lease: JobLease;
+  done: Promise<void>;
+}
+
+export class Worker {
+  readonly name: string;
+  private readonly concurrency: number;
+  private readonly heartbeatMs: number;
+  private readonly timeoutMs: number;
+  private readonly pollMs: number;
+  private readonly claimBatch: number;
+  private readonly held = new Map<string, Held>();
+  private busy = 0;
+  private slots: number[] = [];
+  private ownedSet = new Set<number>();
+  private deployment: DeploymentRow | null = null;
+  private eligible: string[] = [];
+  private stopping = false;
+  private claiming: Promise<void> | null = null;
+  private claimAgain = false;
+  private timers: NodeJS.Timeout[] = [];
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private listener: pg.Client | null = null;
+  private listenerRetry: NodeJS.Timeout | null = null;
+  private readonly completions: CompletionBatcher;
+  private readonly programs: Programs;
+  private readonly activities: ActivityHost;
+  private readonly log: (line: string) => void;
+  private stopped: Promise<void> | null = null;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly options: WorkerOptions,
+  ) {
+    this.name = options.name ?? `${os.hostname()}-${process.pid}`;
+    this.concurrency = Math.max(1, options.concurrency ?? 10);
+    this.heartbeatMs = options.heartbeatMs ?? 3_000;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.pollMs = options.pollMs ?? 1_000;
+    this.claimBatch = Math.max(1, options.claimBatch ?? this.concurrency);
+    this.completions = new CompletionBatcher(db.pool, this.name);
+    this.programs = new Programs(db.pool);
+    this.activities = new ActivityHost({ baseDir: options.baseDir, query: (text, params) => db.pool.query(text, params) });
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Registers the worker, joins the deployment if needed, and starts claiming. */
+  static async start(db: Db, options: WorkerOptions = {}): Promise<Worker> {
+    const w = new Worker(db, options);
+    await w.begin();
+    return w;
+  }
+
+  /** Slots this worker owns now. */
+  get ownedSlots(): readonly number[] {
+    return this.slots;
+  }
+
+  /** Ids of the jobs whose lease this worker holds. */
+  get runningJobs(): string[] {
+    return [...this.held.keys()];
+  }
+
+  private async begin(): Promise<void> {
+    await registerWorker(this.db.pool, { name: this.name, host: os.hostname(), pid: process.pid, concurrency: this.concurrency, timeoutMs: this.timeoutMs });
+    const { deployment, joined } = await joinDeployment(this.db.pool, this.name);
+    if (!joined && !deployment.workers.includes(this.name)) {
+      this.log(`worker ${this.name} is not in deployment generation ${deployment.generation} (${deployment.workers.join(", ")}): it owns no slots until \`runbook deploy\` names it`);
+    }
+    await this.beat();
+    await this.listen();
+    this.timers.push(setInterval(() => void this.beat().catch((e) => this.log(`heartbeat failed: ${(e as Error).message}`)), this.heartbeatMs));
+    this.timers.push(setInterval(() => this.kick(), this.pollMs));
+    this.kick();
+  }
+
+  /** One heartbeat: renew, detect lost leases, recompute the slots. */
+  private async beat(): Promise<void> {
+    const held = [...this.held.values()].map((h) => ({ id: h.claim.id, epoch: h.lease.epoch }));
+    const view = await heartbeat(this.db.pool, this.name, held, this.timeoutMs);
+    const renewed = new Set(view.renewed);
+    for (const h of held) {
+      const job = this.held.get(h.id);
+      // Not renewed: taken over or ended elsewhere. (A job whose final write is in flight may
+      // also be missing here; its own fenced write then decides.)
+      if (job && !renewed.has(h.id) && job.lease.epoch === h.epoch && !this.stopping) job.lease.markLost();
+    }
+    this.setView(view.deployment, view.alive);
+  }
+
+  private setView(deployment: DeploymentRow | null, alive: string[]): void {
+    this.deployment = deployment;
+    this.eligible = this.stopping ? [] : eligibleWorkers(deployment, alive);
+    const slots = this.eligible.includes(this.name) ? slotsOf(this.name, this.db.slotCount, this.eligible) : [];
+    const gained = slots.some((s) => !this.ownedSet.has(s));
+    this.slots = slots;
+    this.ownedSet = new Set(slots);
+    if (gained) this.kick();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopping) return;
+    const client = new pg.Client({ connectionString: this.db.url });
+    client.on("error", () => this.relisten(client));
+    client.on("end", () => this.relisten(client));
+    client.on("notification", (n) => {
+      if (n.payload === "deploy") void this.beat().catch(() => undefined);
+      else if (n.payload === "control") void this.checkStops();
+      else this.kick();
+    });
+    try {
+      await client.connect();
+      await client.query("LISTEN runbook");
+      this.listener = client;
+    } catch (e) {
+      this.log(`LISTEN failed (${(e as Error).message}); polling every ${this.pollMs} ms`);
+      this.relisten(client);
+    }
+  }
+
+  private relisten(client: pg.Client): void {
+    if (this.listener === client) this.listener = null;
+    client.end().catch(() => undefined);
+    if (this.stopping || this.listenerRetry) return;
+    this.listenerRetry = setTimeout(() => {
+      this.listenerRetry = null;
+      void this.listen();
+    }, 1_000);
+  }
+
+  /** An operator stopped running jobs: fire their activities' abort signal now. */
+  private async checkStops(): Promise<void> {
+    const ids = [...this.held.keys()];
+    if (ids.length === 0) return;
+    const { rows } = await this.db.pool
+      .query<{ id: string }>("SELECT id FROM jobs WHERE id = ANY($1::text[]) AND control = 'stop'", [ids])
+      .catch(() => ({ rows: [] as { id: string }[] }));
+    for (const r of rows) this.held.get(r.id)?.lease.abort.abort(new Error("the job was stopped by an operator"));
+  }
+
+  /** Asks for a claim pass (coalesced with one in flight). */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = this.claimPass()
+      .catch((e) => this.log(`claim failed: ${(e as Error).message}`))
+      .finally(() => {
+        this.claiming = null;
+        if (this.claimAgain) {
+          this.claimAgain = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async claimPass(): Promise<void> {
+    while (!this.stopping && this.slots.length > 0) {
+      const free = this.concurrency - this.busy;
+      if (free <= 0) return;
+      const want = Math.min(free, this.claimBatch);
+      const claimed = await claimJobs(this.db.pool, this.name, this.slots, want, this.timeoutMs);
+      for (const c of claimed) this.launch(c);
+      if (claimed.length < want) {
+        await this.armWakeTimer();
+        return;
+      }
+    }
+  }
+
+  /** A timer for the next due job (a sleep ending), when it comes before the next poll. */
+  private async armWakeTimer(): Promise<void> {
+    const { next, now } = await nextDue(this.db.pool, this.slots);
+    if (!next || this.stopping) return;
+    const delay = next.getTime() - now.getTime();
+    if (delay >= this.pollMs) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.kick();
+    }, Math.max(1, delay + 2));
+  }
+
+  private launch(claim: ClaimedJob): void {
+    this.busy++;
+    const lease = new JobLease(this.db.pool, this.name, claim, this.options.onCommit ?? (() => undefined));
+    const env: RunnerEnv = {
+      pool: this.db.pool,
+      worker: this.name,
+      programs: this.programs,
+      completions: this.completions,
+      activities: this.activities,
+      handOver: (slot) => this.handOver(slot),
+      released: () => {
+        this.busy--;
+        this.kick();
+      },
+    };
+    const done = runJob(env, claim, lease)
+      .catch((e) => {
+        // A database error in the middle of a job: stop running it here; its lease expires and
+        // it resumes from its latest checkpoint elsewhere.
+        lease.markLost();
+        this.log(`job ${claim.id}: ${(e as Error).message}; it resumes from its latest checkpoint when its lease expires`);
+      })
+      .finally(() => {
+        if (this.held.get(claim.id)?.lease === lease) this.held.delete(claim.id);
+      });
+    this.held.set(claim.id, { claim, lease, done });
+  }
+
+  private handOver(slot: number): { status: "queued" | "suspended"; reason: string } | null {
+    if (this.stopping) return { status: "queued", reason: `worker ${this.name} is stopping` };
+    if (!this.ownedSet.has(slot)) return { status: "queued", reason: `slot ${slot} moved to another worker` };
+    return null;
+  }
+
+  /**
+   * Stops claiming, lets running jobs reach their next checkpoint (they hand over there), and
+   * after `graceMs` releases the rest from their latest checkpoint. Closes every timer and
+   * connection. Idempotent.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopped ??= this.shutdown(options.graceMs ?? 30_000);
+    return this.stopped;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.listenerRetry) clearTimeout(this.listenerRetry);
+    await this.claiming;
+    // Keep the leases alive while the jobs finish their current step.
+    const renew = setInterval(() => void this.beat().catch(() => undefined), this.heartbeatMs);
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const all = Promise.all([...this.held.values()].map((h) => h.done));
+      const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)))]);
+      clearTimeout(timer);
+      if (timedOut) {
+        for (const h of this.held.values()) {
+          await h.lease.release(`interrupted: worker ${this.name} stopped before the job reached a checkpoint`).catch(() => false);
+        }
+      }
+      await this.completions.idle();
+    } finally {
+      clearInterval(renew);
+    }
+    await markStopped(this.db.pool, this.name).catch(() => undefined);
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
+  }
+}
