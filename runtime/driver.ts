@@ -37,10 +37,11 @@ export interface DriverContext {
    */
   emit(record: StreamRecord): void;
   /**
-   * Runs an activity. `args` are a private copy (never shared with the frame's locals); the
-   * driver checks that the result is JSON before the runbook sees it.
+   * Runs an activity for `caller` (the runbook whose frame calls it: its `file` and `uses`
+   * resolve the module alias). `args` are a private copy (never shared with the frame's
+   * locals); the driver checks that the result is JSON before the runbook sees it.
    */
-  activity(module: string, fn: string, args: Record<string, Json>): Promise<unknown>;
+  activity(module: string, fn: string, args: Record<string, Json>, caller: CompiledRunbook): Promise<unknown>;
   /**
    * Queues a child job. `seq` is the parent's stable counter for this start: a re-run from the
    * same checkpoint passes the same number, so the caller can make starts idempotent.
@@ -73,7 +74,8 @@ export async function resume(state: JobState, program: Program, ctx: DriverConte
     const error: ErrorRecord = { message: corrupt, runbook: "", file: "", line: 0, column: 0, data: null };
     return { outcome: { kind: "failed", error }, state: { frames: [], seq: typeof state?.seq === "number" ? state.seq : 0 } };
   }
-  const stepCtx = makeStepContext(state, program, ctx);
+  const running: Running = { compiled: undefined };
+  const stepCtx = makeStepContext(state, program, ctx, running);
   let delivered = input;
   for (;;) {
     const frame = state.frames[state.frames.length - 1];
@@ -85,6 +87,7 @@ export async function resume(state: JobState, program: Program, ctx: DriverConte
       delivered = { error };
       continue;
     }
+    running.compiled = compiled;
     const result = await runStep(compiled, frame, stepCtx, delivered);
     delivered = undefined;
     switch (result.kind) {
@@ -193,7 +196,12 @@ function checkState(state: unknown): string | null {
   return null;
 }
 
-function makeStepContext(state: JobState, program: Program, ctx: DriverContext): StepContext {
+/** The runbook whose frame is running now (activities need to know who calls them). */
+interface Running {
+  compiled: CompiledRunbook | undefined;
+}
+
+function makeStepContext(state: JobState, program: Program, ctx: DriverContext, running: Running): StepContext {
   const ops = ctx.ops ?? realOps;
   const stepCtx: StepContext = {
     ops,
@@ -201,7 +209,7 @@ function makeStepContext(state: JobState, program: Program, ctx: DriverContext):
       ctx.emit({ stream, value });
     },
     async activity(module, fn, args) {
-      const result = await ctx.activity(module, fn, structuredClone(args));
+      const result = await ctx.activity(module, fn, structuredClone(args), running.compiled!);
       try {
         return ops.json(result, "result");
       } catch (e) {
@@ -209,7 +217,14 @@ function makeStepContext(state: JobState, program: Program, ctx: DriverContext):
         throw new RunbookFault(`${name} returned a value that is not JSON: ${(e as Error).message}`);
       }
     },
-    call: (runbook, args) => callInline(runbook, args, program, stepCtx),
+    call: async (runbook, args) => {
+      const caller = running.compiled;
+      try {
+        return await callInline(runbook, args, program, stepCtx, running);
+      } finally {
+        running.compiled = caller;
+      }
+    },
     async start(runbook, args) {
       const seq = state.seq++;
       return ctx.start(runbook, structuredClone(args), seq);
@@ -222,7 +237,7 @@ function makeStepContext(state: JobState, program: Program, ctx: DriverContext):
  * `StepContext.call`: runs a runbook that cannot suspend to its end on a stack of its own. Its
  * error is thrown as a RaisedError so the caller's emitted catch sees the callee's record.
  */
-async function callInline(runbook: string, args: Record<string, Json>, program: Program, ctx: StepContext): Promise<Json> {
+async function callInline(runbook: string, args: Record<string, Json>, program: Program, ctx: StepContext, running: Running): Promise<Json> {
   const stack: Frame[] = [{ runbook, pc: 0, locals: { ...args } }];
   let delivered: Input;
   for (;;) {
@@ -232,6 +247,7 @@ async function callInline(runbook: string, args: Record<string, Json>, program: 
     if (!compiled) {
       result = { kind: "throw", error: internalError(`runbook ${frame.runbook} is not part of this job's program`, frame, program) };
     } else {
+      running.compiled = compiled;
       result = await runStep(compiled, frame, ctx, delivered);
     }
     delivered = undefined;

@@ -14,6 +14,7 @@ export {
   type Ending,
   type InterruptMode,
   type JobRun,
+  type MemoryActivity,
   type MemoryOptions,
   type MemoryRun,
   type ModeRuns,

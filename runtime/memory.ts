@@ -41,11 +41,19 @@ export interface MemoryOptions {
   /** Signals in the root job's mailbox before it starts, consumed by the first matching waits. */
   signals?: Signal[];
   /** Runs activities; by default an activity call fails with a clear error. */
-  activity?: DriverContext["activity"];
+  activity?: MemoryActivity;
   onCommit?: (event: CommitEvent) => void;
   /** Guard against endless loops of suspensions. */
   maxSuspensions?: number;
 }
+
+/** An activity as the in-memory executor runs it: `job` is the job's id, `log` its verbose stream. */
+export type MemoryActivity = (
+  module: string,
+  fn: string,
+  args: Record<string, Json>,
+  call: { job: string; caller: CompiledRunbook; log(message: string): void },
+) => Promise<unknown>;
 
 export type Ending = { kind: "completed"; result: Json } | { kind: "failed"; error: ErrorRecord };
 
@@ -179,7 +187,10 @@ class MemoryExecutor {
     const emitted: StreamRecord[] = [];
     const ctx: DriverContext = {
       emit: (record) => emitted.push(record),
-      activity: this.options.activity ?? noActivities,
+      activity: (module, fn, args, caller) => {
+        const run = this.options.activity ?? noActivities;
+        return run(module, fn, args, { job: id, caller, log: (message) => emitted.push({ stream: "log", value: message }) });
+      },
       start: async (runbook, args, seq) => {
         const child = `${id}.${seq}`;
         if (!store.jobs[child]) {

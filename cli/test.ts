@@ -1,0 +1,232 @@
+// `runbook test FILE [--param k=v]... [--signal NAME=JSON]...`: compiles the runbook's folder
+// as a project, runs the runbook in memory straight through, then interrupted at every
+// suspension point, then re-run from the previous checkpoint just before each checkpoint, and
+// checks that all three give the same streams and result (runtime/memory.ts).
+//
+// stdout: the straight run's output stream, one record per line (strings as they are, other
+// values as JSON). stderr: the other streams, then a summary. Exit 0 when the job completes and
+// the runs agree; 1 when the project has errors, the job fails or the runs differ; 2 for bad
+// usage (a missing file, a bad --param or --signal).
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import type { CheckedRunbook } from "../compiler/checked.js";
+import { compileProject } from "../compiler/compile.js";
+import { loadProject } from "../compiler/program.js";
+import { formatDiagnostics } from "../compiler/report.js";
+import { typeToString, validateValue, type Type } from "../compiler/types.js";
+import type { CompiledRunbook, ErrorRecord, Json, StreamRecord } from "../runtime/abi.js";
+import { ActivityHost, type JobActivities } from "../runtime/activities.js";
+import { programOf, runAllModes, type JobRun, type MemoryActivity, type MemoryRun, type Signal } from "../runtime/memory.js";
+import { loadRunbook } from "../runtime/load.js";
+import { CliError } from "./errors.js";
+
+export interface TestOptions {
+  param: string[];
+  signal: string[];
+}
+
+export async function test(file: string, opts: TestOptions): Promise<void> {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no such file: ${file}`, 2);
+  const project = loadProject([path.dirname(file)]);
+  const printed = formatDiagnostics(project.diagnostics, project.sources, "text");
+  if (printed) process.stderr.write(printed.endsWith("\n") ? printed : `${printed}\n`);
+  if (project.diagnostics.some((d) => d.severity === "error")) {
+    process.exitCode = 1;
+    return;
+  }
+  const target = [...project.runbooks.values()].find((rb) => path.resolve(rb.file) === path.resolve(file));
+  if (!target) throw new CliError(`${file} declares no runbook`, 1);
+  const params = parseParams(target, opts.param);
+  const signals = opts.signal.map(parseSignal);
+
+  const compiled: CompiledRunbook[] = [];
+  for (const m of compileProject(project)) compiled.push(await loadRunbook(m.js, `the compiled code of ${m.name}`));
+  const name = target.signature.name;
+  const { runs, divergence } = await runAllModes(programOf(compiled), name, params, { signals, activity: activityRunner(compiled) });
+
+  const straight = runs.straight;
+  for (const record of straight.streams) writeRecord(record);
+  process.stderr.write(summary(name, runs));
+  if (divergence) {
+    process.stderr.write(`runbook test: ${divergence}\n`);
+    process.exitCode = 1;
+  } else if (straight.ending.kind === "failed") {
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * Activities run for real (use modules and the built-ins; `sql` and `asset` have no database
+ * here), as at-least-once side effects: the re-run mode calls each one twice.
+ */
+function activityRunner(runbooks: CompiledRunbook[]): MemoryActivity {
+  const host = new ActivityHost({ baseDir: process.cwd() });
+  const jobs = new Map<string, { acts: Promise<JobActivities>; log: (message: string) => void }>();
+  return async (module, fn, args, call) => {
+    let job = jobs.get(call.job);
+    if (!job) {
+      const entry = { acts: undefined as unknown as Promise<JobActivities>, log: call.log };
+      entry.acts = host.forJob({ jobId: call.job, log: (m) => entry.log(m), runbooks });
+      jobs.set(call.job, (job = entry));
+    }
+    job.log = call.log;
+    return (await job.acts).activity(module, fn, args, call.caller);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function text(v: Json): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+const PREFIX: Record<StreamRecord["stream"], string> = { output: "", log: "log: ", warn: "warning: ", error: "error: " };
+
+function writeRecord(r: StreamRecord): void {
+  if (r.stream === "output") process.stdout.write(`${text(r.value)}\n`);
+  else process.stderr.write(`${PREFIX[r.stream]}${text(r.value)}\n`);
+}
+
+/** `FILE:LINE:COL: error: MESSAGE`, as compile errors print. */
+export function formatRunError(e: ErrorRecord): string {
+  return e.file ? `${e.file}:${e.line}:${e.column}: error: ${e.message}` : `error: ${e.message}`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function summary(name: string, runs: Record<"straight" | "every-suspension" | "before-checkpoint", MemoryRun>): string {
+  const s = runs.straight;
+  const lines: string[] = [];
+  for (const note of s.notes) lines.push(`note: ${note}`);
+  lines.push(s.ending.kind === "completed" ? `${name}: completed, result ${JSON.stringify(s.ending.result)}` : formatRunError(s.ending.error));
+  lines.push(
+    `  ${plural(s.suspensions, "suspension point")}; runs: ${runs.straight.runs} straight, ` +
+      `${runs["every-suspension"].runs} interrupted at every suspension point, ` +
+      `${runs["before-checkpoint"].runs} re-running each segment before its checkpoint`,
+  );
+  if (s.children.length > 0) {
+    const kids = s.children.map((c: JobRun) => `${c.id} ${c.runbook} ${c.ending.kind}`).join(", ");
+    lines.push(`  ${plural(s.children.length, "child job")}: ${kids}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --param and --signal
+
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `1h30m` → 5400000, or null when the text is not a duration. */
+export function parseDuration(s: string): number | null {
+  if (!DURATION.test(s)) return null;
+  let ms = 0;
+  for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(n) * UNIT_MS[unit];
+  return ms;
+}
+
+/** A value read from JSON, with durations written as text (`"30s"`) and times normalized. */
+function normalize(v: Json, type: Type): Json {
+  switch (type.kind) {
+    case "optional":
+      return v === null ? null : normalize(v, type.inner);
+    case "duration":
+      return typeof v === "string" ? (parseDuration(v) ?? v) : v;
+    case "time":
+      return typeof v === "string" && !Number.isNaN(Date.parse(v)) ? new Date(Date.parse(v)).toISOString() : v;
+    case "list":
+      return Array.isArray(v) ? v.map((x) => normalize(x, type.element)) : v;
+    case "map":
+      return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x, type.value)])) : v;
+    case "record":
+      return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, type.fields[k] ? normalize(x, type.fields[k]) : x])) : v;
+    default:
+      return v;
+  }
+}
+
+function isObject(v: Json): v is { [k: string]: Json } {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reads one `--param` value by its declared type; throws a one-line error naming it. */
+export function readParam(name: string, raw: string, type: Type): Json {
+  const bad = (why: string): never => {
+    throw new CliError(`parameter ${name} (${typeToString(type)}): ${why}`, 2);
+  };
+  const scalar = (t: Type): Json => {
+    switch (t.kind) {
+      case "optional":
+        return raw === "null" ? null : scalar(t.inner);
+      case "string":
+        return raw;
+      case "number": {
+        const n = raw.trim() === "" ? NaN : Number(raw);
+        return Number.isFinite(n) ? n : bad(`${JSON.stringify(raw)} is not a number`);
+      }
+      case "bool":
+        return raw === "true" ? true : raw === "false" ? false : bad(`${JSON.stringify(raw)} is not true or false`);
+      case "duration":
+        return parseDuration(raw) ?? bad(`${JSON.stringify(raw)} is not a duration (write it like 30s, 2m, 1h30m or 250ms)`);
+      case "time": {
+        const ms = Date.parse(raw);
+        return Number.isNaN(ms) ? bad(`${JSON.stringify(raw)} is not a time (write it like 2026-01-01T00:00:00Z)`) : new Date(ms).toISOString();
+      }
+      case "any":
+        try {
+          return JSON.parse(raw) as Json;
+        } catch {
+          return raw; // plain text is a string
+        }
+      default:
+        try {
+          return normalize(JSON.parse(raw) as Json, t);
+        } catch {
+          return bad(`${JSON.stringify(raw)} is not JSON`);
+        }
+    }
+  };
+  const value = scalar(type);
+  const problem = validateValue(value, type);
+  if (problem) bad(problem);
+  return value;
+}
+
+/** The job's parameters from `--param k=v` flags, checked against the runbook's header. */
+export function parseParams(rb: CheckedRunbook, flags: string[]): Record<string, Json> {
+  const declared = rb.signature.params;
+  const out: Record<string, Json> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf("=");
+    if (eq <= 0) throw new CliError(`--param ${flag}: write it as NAME=VALUE`, 2);
+    const name = flag.slice(0, eq);
+    const p = declared.find((d) => d.name === name);
+    if (!p) {
+      const takes = declared.length ? `it takes ${declared.map((d) => d.name).join(", ")}` : "it takes no parameters";
+      throw new CliError(`unknown parameter ${name} for runbook ${rb.signature.name} (${takes})`, 2);
+    }
+    if (Object.hasOwn(out, name)) throw new CliError(`parameter ${name} is given twice`, 2);
+    out[name] = readParam(name, flag.slice(eq + 1), p.type);
+  }
+  const missing = declared.filter((d) => !d.hasDefault && !Object.hasOwn(out, d.name));
+  if (missing.length > 0) {
+    const list = missing.map((d) => `${d.name} (${typeToString(d.type)})`).join(", ");
+    throw new CliError(`missing parameter${missing.length > 1 ? "s" : ""} ${list}: pass --param ${missing[0].name}=VALUE`, 2);
+  }
+  return out;
+}
+
+/** `--signal NAME=JSON` → a signal for the job's mailbox. */
+export function parseSignal(flag: string): Signal {
+  const eq = flag.indexOf("=");
+  if (eq <= 0) throw new CliError(`--signal ${flag}: write it as NAME=JSON`, 2);
+  const name = flag.slice(0, eq);
+  try {
+    return { name, value: JSON.parse(flag.slice(eq + 1)) as Json };
+  } catch {
+    throw new CliError(`--signal ${name}: the payload ${JSON.stringify(flag.slice(eq + 1))} is not JSON`, 2);
+  }
+}
