@@ -95,7 +95,10 @@ export function loadActivityModule(runbookFile: string, usePath: string, alias: 
 
 /** `shown` is the module's path as seen from the runbook's side, for messages. */
 function loadCached(resolved: string, shown: string): CachedModule {
-  if (!/\.(ts|mts)$/.test(resolved) || /\.d\.ts$/.test(resolved)) {
+  if (/\.d\.m?ts$/.test(resolved)) {
+    return { mtimeMs: -1, functions: new Map(), error: "a declaration file (.d.ts) has no code to run; use the .ts module" };
+  }
+  if (!/\.m?ts$/.test(resolved)) {
     return { mtimeMs: -1, functions: new Map(), error: "an activity module must be a TypeScript file (.ts)" };
   }
   let stat: fs.Stats;
@@ -257,9 +260,9 @@ function mapType(t: TsType, at: Node, dir: Direction, path: Step[], seen: TsType
   }
   if (t.isBigInt() || t.isBigIntLiteral()) return problem(`bigint is not serializable; ${dir === "return" ? "return" : "take"} a number or a string`, "bigint");
   if (flags & (ts.TypeFlags.ESSymbol | ts.TypeFlags.UniqueESSymbol)) return problem("symbol is not serializable", "symbol");
-  if (t.isEnum() || flags & ts.TypeFlags.EnumLiteral && !t.isUnion()) {
-    return t.isStringLiteral() ? { type: { kind: "string" } } : { type: { kind: "number" } };
-  }
+  // Enums: a string enum is a union of string literals (handled with unions); what is left
+  // here is a numeric enum or one of its members.
+  if (flags & (ts.TypeFlags.Enum | ts.TypeFlags.EnumLiteral) && !t.isUnion()) return { type: { kind: "number" } };
   if (t.isTypeParameter()) {
     const c = t.getConstraint();
     return c ? mapType(c, at, dir, path, seen) : { type: { kind: "any" } };
@@ -276,7 +279,7 @@ function mapType(t: TsType, at: Node, dir: Direction, path: Step[], seen: TsType
     const el = t.getArrayElementType() ?? t.getTypeArguments()[0];
     if (!el) return { type: { kind: "list", element: { kind: "any" } } };
     if (includesNullish(el) && el.getUnionTypes().some((u) => u.isUndefined() || u.isVoid())) {
-      return problem("undefined is not serializable inside an array; use null", "undefined");
+      return { problem: "undefined is not serializable inside an array; use null", path: [...path, "[]"], offender: el.getText(at) };
     }
     const m = mapType(el, at, dir, [...path, "[]"], inner);
     return "problem" in m ? m : { type: { kind: "list", element: m.type } };

@@ -20,6 +20,7 @@
 //   Whoever writes stream records (and prints a job) passes each value through `job.mask()`.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type { Json } from "./abi.js";
 import type { ActivityContext } from "./activity-context.js";
@@ -62,6 +63,8 @@ export interface JobOptions {
 
 type Exports = Record<string, unknown>;
 
+const requireCache = createRequire(import.meta.url).cache;
+
 export class ActivityHost {
   private readonly modules = new Map<string, { mtimeMs: number; exports: Promise<Exports> }>();
 
@@ -89,7 +92,9 @@ export class ActivityHost {
     }
     const hit = this.modules.get(file);
     if (hit && hit.mtimeMs === mtimeMs) return hit.exports;
-    // A new URL per file version: the ESM cache would hand back the old code otherwise.
+    // A new URL per file version: the ESM cache would hand back the old code otherwise. A
+    // module outside a `"type": "module"` package loads as CommonJS, cached by path instead.
+    if (hit) delete requireCache[file];
     const url = `${pathToFileURL(file).href}?v=${Math.trunc(mtimeMs)}`;
     const exports = import(url).then(
       (m: Exports) => m,
