@@ -1,0 +1,50 @@
+// The back end's pipeline, one runbook at a time: lower → build → liveness → emit → transpile.
+// Reads as the architecture: each stage is one file and hands the next plain data.
+import { IndentationText, Project, QuoteKind, ts } from "ts-morph";
+import { build } from "./build.js";
+import type { CheckedProject, CheckedRunbook } from "./checked.js";
+import { emitModule } from "./emit.js";
+import { computeLiveness } from "./liveness.js";
+import { lowerRunbook } from "./lower.js";
+
+export interface CompiledModule {
+  /** Runbook name. */
+  name: string;
+  /** The `.runbook` file it came from. */
+  file: string;
+  /** The emitted TypeScript module. */
+  ts: string;
+  /** The same module transpiled to an ES module (what the runtime loads). */
+  js: string;
+}
+
+/** Compiles every runbook of a project without errors, in name order (deterministic). */
+export function compileProject(project: CheckedProject): CompiledModule[] {
+  const scratch = newScratchProject();
+  const names = [...project.runbooks.keys()].sort();
+  return names.map((name) => compileRunbook(project.runbooks.get(name)!, scratch));
+}
+
+export function compileRunbook(rb: CheckedRunbook, scratch: Project = newScratchProject()): CompiledModule {
+  const lowered = lowerRunbook(rb);
+  const built = build(lowered);
+  const live = computeLiveness(lowered, built, lowered.slots);
+  const text = emitModule(scratch, { rb, lowered, built, live });
+  return { name: rb.signature.name, file: rb.file, ts: text, js: transpile(text, rb.signature.name) };
+}
+
+function newScratchProject(): Project {
+  return new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: { target: ts.ScriptTarget.ES2022, strict: true },
+    manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Double },
+  });
+}
+
+/** TS → ESM JavaScript, types erased; `import type` leaves no import behind. */
+export function transpile(text: string, name: string): string {
+  return ts.transpileModule(text, {
+    fileName: `${name}.ts`,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+  }).outputText;
+}

@@ -1,0 +1,53 @@
+// Helpers for the back end's tests: compile runbook text through the real front end, load the
+// emitted JavaScript the way the runtime does, and run it with the in-memory executor.
+import type { Json } from "../../runtime/abi.js";
+import { compileProject, type CompiledModule } from "../../compiler/compile.js";
+import type { CheckedProject } from "../../compiler/checked.js";
+import { checkSources } from "../../compiler/program.js";
+import { formatDiagnostics } from "../../compiler/report.js";
+import { loadRunbook } from "../../runtime/load.js";
+import { programOf, runAllModes, type MemoryActivity, type ModeRuns, type Signal } from "../../runtime/memory.js";
+
+/** The runbook name a source declares (files must be named after their runbook). */
+export function runbookName(text: string): string {
+  const m = /^\s*runbook\s+([A-Za-z_][A-Za-z0-9_]*)/m.exec(text);
+  if (!m) throw new Error("no runbook declaration in the test source");
+  return m[1];
+}
+
+/** Parses and checks sources (named NAME.runbook after their runbook); throws on any error. */
+export function checked(sources: string[]): CheckedProject {
+  const project = checkSources(sources.map((text) => ({ file: `${runbookName(text)}.runbook`, text })));
+  const errors = project.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) throw new Error(`test source has errors:\n${formatDiagnostics(errors, project.sources, "text")}`);
+  return project;
+}
+
+export function compileSources(sources: string[]): CompiledModule[] {
+  return compileProject(checked(sources));
+}
+
+export interface RunOptions {
+  params?: Record<string, Json>;
+  signals?: Signal[];
+  activity?: MemoryActivity;
+}
+
+/**
+ * Compiles the sources, runs the first one straight, interrupted at every suspension point and
+ * interrupted before each checkpoint, and returns the runs (the caller asserts on them).
+ */
+export async function runSources(sources: string[], opts: RunOptions = {}): Promise<ModeRuns & { modules: CompiledModule[] }> {
+  const modules = compileSources(sources);
+  const loaded = await Promise.all(modules.map((m) => loadRunbook(m.js, m.name)));
+  const runs = await runAllModes(programOf(loaded), runbookName(sources[0]), opts.params ?? {}, {
+    signals: opts.signals,
+    activity: opts.activity,
+  });
+  return { ...runs, modules };
+}
+
+/** The output stream's values of a run. */
+export function outputs(run: { streams: { stream: string; value: Json }[] }): Json[] {
+  return run.streams.filter((s) => s.stream === "output").map((s) => s.value);
+}
