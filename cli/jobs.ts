@@ -1,0 +1,225 @@
+// Job commands: `publish`, `start`, `jobs`, `job`, `output`, `suspend|resume|stop`, `signal`.
+// Each parses, calls the runtime, prints; the SQL lives in runtime/sql/.
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+import { compileProject } from "../compiler/compile.js";
+import { loadProject } from "../compiler/program.js";
+import { formatDiagnostics } from "../compiler/report.js";
+import type { ErrorRecord, Json } from "../runtime/abi.js";
+import { openDb, type Db } from "../runtime/db/connect.js";
+import { withTransaction } from "../runtime/db/tx.js";
+import { bundleProject, publishBundles, type Bundle } from "../runtime/publish.js";
+import { JOB_STATUSES, type JobRow, type JobStatus } from "../runtime/rows.js";
+import { ControlRefused, controlJob, sendSignal, type ControlVerb } from "../runtime/sql/control.js";
+import { getJob, insertJobs } from "../runtime/sql/enqueue.js";
+import { jobHistory, jobsWithPrefix, listJobs, streamsAfter } from "../runtime/sql/inspect.js";
+import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
+import { CliError } from "./errors.js";
+import { parseJobParams } from "./params.js";
+import { followJob, recordText, writeRecord } from "./run.js";
+
+// ---------------------------------------------------------------------------------------------
+// publish
+
+/**
+ * Checks and compiles the runbooks at `paths` and bundles them for publishing. Diagnostics go to
+ * stderr; a project with errors is refused (exit 1) before anything is stored.
+ */
+export async function compileBundles(paths: string[]): Promise<{ bundles: Bundle[]; files: Map<string, string> }> {
+  const project = loadProject(paths);
+  const printed = formatDiagnostics(project.diagnostics, project.sources, "text");
+  if (printed) process.stderr.write(printed.endsWith("\n") ? printed : `${printed}\n`);
+  if (project.diagnostics.some((d) => d.severity === "error")) throw new CliError("nothing was published: fix the errors above", 1);
+  if (project.runbooks.size === 0) throw new CliError(`no runbooks found in ${paths.join(", ")}`, 1);
+  const files = new Map([...project.runbooks.values()].map((rb) => [path.resolve(rb.file), rb.signature.name]));
+  return { bundles: await bundleProject(compileProject(project)), files };
+}
+
+export async function publish(paths: string[]): Promise<void> {
+  const { bundles } = await compileBundles(paths);
+  await withDb(async (db) => {
+    for (const p of await publishBundles(db, bundles)) {
+      const what = p.result === "unchanged" ? "unchanged" : p.result === "new" ? "published" : "new version";
+      process.stdout.write(`${p.runbook}: ${what} ${p.hash.slice(0, 12)}\n`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// start
+
+export interface StartOptions {
+  param: string[];
+  id?: string;
+  wait?: boolean;
+}
+
+export async function start(name: string, opts: StartOptions): Promise<void> {
+  await withDb(async (db) => {
+    const id = await startJob(db, name, opts.param, opts.id);
+    process.stdout.write(`${id}\n`);
+    if (opts.wait) await followToExit(db, id);
+  });
+}
+
+/** Validates the parameters, then queues the job (idempotent with `key`); returns its id. */
+export async function startJob(db: Db, name: string, flags: string[], key?: string): Promise<string> {
+  const version = await currentVersion(db.pool, name);
+  if (!version) throw new CliError(`no published runbook ${name}${await suggest(await publishedNames(db.pool), name)}`, 1);
+  const params = parseJobParams(name, version.params, flags);
+  const id = key ?? randomUUID();
+  const inserted = await insertJobs(db.pool, [{ id, runbook: name, version: version.hash, params }], `started by ${process.env.USER ?? "an operator"}`);
+  if (inserted.length === 0) {
+    const existing = await getJob(db.pool, id);
+    if (existing && existing.runbook !== name) throw new CliError(`job ${id} already exists and runs ${existing.runbook}, not ${name}`, 1);
+  }
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// jobs, job, output
+
+export async function jobs(opts: { status?: string; json?: boolean }): Promise<void> {
+  if (opts.status && !JOB_STATUSES.includes(opts.status as JobStatus)) {
+    throw new CliError(`unknown status ${opts.status}: use one of ${JOB_STATUSES.join(", ")}`, 2);
+  }
+  await withDb(async (db) => {
+    const rows = await listJobs(db.pool, opts.status as JobStatus | undefined);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return;
+    }
+    if (rows.length === 0) {
+      process.stdout.write(opts.status ? `no ${opts.status} jobs\n` : "no jobs\n");
+      return;
+    }
+    printTable(
+      ["ID", "RUNBOOK", "STATUS", "WORKER", "CHECKPOINT", "UPDATED"],
+      rows.map((j) => [j.id, j.runbook, j.status, j.worker ?? "-", j.checkpoint_label ?? (j.checkpoint_at ? "(unlabelled)" : "-"), j.updated_at.toISOString()]),
+    );
+  });
+}
+
+export async function job(id: string, opts: { json?: boolean }): Promise<void> {
+  await withDb(async (db) => {
+    const j = await mustGetJob(db, id);
+    const [streams, history] = await Promise.all([streamsAfter(db.pool, id), jobHistory(db.pool, id)]);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ job: j, streams, history }, null, 2)}\n`);
+      return;
+    }
+    const line = (k: string, v: string) => process.stdout.write(`${`${k}:`.padEnd(12)}${v}\n`);
+    line("job", j.id);
+    line("runbook", `${j.runbook} (version ${j.version.slice(0, 12)})`);
+    line("status", j.status + (j.control ? ` (${j.control} requested)` : "") + parkedOn(j));
+    line("slot", String(j.slot));
+    line("worker", j.worker ?? "-");
+    line("checkpoint", j.checkpoint_at ? `${j.checkpoint_label ?? "(unlabelled)"} at ${j.checkpoint_at.toISOString()} (${j.checkpoints} in all)` : "none yet");
+    if (j.parent_id) line("parent", j.parent_id);
+    line("params", JSON.stringify(j.params));
+    if (j.status === "completed") line("result", JSON.stringify(j.result));
+    if (j.error) line("error", errorLine(j.error));
+    process.stdout.write(`streams (${streams.length}):\n`);
+    for (const r of streams) process.stdout.write(`  ${r.seq} ${r.stream}: ${recordText(r.value)}\n`);
+    process.stdout.write("history:\n");
+    for (const h of history) {
+      process.stdout.write(`  ${h.at.toISOString()} ${h.from_status ?? "-"} -> ${h.to_status}${h.worker ? ` on ${h.worker}` : ""}: ${h.reason}\n`);
+    }
+  });
+}
+
+export async function output(id: string, opts: { follow?: boolean }): Promise<void> {
+  await withDb(async (db) => {
+    await mustGetJob(db, id);
+    if (opts.follow) {
+      await followToExit(db, id);
+      return;
+    }
+    for (const r of await streamsAfter(db.pool, id)) writeRecord(r);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// suspend, resume, stop, signal
+
+export async function control(verb: ControlVerb, id: string): Promise<void> {
+  await withDb(async (db) => {
+    try {
+      const r = await withTransaction(db.pool, (client) => controlJob(client, id, verb, process.env.USER ? `operator ${process.env.USER}` : "an operator"));
+      process.stdout.write(`job ${id}: ${r.outcome}\n`);
+    } catch (e) {
+      if (e instanceof ControlRefused) throw new CliError(e.message + (await suggestJob(db, id, e.message)), 1);
+      throw e;
+    }
+  });
+}
+
+export async function signal(id: string, name: string, json: string): Promise<void> {
+  let payload: Json;
+  try {
+    payload = JSON.parse(json) as Json;
+  } catch {
+    throw new CliError(`the signal payload ${JSON.stringify(json)} is not JSON (quote strings: '"text"')`, 2);
+  }
+  await withDb(async (db) => {
+    try {
+      const r = await withTransaction(db.pool, (client) => sendSignal(client, id, name, payload));
+      process.stdout.write(r.woke ? `job ${id}: signal ${name} delivered; the job is queued to continue\n` : `job ${id} (${r.status}): signal ${name} kept in its mailbox for its next wait "${name}"\n`);
+    } catch (e) {
+      if (e instanceof ControlRefused) throw new CliError(e.message + (await suggestJob(db, id, e.message)), 1);
+      throw e;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDb({ max: 2 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Follows a job to its end like `run`; exit code 1 unless it completed. */
+async function followToExit(db: Db, id: string): Promise<void> {
+  const end = await followJob(db, id);
+  if (end && end.status !== "completed") process.exitCode = 1;
+}
+
+async function mustGetJob(db: Db, id: string): Promise<JobRow> {
+  const j = await getJob(db.pool, id);
+  if (!j) throw new CliError(`no job ${id}${await suggestJob(db, id, `no job ${id}`)}`, 1);
+  return j;
+}
+
+async function suggestJob(db: Db, id: string, message: string): Promise<string> {
+  if (!message.startsWith("no job")) return "";
+  const like = await jobsWithPrefix(db.pool, id.slice(0, Math.max(4, Math.floor(id.length / 2))));
+  return like.length ? ` (did you mean ${like.join(", ")}?)` : "";
+}
+
+async function suggest(names: string[], name: string): Promise<string> {
+  if (names.length === 0) return " (nothing is published yet: run `runbook publish PATH` or `runbook run FILE`)";
+  const close = names.filter((n) => n.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(n.toLowerCase()));
+  return close.length ? ` (did you mean ${close.join(", ")}?)` : ` (published: ${names.slice(0, 10).join(", ")}${names.length > 10 ? ", ..." : ""})`;
+}
+
+function parkedOn(j: JobRow): string {
+  if (j.status === "waiting" && j.wait_signal) return `, for signal ${j.wait_signal}${j.wait_until ? ` until ${j.wait_until.toISOString()}` : ""}`;
+  if (j.status === "waiting" && j.await_job) return `, for job ${j.await_job}`;
+  if (j.status === "sleeping" && j.wait_until) return `, until ${j.wait_until.toISOString()}`;
+  return "";
+}
+
+export function errorLine(e: ErrorRecord): string {
+  return e.file ? `${e.file}:${e.line}:${e.column}: ${e.message}` : e.message;
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")}\n`);
+}

@@ -1,0 +1,50 @@
+// `runbook worker [--name N] [--concurrency C]`: runs jobs until signalled. SIGTERM or SIGINT:
+// claim nothing more, hand running jobs over at their next checkpoint, exit 0 (issue 5 builds
+// `runbook drain` on the same path); a second SIGINT exits at once, leaving the leases to expire.
+import { openDb } from "../runtime/db/connect.js";
+import { Worker } from "../runtime/worker.js";
+import { CliError } from "./errors.js";
+
+export interface WorkerCliOptions {
+  name?: string;
+  concurrency: string;
+}
+
+export async function worker(opts: WorkerCliOptions): Promise<void> {
+  const concurrency = Number(opts.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a whole number of at least 1, not ${opts.concurrency}`, 2);
+  const db = await openDb({ max: 4 });
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const w = await Worker.start(db, {
+    name: opts.name,
+    concurrency,
+    heartbeatMs: envMs("RUNBOOK_HEARTBEAT_MS"),
+    timeoutMs: envMs("RUNBOOK_TIMEOUT_MS"),
+    log,
+  });
+  log(`worker ${w.name} started: concurrency ${concurrency}, ${w.ownedSlots.length} of ${db.slotCount} slots`);
+  let signals = 0;
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        log(`${sig} again: exiting now; running jobs resume elsewhere when their leases expire`);
+        process.exit(130);
+      }
+      log(`${sig}: claiming nothing more; running jobs hand over at their next checkpoint`);
+      void w.stop({ graceMs: envMs("RUNBOOK_DRAIN_TIMEOUT_MS") ?? 600_000 }).then(resolve);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  await db.close();
+  log(`worker ${w.name} stopped`);
+}
+
+function envMs(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${name} must be a positive number of milliseconds, not ${v}`, 2);
+  return n;
+}
