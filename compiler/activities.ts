@@ -196,6 +196,8 @@ function readParams(fn: ActivityFunction, params: TsSymbol[], at: Node): void {
   if (argType.isAny() || argType.isUnknown()) return;
   if (!isObjectLike(argType) || argType.getCallSignatures().length > 0 || argType.isArray() || argType.isTuple()) {
     fn.unsupportedParam = `${fn.name} takes ${argType.getText(at)} as its first parameter: an activity takes one object of named arguments, e.g. (args: { name: string })`;
+    // One parameter of the error type, so the call is not also reported for its arity.
+    fn.params.push({ name: first.getName(), type: { kind: "error" }, optional: first.isOptional() });
     return;
   }
   if (argType.getStringIndexType() && argType.getProperties().length === 0) {
