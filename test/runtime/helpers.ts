@@ -1,0 +1,74 @@
+// Shared by the runtime tests: publishing hand-written modules, queueing jobs, waiting.
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Json } from "../../runtime/abi.js";
+import type pg from "pg";
+import type { Db } from "../../runtime/db/connect.js";
+import { withTransaction } from "../../runtime/db/tx.js";
+import { bundleProject, publishBundles } from "../../runtime/publish.js";
+import type { HistoryRow, JobRow, JobStatus } from "../../runtime/rows.js";
+import { getJob, insertJobs } from "../../runtime/sql/enqueue.js";
+import { jobHistory, streamsAfter } from "../../runtime/sql/inspect.js";
+import { moduleText, type HandModule } from "./modules.js";
+
+export const LEDGER = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "ledger.ts");
+
+/** Publishes the modules (each bundled with its callees); returns name → version hash. */
+export async function publish(db: Db, modules: HandModule[]): Promise<Map<string, string>> {
+  const bundles = await bundleProject(modules.map(moduleText));
+  await publishBundles(db, bundles);
+  return new Map(bundles.map((b) => [b.runbook, b.hash]));
+}
+
+/**
+ * Queues a job. `before` runs in the same transaction, after the insert, so a test can change
+ * the row before any worker can see it.
+ */
+export async function enqueue(
+  db: Db,
+  runbook: string,
+  version: string,
+  params: Record<string, Json> = {},
+  id = randomUUID(),
+  before?: (client: pg.PoolClient) => Promise<unknown>,
+): Promise<string> {
+  await withTransaction(db.pool, async (client) => {
+    await insertJobs(client, [{ id, runbook, version, params }], "test");
+    await before?.(client);
+  });
+  return id;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function waitStatus(db: Db, id: string, status: JobStatus | JobStatus[], timeoutMs?: number): Promise<JobRow> {
+  const want = Array.isArray(status) ? status : [status];
+  return waitFor(`job ${id} to be ${want.join(" or ")}`, async () => {
+    const j = await getJob(db.pool, id);
+    return j && want.includes(j.status) ? j : null;
+  }, timeoutMs);
+}
+
+export async function job(db: Db, id: string): Promise<JobRow> {
+  const j = await getJob(db.pool, id);
+  if (!j) throw new Error(`no job ${id}`);
+  return j;
+}
+
+export async function outputs(db: Db, id: string): Promise<Json[]> {
+  return (await streamsAfter(db.pool, id)).map((r) => r.value);
+}
+
+/** "from->to" of every transition, in order. */
+export async function transitions(db: Db, id: string): Promise<string[]> {
+  return (await jobHistory(db.pool, id)).map((h: HistoryRow) => `${h.from_status ?? "-"}->${h.to_status}`);
+}
