@@ -9,7 +9,7 @@
 //   REGIONS, handle       the static try table and the catch dispatcher (only when used)
 //   received              takes the driver's input at a landing (only when used)
 //   runbook.step          `dispatch: for (;;) { try { switch (frame.pc) { case N: ... } } catch }`
-import { StructureKind, VariableDeclarationKind, type CodeBlockWriter, type Project, type StatementStructures } from "ts-morph";
+import { StructureKind, VariableDeclarationKind, type CodeBlockWriter, type Project, type StatementStructures, type WriterFunction } from "ts-morph";
 import { basename } from "node:path";
 import type { Built, Case } from "./build.js";
 import type { CheckedRunbook } from "./checked.js";
@@ -46,7 +46,7 @@ export function emitModule(project: Project, input: EmitInput): string {
   const usesRegions = built.regions.length > 0;
   const usesReceived = lowered.ops.some((op) => op.op === "receive");
 
-  const statements: (string | StatementStructures)[] = [];
+  const statements: (string | WriterFunction | StatementStructures)[] = [];
   statements.push({
     kind: StructureKind.ImportDeclaration,
     isTypeOnly: true,
@@ -97,11 +97,11 @@ export function emitModule(project: Project, input: EmitInput): string {
       statements: ["if (input === undefined) return null;", 'if ("error" in input) throw input.error;', "return input.value;"],
     });
   }
-  statements.push({
-    kind: StructureKind.VariableStatement,
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    declarations: [{ name: "runbook", type: "CompiledRunbook", initializer: (w) => writeRunbookObject(w, c, input, usesRegions) }],
+  // A statement writer rather than a variable structure: ts-morph hangs an initializer's lines.
+  statements.push((w) => {
+    w.write("export const runbook: CompiledRunbook = ");
+    writeRunbookObject(w, c, input, usesRegions);
+    w.write(";").newLine();
   });
 
   const file = project.createSourceFile(`${name}.ts`, {
@@ -118,7 +118,7 @@ export function emitModule(project: Project, input: EmitInput): string {
   return text;
 }
 
-function regionStatements(built: Built): StatementStructures[] {
+function regionStatements(built: Built): (StatementStructures | WriterFunction)[] {
   const slot = (s: string | null): string => (s === null ? "null" : JSON.stringify(s));
   const rows = built.regions.map(
     (r) => `{ start: ${r.start}, handler: ${r.handler}, binding: ${slot(r.binding)}, finally: ${r.finally}, completion: ${slot(r.completion)}, end: ${r.end} },`,
@@ -139,20 +139,11 @@ function regionStatements(built: Built): StatementStructures[] {
         { name: "end", type: "number" },
       ],
     },
-    {
-      kind: StructureKind.VariableStatement,
-      declarationKind: VariableDeclarationKind.Const,
-      docs: ["The static try table, innermost regions first: a pc's handler is a pure function of the pc."],
-      declarations: [
-        {
-          name: "REGIONS",
-          type: "readonly Region[]",
-          initializer: (w) => {
-            w.write("[").indent(() => rows.forEach((row) => w.writeLine(row)));
-            w.write("]");
-          },
-        },
-      ],
+    (w) => {
+      w.writeLine("/** The static try table, innermost regions first: a pc's handler is a pure function of the pc. */");
+      w.writeLine("const REGIONS: readonly Region[] = [");
+      w.indent(() => rows.forEach((row) => w.writeLine(row)));
+      w.writeLine("];");
     },
     {
       kind: StructureKind.Function,
@@ -191,7 +182,8 @@ function writeRunbookObject(w: CodeBlockWriter, c: CodeContext, input: EmitInput
   const calls = new Set<string>();
   for (const r of rb.calls.values()) if (r.kind === "runbook") calls.add(r.callee);
   const uses = Object.keys(rb.uses).sort();
-  w.inlineBlock(() => {
+  w.write("{").newLine();
+  w.indent(() => {
     w.writeLine("name: NAME,");
     w.writeLine("file: FILE,");
     w.write("params: [").indent(() => {
@@ -211,6 +203,7 @@ function writeRunbookObject(w: CodeBlockWriter, c: CodeContext, input: EmitInput
     w.writeLine(`positions: {${positionRows(built).join(",")} },`);
     w.write("async step(frame: Frame, ctx: StepContext, input: Input): Promise<StepResult> ").block(() => writeStep(w, c, input, usesRegions));
   });
+  w.write("}");
 }
 
 /** pc → [line, column]; a case with no positioned op inherits the position before it. */
