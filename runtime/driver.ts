@@ -119,12 +119,27 @@ function failed(state: JobState, error: ErrorRecord): Resumed {
 /** Keeps, in every frame, only the locals its runbook lists as live at the frame's pc. */
 export function pruneDeadLocals(state: JobState, program: Program): void {
   for (const frame of state.frames) {
-    const live = program.get(frame.runbook)?.live[frame.pc];
+    const compiled = program.get(frame.runbook);
+    const live = compiled && liveSet(compiled, frame.pc);
     if (!live) continue; // no table entry: keep everything rather than lose a value
-    const kept: Record<string, Json> = {};
-    for (const name of live) if (Object.hasOwn(frame.locals, name)) kept[name] = frame.locals[name];
-    frame.locals = kept;
+    // Deleting in place is several times faster than copying the live names into a new object.
+    for (const name in frame.locals) if (!live.has(name)) delete frame.locals[name];
   }
+}
+
+const liveSets = new WeakMap<CompiledRunbook, Map<number, Set<string> | null>>();
+
+/** `live[pc]` of a runbook as a Set, built once per runbook and pc. */
+function liveSet(compiled: CompiledRunbook, pc: number): Set<string> | null {
+  let byPc = liveSets.get(compiled);
+  if (!byPc) liveSets.set(compiled, (byPc = new Map()));
+  let set = byPc.get(pc);
+  if (set === undefined) {
+    const names = compiled.live[pc];
+    set = names ? new Set(names) : null;
+    byPc.set(pc, set);
+  }
+  return set;
 }
 
 /** One `step`, with whatever goes wrong turned into a `throw` result. */
