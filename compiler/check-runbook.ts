@@ -52,6 +52,15 @@ export interface BodyFacts {
   nestedCalls: CallSite[];
 }
 
+export interface BodyOptions {
+  /**
+   * The file had no syntax errors. Otherwise the parser may have dropped statements, so the
+   * findings that a missing statement could fake (unused locals, unreachable code, a missing
+   * `return`) are not reported.
+   */
+  parsedCleanly: boolean;
+}
+
 export interface BodyResult {
   diagnostics: Diagnostic[];
   facts: BodyFacts;
@@ -59,7 +68,7 @@ export interface BodyResult {
   types: Map<ast.Expr, Type>;
 }
 
-export function checkRunbookBody(decl: ast.RunbookDecl, signature: Signature, view: ProjectView, opts: { reportUnused: boolean }): BodyResult {
+export function checkRunbookBody(decl: ast.RunbookDecl, signature: Signature, view: ProjectView, opts: BodyOptions): BodyResult {
   return new RunbookChecker(decl, signature, view, opts).run();
 }
 
@@ -98,7 +107,7 @@ class RunbookChecker {
     private readonly decl: ast.RunbookDecl,
     private readonly signature: Signature,
     private readonly view: ProjectView,
-    private readonly opts: { reportUnused: boolean },
+    private readonly opts: BodyOptions,
   ) {}
 
   run(): BodyResult {
@@ -107,7 +116,7 @@ class RunbookChecker {
     this.decl.params.forEach((p, i) => this.declare(top, p.name, "param", this.signature.params[i]?.type ?? T.error));
     const completes = this.block(this.decl.body, top);
     const returns = this.signature.returns;
-    if (completes && this.decl.returnType && !isAssignable(T.null, returns) && this.opts.reportUnused) {
+    if (completes && this.decl.returnType && !isAssignable(T.null, returns) && this.opts.parsedCleanly) {
       // At the closing brace: that is where the runbook falls off its end.
       const end = this.decl.body.span.end;
       const start = { line: end.line, column: Math.max(1, end.column - 1), offset: Math.max(0, end.offset - 1) };
@@ -142,7 +151,7 @@ class RunbookChecker {
 
   /** Report the locals of a scope nobody read (parameters and `_names` are exempt). */
   private closeScope(scope: Scope): void {
-    if (!this.opts.reportUnused) return;
+    if (!this.opts.parsedCleanly) return;
     for (const l of scope.own()) {
       if (l.used || l.kind === "param" || l.name.startsWith("_")) continue;
       const hint = l.kind === "let" ? `remove it, or name it \`_${l.name}\` to keep it unused` : `name it \`_${l.name}\` if it is not needed`;
@@ -163,7 +172,7 @@ class RunbookChecker {
     let reachable = true;
     let ender: ast.Stmt | undefined;
     for (const s of block.statements) {
-      if (!reachable && ender) {
+      if (!reachable && ender && this.opts.parsedCleanly) {
         this.report(M.unreachable, s.span, [], { hint: whyUnreachable(ender) });
         ender = undefined;
       }

@@ -61,7 +61,7 @@ export function checkProject(inputs: CheckInput[], loadModule: ModuleLoader): Ch
     // signature, but only the first is part of the project.
     const signature = own?.decl === decl ? own.signature : declareSignature(decl, []);
     const view: ProjectView = { signatures, uses, builtins: BUILTIN_FUNCTIONS, builtinActivities: BUILTIN_ACTIVITIES };
-    const result = checkRunbookBody(decl, signature, view, { reportUnused: !input.hasSyntaxErrors });
+    const result = checkRunbookBody(decl, signature, view, { parsedCleanly: !input.hasSyntaxErrors });
     diagnostics.push(...result.diagnostics);
     reportUnusedAliases(uses, input, diagnostics);
     if (own?.decl !== decl) continue;

@@ -119,11 +119,11 @@ class LineIndex {
     if (!lines) {
       const text = this.sources.get(file);
       if (text === undefined) return undefined;
-      lines = text.split("\n");
+      // The same line breaks as the parser's positions: "\n", "\r\n" or a lone "\r".
+      lines = text.split(/\r\n|\r|\n/);
       this.split.set(file, lines);
     }
-    const l = lines[n - 1];
-    return l === undefined ? undefined : l.replace(/\r$/, "");
+    return lines[n - 1];
   }
 }
 
