@@ -97,10 +97,14 @@ export function emitModule(project: Project, input: EmitInput): string {
       statements: ["if (input === undefined) return null;", 'if ("error" in input) throw input.error;', "return input.value;"],
     });
   }
-  // A statement writer rather than a variable structure: ts-morph hangs an initializer's lines.
+  // Statement writers rather than structures: ts-morph hangs an initializer's lines.
+  statements.push((w) => {
+    w.writeLine("/** Runs this frame from frame.pc to its next suspension point, call, return or escaping error. */");
+    w.write("async function step(frame: Frame, ctx: StepContext, input: Input): Promise<StepResult> ").block(() => writeStep(w, c, input, usesRegions));
+  });
   statements.push((w) => {
     w.write("export const runbook: CompiledRunbook = ");
-    writeRunbookObject(w, c, input, usesRegions);
+    writeRunbookObject(w, input);
     w.write(";").newLine();
   });
 
@@ -177,7 +181,7 @@ function regionStatements(built: Built): (StatementStructures | WriterFunction)[
   ];
 }
 
-function writeRunbookObject(w: CodeBlockWriter, c: CodeContext, input: EmitInput, usesRegions: boolean): void {
+function writeRunbookObject(w: CodeBlockWriter, input: EmitInput): void {
   const { rb, built, live } = input;
   const calls = new Set<string>();
   for (const r of rb.calls.values()) if (r.kind === "runbook") calls.add(r.callee);
@@ -201,7 +205,7 @@ function writeRunbookObject(w: CodeBlockWriter, c: CodeContext, input: EmitInput
     const liveRows = Object.keys(live).map(Number).sort((a, b) => a - b).map((pc) => `${pc}: ${JSON.stringify(live[pc])}`);
     w.writeLine(`live: {${liveRows.length ? ` ${liveRows.join(", ")} ` : ""}},`);
     w.writeLine(`positions: {${positionRows(built).join(",")} },`);
-    w.write("async step(frame: Frame, ctx: StepContext, input: Input): Promise<StepResult> ").block(() => writeStep(w, c, input, usesRegions));
+    w.writeLine("step,");
   });
   w.write("}");
 }

@@ -1,0 +1,99 @@
+// Compile-time figures for the back end (issue 3's goals on this machine: the runbooks/ folder
+// in under 2 s cold, a 5,000-line runbook in under 5 s).
+//   npx tsx bench/compile.ts [--runs N]
+// - cold: `node bin/runbook.js compile runbooks --out TMP` in a fresh process each run, wall
+//   time including Node start-up and loading the compiler through tsx: what an author waits for.
+// - 5,000 lines: a generated runbook with a checkpoint, if/else, for and try/catch every ~15
+//   lines, compiled in this process (after one warm-up run): front end (parse + check) and back
+//   end (lower, build, liveness, emit, transpile) timed apart.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { compileProject } from "../compiler/compile.js";
+import { checkSources } from "../compiler/program.js";
+
+const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function ms(n: number): string {
+  return `${n.toFixed(0)} ms`;
+}
+
+/** A runbook of about `lines` lines that exercises every construct the lowering splits. */
+export function generateRunbook(lines: number): string {
+  const out = ["runbook big(n: number = 3) -> number {", "  let acc = 0"];
+  for (let k = 0; out.length < lines - 2; k++) {
+    out.push(
+      `  let v${k} = acc + ${k}`,
+      `  if v${k} % 3 == 0 {`,
+      `    checkpoint "c${k}"`,
+      `    acc += 1`,
+      `  } else {`,
+      `    acc += v${k} % 7`,
+      `  }`,
+      `  for x${k} in 1..n {`,
+      `    try {`,
+      `      acc += x${k}`,
+      `      if acc < 0 { fail "negative" }`,
+      `    } catch e${k} {`,
+      `      warn e${k}.message`,
+      `    }`,
+      `  }`,
+    );
+  }
+  out.push("  return acc", "}");
+  return out.join("\n") + "\n";
+}
+
+function coldFolder(): number[] {
+  const times: number[] = [];
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-bench-"));
+  try {
+    for (let i = 0; i < runs; i++) {
+      fs.rmSync(out, { recursive: true, force: true });
+      const t0 = performance.now();
+      execFileSync(process.execPath, ["bin/runbook.js", "compile", "runbooks", "--out", out], { stdio: "pipe" });
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+  return times;
+}
+
+function bigRunbook(text: string): { front: number[]; back: number[]; total: number[] } {
+  const front: number[] = [];
+  const back: number[] = [];
+  const total: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const t0 = performance.now();
+    const project = checkSources([{ file: "big.runbook", text }]);
+    const t1 = performance.now();
+    if (project.diagnostics.some((d) => d.severity === "error")) throw new Error(`the generated runbook has errors: ${project.diagnostics[0].message}`);
+    const modules = compileProject(project);
+    const t2 = performance.now();
+    if (modules[0].ts.length === 0) throw new Error("nothing emitted");
+    if (i === 0) continue; // warm-up
+    front.push(t1 - t0);
+    back.push(t2 - t1);
+    total.push(t2 - t0);
+  }
+  return { front, back, total };
+}
+
+const folder = coldFolder();
+const files = fs.readdirSync("runbooks").filter((f) => f.endsWith(".runbook")).length;
+console.log(`runbooks/ (${files} runbooks), cold, fresh process per run: median ${ms(median(folder))} (goal < 2000 ms; runs: ${folder.map(ms).join(", ")})`);
+
+const text = generateRunbook(5000);
+const big = bigRunbook(text);
+const lineCount = text.split("\n").length - 1;
+console.log(
+  `generated ${lineCount}-line runbook, in process: median ${ms(median(big.total))} (goal < 5000 ms): front end ${ms(median(big.front))}, back end ${ms(median(big.back))}`,
+);
