@@ -12,7 +12,8 @@
 // resolved path and modification time, so many runbooks sharing a module cost one load.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Node, Project, ts, type SourceFile, type Symbol as TsSymbol, type Type as TsType } from "ts-morph";
+import { createRequire } from "node:module";
+import type { Node as NodeValue, Project, SourceFile, Symbol as TsSymbol, Type as TsType, ts as TsNamespace } from "ts-morph";
 import type { Span } from "../grammar/ast.js";
 import type { ActivitySignature } from "./checked.js";
 import type { Type } from "./types.js";
@@ -47,20 +48,44 @@ interface CachedModule {
 const cache = new Map<string, CachedModule>();
 let sharedProject: Project | undefined;
 
+// ts-morph (and TypeScript with it) loads on the first `use`, not with the compiler: a project
+// without activity modules does not pay a quarter second of CPU for it.
+type Node = NodeValue;
+let Node: typeof NodeValue;
+let ts: typeof TsNamespace;
+function loadTsMorph(): typeof import("ts-morph") {
+  const morph = createRequire(import.meta.url)("ts-morph") as typeof import("ts-morph");
+  Node = morph.Node;
+  ts = morph.ts;
+  return morph;
+}
+
+// Only the module and the local files it imports are read: the ES2022 library (no DOM) and no
+// package types (not even @types/node). Reading those costs seconds per process, and a type
+// from a package can only be `any` here anyway: the run-time check (runtime/activities.ts)
+// still refuses a value that is not JSON. Date, Map, Set and friends are in the library, so
+// they are still reported at compile time.
 function project(): Project {
-  sharedProject ??= new Project({
+  if (sharedProject) return sharedProject;
+  const { Project } = loadTsMorph();
+  sharedProject = new Project({
     skipAddingFilesFromTsConfig: true,
     skipFileDependencyResolution: true,
     compilerOptions: {
       target: ts.ScriptTarget.ES2022,
+      lib: ["lib.es2022.d.ts"],
+      types: [],
       module: ts.ModuleKind.ESNext,
       moduleResolution: ts.ModuleResolutionKind.Bundler,
       allowImportingTsExtensions: true,
       strict: true,
       noEmit: true,
       skipLibCheck: true,
-      types: ["node"],
     },
+    resolutionHost: (host, getOptions) => ({
+      resolveModuleNames: (names, containingFile) =>
+        names.map((name) => (name.startsWith(".") || path.isAbsolute(name) ? ts.resolveModuleName(name, containingFile, getOptions(), host).resolvedModule : undefined)),
+    }),
   });
   return sharedProject;
 }
@@ -123,7 +148,7 @@ function loadCached(resolved: string, shown: string): CachedModule {
   if (syntax.length > 0) {
     const d = syntax[0];
     const where = d.getStart() !== undefined ? sf.getLineAndColumnAtPos(d.getStart()!) : undefined;
-    const text = ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, " ");
+    const text = ts.flattenDiagnosticMessageText(d.getMessageText() as string | TsNamespace.DiagnosticMessageChain, " ");
     entry.error = `TypeScript syntax error at ${shown}${where ? `:${where.line}:${where.column}` : ""}: ${text}`;
   } else {
     readFunctions(sf, resolved, entry.functions);

@@ -167,6 +167,13 @@ describe("module problems are one-line errors, never exceptions", () => {
     expect(m.functions.get("two")!.params).toEqual([{ name: "b", type: { kind: "number" }, optional: false }]);
   });
 
+  it("types from packages are not read: they map to any (the run-time check still applies)", () => {
+    fs.writeFileSync(path.join(dir, "pkg.ts"), 'import type { Readable } from "node:stream";\nexport function stream(args: { s: string }): Readable { return null as never; }\nexport function buffer(): { data: Buffer; at: Date } { return null as never; }\n');
+    const m = loadActivityModule(rb, "./pkg.ts", "x");
+    expect(m.functions.get("stream")!.returns).toEqual({ kind: "any" });
+    expect(m.functions.get("buffer")!.unserializable).toBe("x.buffer returns { at: Date }: Date is not serializable; return an ISO string");
+  });
+
   it("resolves imported types from other files", () => {
     fs.writeFileSync(path.join(dir, "types.ts"), "export interface Disk { device: string; usedPercent: number }\n");
     fs.writeFileSync(path.join(dir, "uses.ts"), 'import type { Disk } from "./types.js";\nexport async function disks(): Promise<Disk[]> { return []; }\n');
