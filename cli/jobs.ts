@@ -2,9 +2,6 @@
 // Each parses, calls the runtime, prints; the SQL lives in runtime/sql/.
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
-import { compileProject } from "../compiler/compile.js";
-import { loadProject } from "../compiler/program.js";
-import { formatDiagnostics } from "../compiler/report.js";
 import type { ErrorRecord, Json } from "../runtime/abi.js";
 import { openDb, type Db } from "../runtime/db/connect.js";
 import { withTransaction } from "../runtime/db/tx.js";
@@ -15,7 +12,6 @@ import { getJob, insertJobs } from "../runtime/sql/enqueue.js";
 import { jobHistory, jobsWithPrefix, listJobs, streamsAfter } from "../runtime/sql/inspect.js";
 import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
 import { CliError } from "./errors.js";
-import { parseJobParams } from "./params.js";
 import { followJob, recordText, writeRecord } from "./run.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -26,6 +22,12 @@ import { followJob, recordText, writeRecord } from "./run.js";
  * stderr; a project with errors is refused (exit 1) before anything is stored.
  */
 export async function compileBundles(paths: string[]): Promise<{ bundles: Bundle[]; files: Map<string, string> }> {
+  // The compiler (ts-morph) takes a second to load: only the commands that compile load it.
+  const [{ loadProject }, { compileProject }, { formatDiagnostics }] = await Promise.all([
+    import("../compiler/program.js"),
+    import("../compiler/compile.js"),
+    import("../compiler/report.js"),
+  ]);
   const project = loadProject(paths);
   const printed = formatDiagnostics(project.diagnostics, project.sources, "text");
   if (printed) process.stderr.write(printed.endsWith("\n") ? printed : `${printed}\n`);
@@ -66,6 +68,7 @@ export async function start(name: string, opts: StartOptions): Promise<void> {
 export async function startJob(db: Db, name: string, flags: string[], key?: string): Promise<string> {
   const version = await currentVersion(db.pool, name);
   if (!version) throw new CliError(`no published runbook ${name}${await suggest(await publishedNames(db.pool), name)}`, 1);
+  const { parseJobParams } = await import("./params.js");
   const params = parseJobParams(name, version.params, flags);
   const id = key ?? randomUUID();
   const inserted = await insertJobs(db.pool, [{ id, runbook: name, version: version.hash, params }], `started by ${process.env.USER ?? "an operator"}`);
@@ -204,8 +207,18 @@ async function suggestJob(db: Db, id: string, message: string): Promise<string> 
 
 async function suggest(names: string[], name: string): Promise<string> {
   if (names.length === 0) return " (nothing is published yet: run `runbook publish PATH` or `runbook run FILE`)";
-  const close = names.filter((n) => n.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(n.toLowerCase()));
+  const close = names.filter((n) => editDistance(n.toLowerCase(), name.toLowerCase()) <= Math.max(1, Math.floor(name.length / 4)));
   return close.length ? ` (did you mean ${close.join(", ")}?)` : ` (published: ${names.slice(0, 10).join(", ")}${names.length > 10 ? ", ..." : ""})`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
 }
 
 function parkedOn(j: JobRow): string {

@@ -118,7 +118,10 @@ export async function startCluster(info: ClusterInfo, bins: Binaries): Promise<n
       await run(bins.pg_ctl, ["start", "-w", "-t", "60", "-D", info.dataDir, "-l", path.join(info.dataDir, "server.log"), "-o", `-p ${port}`], runAs);
       return port;
     } catch (e) {
-      lastError = e; // most likely the port was taken between our probe and the bind: try another
+      // The port was taken between our probe and the bind, or the processes of a crashed server
+      // still hold its shared memory for a moment: try again, a little later, on another port.
+      lastError = e;
+      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
     }
   }
   throw lastError;

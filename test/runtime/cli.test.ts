@@ -1,0 +1,123 @@
+// The runtime's CLI as a user runs it, in real processes: publish, start (bad parameters refused
+// before any job exists, --id idempotent, --wait), jobs, job, output, signal, suspend/resume, an
+// unreachable database, and unknown names.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabaseUrl } from "../setup/db.js";
+import { BIN, runbook } from "./process.js";
+
+let dir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-cli-"));
+  fs.mkdirSync(path.join(dir, "rb"));
+  fs.writeFileSync(
+    path.join(dir, "rb", "greet.runbook"),
+    `runbook greet(name: string, times: number = 2) -> number {
+  for i in 1..times {
+    output "hello \${name} \${i}"
+  }
+  let ok = wait "approve" timeout 30s
+  output "approved: \${ok}"
+  return times
+}
+`,
+  );
+  env = { DATABASE_URL: await freshDatabaseUrl() };
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("runbook CLI on a database", () => {
+  it("publishes, refuses bad parameters before any job exists, and starts idempotently with --id", async () => {
+    const pub = await runbook(["publish", "rb"], { cwd: dir, env });
+    expect(pub.stderr).toBe("");
+    expect(pub.stdout).toMatch(/^greet: published [0-9a-f]{12}\n$/);
+    const again = await runbook(["publish", "rb"], { cwd: dir, env });
+    expect(again.stdout).toMatch(/^greet: unchanged /);
+
+    const bad = await runbook(["start", "greet", "--param", "name=x", "--param", "times=lots"], { cwd: dir, env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('runbook: parameter times (number): "lots" is not a number\n');
+    const missing = await runbook(["start", "greet"], { cwd: dir, env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing parameter name \(string\)/);
+    const none = await runbook(["jobs", "--json"], { cwd: dir, env });
+    expect(JSON.parse(none.stdout)).toEqual([]);
+
+    const unknown = await runbook(["start", "greeet"], { cwd: dir, env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^runbook: no published runbook greeet \(did you mean greet\?\)\n$/);
+
+    const first = await runbook(["start", "greet", "--param", "name=ops", "--id", "greet-1"], { cwd: dir, env });
+    const second = await runbook(["start", "greet", "--param", "name=ops", "--id", "greet-1"], { cwd: dir, env });
+    expect(first).toMatchObject({ code: 0, stdout: "greet-1\n" });
+    expect(second).toMatchObject({ code: 0, stdout: "greet-1\n" });
+    const listed = JSON.parse((await runbook(["jobs", "--json"], { cwd: dir, env })).stdout);
+    expect(listed.map((j: { id: string }) => j.id)).toEqual(["greet-1"]);
+  });
+
+  it("runs a job with `start --wait`, takes a signal, and shows it with job and output", async () => {
+    const started = runbook(["start", "greet", "--param", "name=team", "--param", "times=3", "--id", "greet-2", "--wait"], { cwd: dir, env });
+    // No worker yet: start one that runs until the job is done.
+    const signalled = (async () => {
+      for (;;) {
+        const r = await runbook(["signal", "greet-2", "approve", '"yes"'], { cwd: dir, env });
+        if (r.code === 0) return r;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    })();
+    const worker = spawn(process.execPath, [BIN, "worker", "--name", "cli-w"], { cwd: dir, env: { ...process.env, ...env }, stdio: "ignore" });
+    try {
+      const sent = await signalled;
+      expect(sent.stdout).toMatch(/signal approve/);
+      const done = await started;
+      expect(done.code).toBe(0);
+      expect(done.stdout).toBe("greet-2\nhello team 1\nhello team 2\nhello team 3\napproved: yes\n");
+    } finally {
+      const exited = new Promise((r) => worker.on("exit", r));
+      worker.kill("SIGTERM");
+      await exited;
+    }
+    const shown = await runbook(["job", "greet-2"], { cwd: dir, env });
+    expect(shown.stdout).toMatch(/^status:\s+completed$/m);
+    expect(shown.stdout).toMatch(/^result:\s+3$/m);
+    expect(shown.stdout).toMatch(/queued -> running on cli-w/);
+    const out = await runbook(["output", "greet-2"], { cwd: dir, env });
+    expect(out.stdout).toBe("hello team 1\nhello team 2\nhello team 3\napproved: yes\n");
+    const json = JSON.parse((await runbook(["job", "greet-2", "--json"], { cwd: dir, env })).stdout);
+    expect(json.job.status).toBe("completed");
+    expect(json.history.length).toBeGreaterThanOrEqual(5);
+    const workers = await runbook(["workers"], { cwd: dir, env });
+    expect(workers.stdout).toMatch(/cli-w\s+stopped/);
+  });
+
+  it("suspends and resumes a waiting job, and refuses unknown job ids", async () => {
+    const s = await runbook(["suspend", "greet-1"], { cwd: dir, env });
+    expect(s).toMatchObject({ code: 0, stdout: "job greet-1: suspended\n" });
+    const r = await runbook(["resume", "greet-1"], { cwd: dir, env });
+    expect(r).toMatchObject({ code: 0, stdout: "job greet-1: resumed\n" });
+    const stop = await runbook(["stop", "greet-1"], { cwd: dir, env });
+    expect(stop.stdout).toBe("job greet-1: stopped\n");
+    const unknown = await runbook(["stop", "greet-9"], { cwd: dir, env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe("runbook: no job greet-9 (did you mean greet-1, greet-2?)\n");
+    const badJson = await runbook(["signal", "greet-2", "approve", "{nope"], { cwd: dir, env });
+    expect(badJson.code).toBe(2);
+    const noJob = await runbook(["job", "nothing-here"], { cwd: dir, env });
+    expect(noJob).toMatchObject({ code: 1, stderr: "runbook: no job nothing-here\n" });
+  });
+
+  it("reports an unreachable database in one line naming its host", async () => {
+    const r = await runbook(["jobs"], { cwd: dir, env: { DATABASE_URL: "postgres://someone:secret@127.0.0.1:1/nowhere" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^runbook: cannot reach the database at 127\.0\.0\.1:1: .+\n$/);
+    expect(r.stderr).not.toMatch(/secret|    at /);
+  });
+});

@@ -1,0 +1,84 @@
+// The README's quick start from a fresh copy of the project with no DATABASE_URL: the embedded
+// PostgreSQL is created under .runbook/ on first use (or under /var/tmp when the copy sits in a
+// folder the `postgres` user cannot traverse, as a root user's mktemp folder), shared by
+// concurrent commands, restarted after a crash, and stopped by `runbook db stop`.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localStatus } from "../../runtime/db/local.js";
+import { ROOT, runbook } from "./process.js";
+
+const noDb = { DATABASE_URL: undefined };
+
+let copy: string;
+/** `runbook` of the copy, run in the copy. */
+const inCopy = (args: string[], timeoutMs?: number) => runbook(args, { cwd: copy, env: noDb, bin: path.join(copy, "bin", "runbook.js"), timeoutMs });
+
+beforeAll(() => {
+  // A fresh folder copy: the tracked files of the project, and its installed node_modules.
+  copy = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-quickstart-"));
+  const files = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+  for (const f of files) {
+    if (!fs.existsSync(path.join(ROOT, f))) continue;
+    fs.mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, f), path.join(copy, f));
+  }
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+});
+
+afterAll(async () => {
+  const status = localStatus(copy);
+  if (status.running) await inCopy(["db", "stop"]);
+  if (status.dataDir && !status.dataDir.startsWith(copy)) fs.rmSync(path.dirname(status.dataDir), { recursive: true, force: true });
+  fs.rmSync(copy, { recursive: true, force: true });
+});
+
+describe("quick start on the embedded database", () => {
+  it("starts one database for concurrent first commands", async () => {
+    const [a, b] = await Promise.all([inCopy(["jobs"]), inCopy(["jobs"])]);
+    expect(a).toMatchObject({ code: 0, stdout: "no jobs\n" });
+    expect(b).toMatchObject({ code: 0, stdout: "no jobs\n" });
+    const status = localStatus(copy);
+    expect(status.running).not.toBeNull();
+    if (process.getuid?.() === 0) expect(status.dataDir!.startsWith("/var/tmp/runbook-")).toBe(true); // mkdtemp is 0700
+    const shown = await inCopy(["db", "status"]);
+    expect(shown.stdout).toContain(`running: pid ${status.running!.pid}`);
+  });
+
+  it("runs the failover demo with `runbook run`", async () => {
+    const r = await inCopy(["run", "runbooks/test_failover.runbook", "--param", "loops=3", "--param", "pause=1s"], 120_000);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^run [0-9a-f-]{36}: 3 loops, 1000 ms apart$/);
+    expect(lines.slice(1)).toEqual(["loop 1 written", "loop 2 written", "loop 3 written"]);
+    expect(r.stderr).toMatch(/^job [0-9a-f-]{36}\n/);
+    expect(r.stderr.match(/^log: wrote loop \d/gm)).toHaveLength(3);
+    const run = lines[0].split(" ")[1].replace(":", "");
+    const client = new pg.Client({ connectionString: localStatus(copy).url! });
+    await client.connect();
+    try {
+      const { rows } = await client.query("SELECT loop FROM demo_log WHERE run = $1 ORDER BY id", [run]);
+      expect(rows.map((x) => x.loop)).toEqual([1, 2, 3]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("restarts the database after a crash left a stale pid file, and stops it with `db stop`", async () => {
+    const before = localStatus(copy);
+    process.kill(before.running!.pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fs.existsSync(path.join(before.dataDir!, "postmaster.pid"))).toBe(true);
+    const again = await inCopy(["jobs", "--status", "completed"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/test_failover\s+completed/);
+    const after = localStatus(copy);
+    expect(after.running!.pid).not.toBe(before.running!.pid);
+    const stopped = await inCopy(["db", "stop"]);
+    expect(stopped.stdout).toMatch(/^stopped the embedded database/);
+    expect(localStatus(copy).running).toBeNull();
+  });
+});

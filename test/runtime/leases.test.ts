@@ -1,0 +1,193 @@
+// Leases, fencing and handover between workers on a real PostgreSQL: a job taken over after
+// its holder stops heartbeating resumes from its latest checkpoint (work before it not redone,
+// streams exactly once) while the old holder's writes are refused; sleeping frees a worker and
+// wakes on another; a stopping worker hands its job over at the next checkpoint; live workers
+// split the slots and keep their leases alive past the timeout.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ActivityHost } from "../../runtime/activities.js";
+import { CompletionBatcher } from "../../runtime/batcher.js";
+import type { Db } from "../../runtime/db/connect.js";
+import { JobLease } from "../../runtime/lease.js";
+import { Programs } from "../../runtime/programs.js";
+import { runJob } from "../../runtime/runner.js";
+import { assignSlots } from "../../runtime/slots.js";
+import { claimJobs } from "../../runtime/sql/claim.js";
+import { writeCheckpoint } from "../../runtime/sql/checkpoint.js";
+import { Worker } from "../../runtime/worker.js";
+import { freshDb } from "../setup/db.js";
+import { calls, gate } from "./fixtures/ledger.js";
+import { enqueue, job, LEDGER, outputs, publish, waitFor, waitStatus } from "./helpers.js";
+import type { HandModule } from "./modules.js";
+
+const modules: HandModule[] = [
+  { name: "noop", body: `return { kind: "return", value: null };` },
+  {
+    // a, checkpoint, then b (held at a gate on its first run), checkpoint, return.
+    name: "two_steps",
+    uses: { led: LEDGER },
+    body: `switch (frame.pc) {
+      case 0:
+        await ctx.activity("led", "step", { step: "a" });
+        ctx.emit("output", "a done");
+        frame.pc = 1; return { kind: "checkpoint", label: "after-a" };
+      case 1:
+        ctx.emit("output", "b started");
+        await ctx.activity("led", "step", { step: "b", hold: L.gate });
+        ctx.emit("output", "b done");
+        frame.pc = 2; return { kind: "checkpoint", label: "after-b" };
+      default: return { kind: "return", value: "ok" };
+    }`,
+  },
+  {
+    name: "sleeper",
+    body: `switch (frame.pc) {
+      case 0: frame.pc = 1; return { kind: "sleep", ms: L.ms };
+      default: return { kind: "return", value: "slept" };
+    }`,
+  },
+];
+
+let db: Db;
+let versions: Map<string, string>;
+const workers: Worker[] = [];
+
+beforeAll(async () => {
+  db = await freshDb(8);
+  versions = await publish(db, modules);
+});
+
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop({ graceMs: 2_000 })));
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+const fast = { heartbeatMs: 150, timeoutMs: 1_000, pollMs: 100 };
+
+async function startWorker(name: string, concurrency = 4): Promise<Worker> {
+  const w = await Worker.start(db, { name, concurrency, ...fast });
+  workers.push(w);
+  return w;
+}
+
+/**
+ * A worker that claims one job and then never heartbeats again (a frozen process): it runs the
+ * job with the real runner, so every write it attempts goes through the same fenced code.
+ */
+async function frozenWorker(name: string, leaseMs: number) {
+  const all = Array.from({ length: db.slotCount }, (_, i) => i);
+  const [claim] = await claimJobs(db.pool, name, all, 1, leaseMs);
+  if (!claim) throw new Error("nothing to claim");
+  const lease = new JobLease(db.pool, name, claim, () => undefined);
+  const completions = new CompletionBatcher(db.pool, name);
+  const run = runJob(
+    { pool: db.pool, worker: name, programs: new Programs(db.pool), completions, activities: new ActivityHost(), handOver: () => null, released: () => undefined },
+    claim,
+    lease,
+  );
+  return { claim, lease, run };
+}
+
+describe("leases and fencing", () => {
+  it("resumes a job from its latest checkpoint on another worker after the lease expires, and refuses the old holder's writes", async () => {
+    const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "takeover" });
+    const frozen = await frozenWorker("frozen-A", 800);
+    await gate("takeover").reached; // A committed the checkpoint after a and is stuck inside b
+    expect((await job(db, id)).checkpoint_label).toBe("after-a");
+
+    const b = await startWorker("live-B");
+    const done = await waitStatus(db, id, "completed");
+    expect(done.worker).toBe("live-B");
+    expect(done.lease_epoch).toBe(String(Number(frozen.claim.lease_epoch) + 1));
+
+    // A wakes up and tries to go on: its checkpoint is refused and it writes nothing more.
+    gate("takeover").release();
+    await frozen.run;
+    expect(frozen.lease.lost).toBe(true);
+    const stale = await writeCheckpoint(db.pool, { id, epoch: frozen.claim.lease_epoch, state: { frames: [], seq: 0 }, label: "stale", records: [], consumeSignal: null });
+    expect(stale).toBeNull();
+
+    const after = await job(db, id);
+    expect(after).toMatchObject({ status: "completed", checkpoint_label: "after-b", checkpoints: 2, result: "ok" });
+    // Work before the checkpoint ran once; b ran on both (at least once after a checkpoint).
+    const mine = calls().filter((c) => c.job === id).map((c) => c.step);
+    expect(mine.filter((s) => s === "a")).toHaveLength(1);
+    expect(mine.filter((s) => s === "b")).toHaveLength(2);
+    // Streams exactly once: A's "b started" / "b done" were never committed.
+    expect(await outputs(db, id)).toEqual(["a done", "b started", "b done"]);
+    const history = (await db.pool.query("SELECT from_status, to_status, worker, reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows;
+    expect(history[2]).toMatchObject({ from_status: "running", to_status: "running", worker: "live-B" });
+    expect(history[2].reason).toMatch(/lease of frozen-A expired/);
+    void b;
+  });
+
+  it("keeps a live worker's lease past the timeout through heartbeats", async () => {
+    const a = await startWorker("steady-A");
+    const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "long-step" });
+    await gate("long-step").reached;
+    const before = await job(db, id);
+    await new Promise((r) => setTimeout(r, 2_500)); // 2.5x the timeout
+    const during = await job(db, id);
+    expect(during.lease_epoch).toBe(before.lease_epoch);
+    expect(during.due_at!.getTime()).toBeGreaterThan(before.due_at!.getTime());
+    gate("long-step").release();
+    const done = await waitStatus(db, id, "completed");
+    expect(done.lease_epoch).toBe(before.lease_epoch);
+    expect(calls().filter((c) => c.job === id && c.step === "b")).toHaveLength(1);
+    void a;
+  });
+});
+
+describe("handover between workers", () => {
+  it("frees the worker while a job sleeps, and wakes it on another worker", async () => {
+    const a = await startWorker("sleepy-A", 1);
+    const id = await enqueue(db, "sleeper", versions.get("sleeper")!, { ms: 1_000 });
+    await waitStatus(db, id, "sleeping");
+    // Concurrency 1, yet A runs another job while the first sleeps.
+    const other = await enqueue(db, "noop", versions.get("noop")!);
+    expect((await waitStatus(db, other, "completed")).worker).toBe("sleepy-A");
+    await a.stop();
+    workers.splice(workers.indexOf(a), 1);
+    await startWorker("wakeful-B");
+    const done = await waitStatus(db, id, "completed");
+    expect(done.worker).toBe("wakeful-B");
+    const runs = (await db.pool.query("SELECT worker FROM job_history WHERE job_id = $1 AND to_status = 'running' ORDER BY id", [id])).rows.map((r) => r.worker);
+    expect(runs).toEqual(["sleepy-A", "wakeful-B"]);
+  });
+
+  it("hands a running job over at its next checkpoint when its worker stops", async () => {
+    const a = await startWorker("leaving-A");
+    const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "handover" });
+    await gate("handover").reached;
+    const stopping = a.stop({ graceMs: 10_000 });
+    gate("handover").release();
+    await stopping;
+    workers.splice(workers.indexOf(a), 1);
+    const handed = await job(db, id);
+    expect(handed).toMatchObject({ status: "queued", checkpoint_label: "after-b" });
+    await startWorker("arriving-B");
+    const done = await waitStatus(db, id, "completed");
+    expect(done.worker).toBe("arriving-B");
+    expect(calls().filter((c) => c.job === id).map((c) => c.step)).toEqual(["a", "b"]);
+    const reasons = (await db.pool.query("SELECT reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows.map((r) => r.reason);
+    expect(reasons).toContain("worker leaving-A is stopping");
+  });
+
+  it("splits the slots between live workers and moves them when one stops", async () => {
+    const a = await startWorker("split-A");
+    const b = await startWorker("split-B");
+    await waitFor("both workers to see each other", async () => a.ownedSlots.length + b.ownedSlots.length === db.slotCount && b.ownedSlots.length > 0 && a.ownedSlots.length > 0);
+    const owners = assignSlots(db.slotCount, ["split-A", "split-B"]);
+    expect(new Set(a.ownedSlots)).toEqual(new Set(owners.flatMap((o, s) => (o === "split-A" ? [s] : []))));
+    const ids = await Promise.all(Array.from({ length: 40 }, () => enqueue(db, "noop", versions.get("noop")!)));
+    for (const id of ids) {
+      const done = await waitStatus(db, id, "completed");
+      expect(done.worker).toBe(owners[done.slot]);
+    }
+    await a.stop();
+    workers.splice(workers.indexOf(a), 1);
+    await waitFor("B to own every slot", async () => b.ownedSlots.length === db.slotCount);
+  });
+});
