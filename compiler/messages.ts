@@ -79,13 +79,13 @@ export const M = {
   indexType: def("RB2037", "error", (container: string, want: string, got: string) => `${container} index must be ${want}, got ${got}`),
   listElements: def("RB2045", "error", (a: string, b: string) => `list elements have incompatible types ${a} and ${b}`),
   nullishNeverNull: def("RB2047", "warning", (type: string) => `the left side of ${q("??")} is never null (it is ${type})`),
-  extraField: def("RB2052", "error", (name: string, type: string) => `field ${q(name)} is not in ${type}`),
-  duplicateKey: def("RB2056", "error", (key: string) => `key ${q(key)} appears twice in this map`),
+  extraField: def("RB2051", "error", (name: string, type: string) => `field ${q(name)} is not in ${type}`),
+  duplicateKey: def("RB2052", "error", (key: string) => `key ${q(key)} appears twice in this map`),
 
   // The project
   nameMismatch: def("RB2020", "error", (name: string, file: string) => `runbook ${q(name)} is in file ${q(file)}; the file name must be ${q(`${name}.runbook`)}`),
   duplicateRunbook: def("RB2021", "error", (name: string) => `runbook ${q(name)} is declared twice in the project`),
-  runbookNameIsBuiltin: def("RB2051", "error", (name: string) => `runbook name ${q(name)} is the name of a built-in function`),
+  runbookNameIsBuiltin: def("RB2050", "error", (name: string) => `runbook name ${q(name)} is the name of a built-in function`),
 
   // Activities and `use` modules
   moduleError: def("RB3001", "error", (path: string, error: string) => `cannot use ${q(path)}: ${error}`),
