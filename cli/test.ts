@@ -1,7 +1,8 @@
 // `runbook test FILE [--param k=v]... [--signal NAME=JSON]...`: compiles the runbook's folder
 // as a project, runs the runbook in memory straight through, then interrupted at every
 // suspension point, then re-run from the previous checkpoint just before each checkpoint, and
-// checks that all three give the same streams and result (runtime/memory.ts).
+// checks that all three give the same streams and result (runtime/memory.ts). Activities run
+// in the straight run; the interrupted runs replay their answers and must make the same calls.
 //
 // stdout: the straight run's output stream, one record per line (strings as they are, other
 // values as JSON). stderr: the other streams, then a summary. Exit 0 when the job completes and
@@ -16,7 +17,7 @@ import { formatDiagnostics } from "../compiler/report.js";
 import { typeToString, validateValue, type Type } from "../compiler/types.js";
 import type { CompiledRunbook, ErrorRecord, Json, StreamRecord } from "../runtime/abi.js";
 import { ActivityHost, type JobActivities } from "../runtime/activities.js";
-import { programOf, runAllModes, type JobRun, type MemoryActivity, type MemoryRun, type Signal } from "../runtime/memory.js";
+import { programOf, runAllModes, type JobRun, type MemoryActivity, type MemoryRun, type ModeRuns, type Signal } from "../runtime/memory.js";
 import { loadRunbook } from "../runtime/load.js";
 import { CliError } from "./errors.js";
 
@@ -44,20 +45,16 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   const name = target.signature.name;
   const { runs, divergence } = await runAllModes(programOf(compiled), name, params, { signals, activity: activityRunner(compiled) });
 
-  const straight = runs.straight;
-  for (const record of straight.streams) writeRecord(record);
-  process.stderr.write(summary(name, runs));
-  if (divergence) {
-    process.stderr.write(`runbook test: ${divergence}\n`);
-    process.exitCode = 1;
-  } else if (straight.ending.kind === "failed") {
-    process.exitCode = 1;
-  }
+  const out = report(name, { runs, divergence });
+  process.stdout.write(out.stdout);
+  process.stderr.write(out.stderr);
+  if (out.exitCode !== 0) process.exitCode = out.exitCode;
 }
 
 /**
  * Activities run for real (use modules and the built-ins; `sql` and `asset` have no database
- * here), as at-least-once side effects: the re-run mode calls each one twice.
+ * here) in the straight run only; the interrupted runs replay its answers (runtime/memory.ts),
+ * so a test creates each VM once and compares the runbook's behaviour, not the world's.
  */
 function activityRunner(runbooks: CompiledRunbook[]): MemoryActivity {
   const host = new ActivityHost({ baseDir: process.cwd() });
@@ -83,9 +80,28 @@ function text(v: Json): string {
 
 const PREFIX: Record<StreamRecord["stream"], string> = { output: "", log: "log: ", warn: "warning: ", error: "error: " };
 
-function writeRecord(r: StreamRecord): void {
-  if (r.stream === "output") process.stdout.write(`${text(r.value)}\n`);
-  else process.stderr.write(`${PREFIX[r.stream]}${text(r.value)}\n`);
+export interface Report {
+  stdout: string;
+  stderr: string;
+  exitCode: 0 | 1;
+}
+
+/**
+ * What `runbook test` prints for its runs: the straight run's output stream on stdout, its other
+ * streams and the summary on stderr, then the first divergence. Exit 1 when the job failed or
+ * the runs differ.
+ */
+export function report(name: string, { runs, divergence }: ModeRuns): Report {
+  const straight = runs.straight;
+  let stdout = "";
+  let stderr = "";
+  for (const r of straight.streams) {
+    if (r.stream === "output") stdout += `${text(r.value)}\n`;
+    else stderr += `${PREFIX[r.stream]}${text(r.value)}\n`;
+  }
+  stderr += summary(name, runs);
+  if (divergence) stderr += `runbook test: ${divergence}\n`;
+  return { stdout, stderr, exitCode: divergence || straight.ending.kind === "failed" ? 1 : 0 };
 }
 
 /** `FILE:LINE:COL: error: MESSAGE`, as compile errors print. */

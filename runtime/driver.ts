@@ -211,6 +211,16 @@ function checkState(state: unknown): string | null {
   return null;
 }
 
+/** An activity's result as the runbook may see it: plain JSON, or a fault naming the activity. */
+export function activityResult(ops: Ops, module: string, fn: string, result: unknown): Json {
+  try {
+    return ops.json(result, "result");
+  } catch (e) {
+    const name = module ? `${module}.${fn}` : fn;
+    throw new RunbookFault(`${name} returned a value that is not JSON: ${(e as Error).message}`);
+  }
+}
+
 /** The runbook whose frame is running now (activities need to know who calls them). */
 interface Running {
   compiled: CompiledRunbook | undefined;
@@ -224,13 +234,7 @@ function makeStepContext(state: JobState, program: Program, ctx: DriverContext, 
       ctx.emit({ stream, value });
     },
     async activity(module, fn, args) {
-      const result = await ctx.activity(module, fn, structuredClone(args), running.compiled!);
-      try {
-        return ops.json(result, "result");
-      } catch (e) {
-        const name = module ? `${module}.${fn}` : fn;
-        throw new RunbookFault(`${name} returned a value that is not JSON: ${(e as Error).message}`);
-      }
+      return activityResult(ops, module, fn, await ctx.activity(module, fn, structuredClone(args), running.compiled!));
     },
     call: async (runbook, args) => {
       const caller = running.compiled;

@@ -14,6 +14,8 @@ export {
   type Ending,
   type InterruptMode,
   type JobRun,
+  type ActivityCall,
+  type AllModesOptions,
   type MemoryActivity,
   type MemoryOptions,
   type MemoryRun,

@@ -15,8 +15,8 @@
 // and `uuid()` a counter, both kept in the store and so committed with each checkpoint. The
 // clock starts at 2026-01-01T00:00:00.000Z and moves only when a sleep ends (by its duration)
 // or a wait times out (by its timeout); `uuid()` gives 00000000-0000-4000-8000-<counter>.
-import type { CompiledRunbook, ErrorRecord, Json, JobState, Outcome, StreamRecord } from "./abi.js";
-import { initialState, resume, type DriverContext, type Program } from "./driver.js";
+import { RunbookFault, type CompiledRunbook, type ErrorRecord, type Json, type JobState, type Ops, type Outcome, type StreamRecord } from "./abi.js";
+import { activityResult, initialState, resume, type DriverContext, type Program } from "./driver.js";
 import { createOps } from "./values.js";
 
 export type InterruptMode = "straight" | "every-suspension" | "before-checkpoint";
@@ -42,6 +42,12 @@ export interface MemoryOptions {
   signals?: Signal[];
   /** Runs activities; by default an activity call fails with a clear error. */
   activity?: MemoryActivity;
+  /**
+   * Answer activity calls from these recorded calls (a straight run's) instead of running them:
+   * each job's k-th call must be the recording's k-th call of that job (same module, function
+   * and arguments); it gets the recorded result or error and log lines.
+   */
+  replay?: ActivityCall[];
   onCommit?: (event: CommitEvent) => void;
   /** Guard against endless loops of suspensions. */
   maxSuspensions?: number;
@@ -54,6 +60,18 @@ export type MemoryActivity = (
   args: Record<string, Json>,
   call: { job: string; caller: CompiledRunbook; log(message: string): void },
 ) => Promise<unknown>;
+
+/** One activity call as a run made it. */
+export interface ActivityCall {
+  job: string;
+  module: string;
+  fn: string;
+  args: Json;
+  /** Its result, or the error it raised (as the runbook saw it). */
+  outcome: { value: Json } | { error: string; data: Json };
+  /** Lines it wrote to the job's log through its context. */
+  logs: string[];
+}
 
 export type Ending = { kind: "completed"; result: Json } | { kind: "failed"; error: ErrorRecord };
 
@@ -73,6 +91,10 @@ export interface JobRun {
 export interface MemoryRun extends JobRun {
   /** Child jobs started, in the order they were created. */
   children: JobRun[];
+  /** Every committed activity call of every job, in order (answered or run). */
+  activityCalls: ActivityCall[];
+  /** The first call that departed from `MemoryOptions.replay`, described; else null. */
+  replayMismatch: string | null;
 }
 
 interface StoredJob {
@@ -84,6 +106,8 @@ interface StoredJob {
   ending: Ending | null;
   streams: StreamRecord[];
   mailbox: Signal[];
+  /** Activity calls committed so far (the replay cursor is their count). */
+  calls: ActivityCall[];
   suspensions: number;
   runs: number;
   notes: string[];
@@ -110,11 +134,19 @@ class MemoryExecutor {
   private live: Store | null = null;
   private text = "";
   private readonly active = new Set<string>();
+  private readonly recorded = new Map<string, ActivityCall[]>();
+  private mismatch: string | null = null;
 
   constructor(
     private readonly program: Program,
     private readonly options: MemoryOptions,
-  ) {}
+  ) {
+    for (const call of options.replay ?? []) {
+      const list = this.recorded.get(call.job) ?? [];
+      list.push(call);
+      this.recorded.set(call.job, list);
+    }
+  }
 
   async run(runbook: string, params: Record<string, Json>): Promise<MemoryRun> {
     const store: Store = { clock: START_TIME, ids: 0, jobs: {}, order: [] };
@@ -135,7 +167,12 @@ class MemoryExecutor {
       runs: j.runs,
       notes: j.notes,
     });
-    return { ...jobRun(final.jobs[ROOT_JOB]), children: final.order.filter((id) => id !== ROOT_JOB).map((id) => jobRun(final.jobs[id])) };
+    return {
+      ...jobRun(final.jobs[ROOT_JOB]),
+      children: final.order.filter((id) => id !== ROOT_JOB).map((id) => jobRun(final.jobs[id])),
+      activityCalls: final.order.flatMap((id) => final.jobs[id].calls),
+      replayMismatch: this.mismatch,
+    };
   }
 
   private load(): Store {
@@ -185,11 +222,15 @@ class MemoryExecutor {
     job.runs++;
     const input = this.inputFor(store, job);
     const emitted: StreamRecord[] = [];
+    const ops = createOps({
+      now: () => store.clock,
+      uuid: () => `00000000-0000-4000-8000-${(store.ids++).toString(16).padStart(12, "0")}`,
+    });
     const ctx: DriverContext = {
       emit: (record) => emitted.push(record),
       activity: (module, fn, args, caller) => {
-        const run = this.options.activity ?? noActivities;
-        return run(module, fn, args, { job: id, caller, log: (message) => emitted.push({ stream: "log", value: message }) });
+        const log = (message: string) => emitted.push({ stream: "log", value: message });
+        return this.options.replay ? this.replayCall(job, module, fn, args, log) : this.runCall(job, module, fn, args, caller, log, ops);
       },
       start: async (runbook, args, seq) => {
         const child = `${id}.${seq}`;
@@ -199,10 +240,7 @@ class MemoryExecutor {
         }
         return child;
       },
-      ops: createOps({
-        now: () => store.clock,
-        uuid: () => `00000000-0000-4000-8000-${(store.ids++).toString(16).padStart(12, "0")}`,
-      }),
+      ops,
     };
     const { outcome, state } = await resume(job.state, this.program, ctx, input);
     job.state = state;
@@ -211,6 +249,39 @@ class MemoryExecutor {
     if (outcome.kind === "completed" || outcome.kind === "failed") job.ending = outcome;
     else job.suspensions++;
     return outcome;
+  }
+
+  /** Runs an activity for real and records the call in the job (committed with its segment). */
+  private async runCall(job: StoredJob, module: string, fn: string, args: Record<string, Json>, caller: CompiledRunbook, log: (m: string) => void, ops: Ops): Promise<Json> {
+    const call: ActivityCall = { job: job.id, module, fn, args: structuredClone(args), outcome: { value: null }, logs: [] };
+    job.calls.push(call);
+    try {
+      const run = this.options.activity ?? noActivities;
+      const result = await run(module, fn, args, { job: job.id, caller, log: (m) => (call.logs.push(m), log(m)) });
+      call.outcome = { value: activityResult(ops, module, fn, result) };
+      return call.outcome.value;
+    } catch (e) {
+      const error = ops.fault(e, "", "", 0, 0);
+      call.outcome = { error: error.message, data: error.data };
+      throw e;
+    }
+  }
+
+  /** Answers an activity call with the job's next recorded call, which it must match. */
+  private async replayCall(job: StoredJob, module: string, fn: string, args: Record<string, Json>, log: (m: string) => void): Promise<Json> {
+    const k = job.calls.length;
+    const recorded = this.recorded.get(job.id)?.[k];
+    const made: ActivityCall = { job: job.id, module, fn, args, outcome: { value: null }, logs: [] };
+    job.calls.push(made);
+    if (!recorded || callText(recorded) !== callText(made)) {
+      const problem = `activity call ${k + 1} of job ${job.id} is ${callText(made)}; the straight run ${recorded ? `called ${callText(recorded)}` : `made only ${k} calls`}`;
+      this.mismatch ??= problem;
+      throw new Error(`runbook test: ${problem}`);
+    }
+    made.outcome = recorded.outcome;
+    for (const line of recorded.logs) log(line);
+    if ("error" in recorded.outcome) throw new RunbookFault(recorded.outcome.error, recorded.outcome.data);
+    return structuredClone(recorded.outcome.value);
   }
 
   /** The answer to the suspension the job stopped at; moves the clock for sleeps and timeouts. */
@@ -244,8 +315,12 @@ class MemoryExecutor {
   }
 }
 
+function callText(c: { module: string; fn: string; args: Json }): string {
+  return `${c.module ? `${c.module}.` : ""}${c.fn}(${JSON.stringify(c.args)})`;
+}
+
 function newJob(id: string, runbook: string, params: Record<string, Json>): StoredJob {
-  return { id, runbook, state: initialState(runbook, params), pending: null, ending: null, streams: [], mailbox: [], suspensions: 0, runs: 0, notes: [] };
+  return { id, runbook, state: initialState(runbook, params), pending: null, ending: null, streams: [], mailbox: [], calls: [], suspensions: 0, runs: 0, notes: [] };
 }
 
 async function noActivities(module: string, fn: string): Promise<never> {
@@ -268,13 +343,25 @@ export interface ModeRuns {
   divergence: string | null;
 }
 
+export interface AllModesOptions extends Omit<MemoryOptions, "mode" | "replay"> {
+  /**
+   * "replay" (the default): activities run for real in the straight run only; the interrupted
+   * runs get its recorded answers, so they test the runbook's own state handling, not whether
+   * the world looks the same the second time, and side effects happen once. "rerun": they run
+   * again in every mode (at least once, as after real interruptions).
+   */
+  activities?: "replay" | "rerun";
+}
+
 /** Runs the job straight, then in both interrupted modes, and compares them. */
-export async function runAllModes(program: Program, runbook: string, params: Record<string, Json>, options: Omit<MemoryOptions, "mode">): Promise<ModeRuns> {
+export async function runAllModes(program: Program, runbook: string, params: Record<string, Json>, options: AllModesOptions): Promise<ModeRuns> {
   const runs = {} as Record<InterruptMode, MemoryRun>;
-  for (const mode of MODES) runs[mode] = await runInMemory(program, runbook, params, { ...options, mode });
+  runs.straight = await runInMemory(program, runbook, params, { ...options, mode: "straight" });
+  const replay = options.activities === "rerun" ? undefined : runs.straight.activityCalls;
+  for (const mode of MODES.slice(1)) runs[mode] = await runInMemory(program, runbook, params, { ...options, mode, replay });
   let divergence: string | null = null;
   for (const mode of MODES.slice(1)) {
-    divergence = firstDivergence(runs.straight, runs[mode]);
+    divergence = runs[mode].replayMismatch ?? firstDivergence(runs.straight, runs[mode]);
     if (divergence) {
       divergence = `the run interrupted ${mode === "every-suspension" ? "at every suspension point" : "just before each checkpoint"} differs from the straight run: ${divergence}`;
       break;

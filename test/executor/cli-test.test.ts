@@ -1,14 +1,16 @@
-// `runbook test`: parameters read by declared type, signals, exit codes, the summary, and the
-// divergence report (a real runbook made nondeterministic through an activity).
+// `runbook test`: parameters read by declared type, signals, exit codes, the summary, activities
+// run once and replayed, and the divergence report (a deliberately nondeterministic module).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { CliError } from "../../cli/errors.js";
-import { parseDuration, parseParams, parseSignal } from "../../cli/test.js";
+import { parseDuration, parseParams, parseSignal, report } from "../../cli/test.js";
 import { checkSources } from "../../compiler/program.js";
+import { programOf, runAllModes } from "../../runtime/memory.js";
+import { hand } from "./hand.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const tmp = mkdtempSync(path.join(tmpdir(), "runbook-test-cli-"));
@@ -140,33 +142,70 @@ describe("runbook test (the command)", () => {
     expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:5:\\d+: error: map has no key "regoin"\\n`));
   });
 
-  it("reports the first divergence when an activity makes the runs differ", () => {
-    const file = project("diverge", {
-      "flaky.runbook": `use "./counter.ts" as counter
+  it("runs each activity once: the interrupted runs replay its answers", () => {
+    const file = project("activities", {
+      "stamp.runbook": `use "./ledger.ts" as ledger
 
-runbook flaky() -> number {
+runbook stamp() -> number {
   output "same"
   checkpoint
-  let n = counter.next()
-  output "call \${n}"
-  return n
+  let n = ledger.append(line: "first")
+  sleep 1s
+  let m = ledger.append(line: "second")
+  output "calls \${n} \${m}"
+  return m
 }
 `,
       // Outside this repository a .ts activity module needs a package.json saying ESM.
       "package.json": '{ "type": "module" }',
-      "counter.ts": `let n = 0;
-/** Counts calls in this process: a deliberately nondeterministic activity. */
-export async function next(_args: {}): Promise<number> {
-  n += 1;
-  return n;
+      "ledger.ts": `import { appendFileSync, readFileSync } from "node:fs";
+/** Appends a line to ledger.txt next to this module and returns how many lines it holds. */
+export async function append(args: { line: string }): Promise<number> {
+  const file = new URL("./ledger.txt", import.meta.url);
+  appendFileSync(file, args.line + "\\n");
+  return readFileSync(file, "utf8").trim().split("\\n").length;
 }
 `,
     });
     const r = runbookTest(file);
-    expect(r.stdout).toBe("same\ncall 1\n");
-    expect(r.stderr).toContain(
-      "runbook test: the run interrupted at every suspension point differs from the straight run: stream record 2 is output \"call 2\"; the straight run wrote output \"call 1\"",
+    expect(r.stderr).toContain("stamp: completed, result 2");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("same\ncalls 1 2\n");
+    expect(readFileSync(path.join(path.dirname(file), "ledger.txt"), "utf8")).toBe("first\nsecond\n");
+  });
+});
+
+describe("runbook test's report", () => {
+  it("exits 1 with the first divergence of a deliberately nondeterministic runbook", async () => {
+    // A hand-made module that keeps a counter outside its frame: a real interruption loses it.
+    let n = 0;
+    const leaky = hand("leaky", { 1: [] }, (frame, ctx) => {
+      if (frame.pc === 0) {
+        ctx.emit("output", "same");
+        frame.pc = 1;
+        return { kind: "checkpoint", label: null };
+      }
+      n += 1;
+      ctx.emit("output", `count ${n}`);
+      return { kind: "return", value: n };
+    });
+    const out = report("leaky", await runAllModes(programOf([leaky]), "leaky", {}, {}));
+    expect(out.exitCode).toBe(1);
+    expect(out.stdout).toBe("same\ncount 1\n");
+    expect(out.stderr).toBe(
+      "leaky: completed, result 1\n" +
+        "  1 suspension point; runs: 2 straight, 2 interrupted at every suspension point, 4 re-running each segment before its checkpoint\n" +
+        'runbook test: the run interrupted at every suspension point differs from the straight run: stream record 2 is output "count 2"; the straight run wrote output "count 1"\n',
     );
-    expect(r.code).toBe(1);
+  });
+
+  it("exits 1 for a failed job and 0 for a completed one whose runs agree", async () => {
+    const failing = hand("failing", {}, () => ({ kind: "throw", error: { message: "disk full", runbook: "failing", file: "ops/failing.runbook", line: 7, column: 3, data: null } }));
+    const out = report("failing", await runAllModes(programOf([failing]), "failing", {}, {}));
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain("ops/failing.runbook:7:3: error: disk full\n");
+    const fine = hand("fine", {}, () => ({ kind: "return", value: { ok: true } }));
+    const ok = report("fine", await runAllModes(programOf([fine]), "fine", {}, {}));
+    expect(ok).toEqual({ stdout: "", stderr: 'fine: completed, result {"ok":true}\n  0 suspension points; runs: 1 straight, 1 interrupted at every suspension point, 2 re-running each segment before its checkpoint\n', exitCode: 0 });
   });
 });

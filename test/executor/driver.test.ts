@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { CompiledRunbook, Json, JobState, StreamRecord } from "../../runtime/abi.js";
 import { initialState, resume, type DriverContext, type Program } from "../../runtime/driver.js";
-import { MODES, programOf, runAllModes, runInMemory, type CommitEvent } from "../../runtime/memory.js";
+import { MODES, programOf, runAllModes, runInMemory, type CommitEvent, type MemoryActivity } from "../../runtime/memory.js";
 import { hand, rethrow, value } from "./hand.js";
 
 const counter = hand("counter", { 1: ["i", "n"] }, async (frame, ctx, _input, L) => {
@@ -338,8 +338,64 @@ describe("the in-memory executor", () => {
       ctx.emit("output", await ctx.activity("", "counter", {}));
       return { kind: "return", value: null };
     });
-    const { divergence } = await runAllModes(programOf([flaky]), "flaky", {}, { activity: async () => ++calls });
+    const { divergence } = await runAllModes(programOf([flaky]), "flaky", {}, { activity: async () => ++calls, activities: "rerun" });
     expect(divergence).toBe("the run interrupted at every suspension point differs from the straight run: stream record 2 is output 2; the straight run wrote output 1");
+  });
+
+  it("runs activities once and replays their answers (results, errors, log lines) in the interrupted runs", async () => {
+    const calls: string[] = [];
+    const user = hand("user", { 1: ["a"], 2: ["a", "b"] }, async (frame, ctx, _i, L) => {
+      switch (frame.pc) {
+        case 0:
+          L.a = await ctx.activity("infra", "create", { name: "vm1" });
+          frame.pc = 1;
+          return { kind: "checkpoint", label: null };
+        case 1:
+          try {
+            await ctx.activity("infra", "configure", { id: L.a });
+          } catch (e) {
+            L.b = ctx.ops.fault(e, "user", "user.runbook", 1, 1).message;
+          }
+          frame.pc = 2;
+          return { kind: "sleep", ms: 10 };
+        default:
+          return { kind: "return", value: [L.a, L.b] };
+      }
+    });
+    const activity: MemoryActivity = async (module, fn, args, call) => {
+      calls.push(`${call.job} ${module}.${fn} ${JSON.stringify(args)}`);
+      call.log(`${fn} ran`);
+      if (fn === "configure") throw new Error(`${args.id} is still booting`);
+      return `id-${calls.length}`;
+    };
+    const { runs, divergence } = await runAllModes(programOf([user]), "user", {}, { activity });
+    expect(divergence).toBeNull();
+    expect(calls).toEqual(['job infra.create {"name":"vm1"}', 'job infra.configure {"id":"id-1"}']);
+    for (const mode of MODES) {
+      expect(runs[mode].ending).toEqual({ kind: "completed", result: ["id-1", "id-1 is still booting"] });
+      expect(runs[mode].streams).toEqual([
+        { stream: "log", value: "create ran" },
+        { stream: "log", value: "configure ran" },
+      ]);
+    }
+    expect(runs.straight.activityCalls.map((c) => c.outcome)).toEqual([{ value: "id-1" }, { error: "id-1 is still booting", data: null }]);
+  });
+
+  it("reports an interrupted run whose activity calls depart from the straight run's", async () => {
+    let n = 0;
+    const drifting = hand("drifting", { 1: [] }, async (frame, ctx) => {
+      if (frame.pc === 0) {
+        frame.pc = 1;
+        return { kind: "checkpoint", label: null };
+      }
+      n += 1; // state outside the frame: lost by a real interruption
+      await ctx.activity("", "exec", { argv: ["echo", `${n}`] });
+      return { kind: "return", value: null };
+    });
+    const { divergence } = await runAllModes(programOf([drifting]), "drifting", {}, { activity: async () => ({ code: 0 }) });
+    expect(divergence).toBe(
+      'the run interrupted at every suspension point differs from the straight run: activity call 1 of job job is exec({"argv":["echo","2"]}); the straight run called exec({"argv":["echo","1"]})',
+    );
   });
 
   it("detects aliasing that a JSON round trip would break", async () => {
