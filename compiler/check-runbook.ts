@@ -44,7 +44,7 @@ export interface CallSite {
 }
 
 export interface BodyFacts {
-  /** Contains checkpoint, sleep, suspend, wait, await or retry (whose delays are durable sleeps). */
+  /** Contains checkpoint, sleep, suspend, wait, await, or a retry with a delay (a durable sleep). */
   suspendsDirectly: boolean;
   /** Inline calls of project runbooks (not `start`), in source order. */
   inlineCalls: CallSite[];
@@ -417,8 +417,10 @@ class RunbookChecker {
   }
 
   private retryStmt(s: ast.RetryStmt): boolean {
-    // The delay between attempts is a durable sleep, and the attempt count survives a crash.
-    this.facts.suspendsDirectly = true;
+    // The wait between attempts is a durable sleep: a suspension point unless there is none
+    // (no delay, or a literal zero), as the back end lowers it.
+    const d = s.delay;
+    if (d && !((d.kind === "Duration" && d.milliseconds <= 0) || (d.kind === "Number" && d.value <= 0))) this.facts.suspendsDirectly = true;
     const option = (e: ast.Expr | undefined, name: string, want: Type) => {
       if (!e) return;
       const t = this.expr(e, want);

@@ -85,8 +85,10 @@ function findRunbookFiles(paths: string[]): string[] {
       walk(given, inFolder);
       if (inFolder.length === 0) throw new CliError(`no .runbook files in ${given}`, 2);
       inFolder.sort().forEach(add);
-    } else {
+    } else if (given.endsWith(".runbook")) {
       add(given);
+    } else {
+      throw new CliError(`${given} is not a .runbook file`, 2);
     }
   }
   return found;

@@ -228,11 +228,12 @@ describe("canSuspend", () => {
       pure: `runbook pure() -> number { return len(exec(["ls"]).stdout) }`,
       starter: `runbook starter() { let j = start bottom(); log j }`,
       waiter: `runbook waiter() { let v = wait "go"; log v }`,
-      retrier: `runbook retrier() { retry { exec(["true"]) } }`,
+      retrier: `runbook retrier() { retry (delay: 1s) { exec(["true"]) } }`,
+      quick: `runbook quick() { retry (attempts: 5, delay: 0s) { exec(["true"]) } }`,
     });
     expect(p.diagnostics).toEqual([]);
     const can = Object.fromEntries([...p.runbooks].map(([n, r]) => [n, r.canSuspend]));
-    expect(can).toEqual({ top: true, middle: true, bottom: true, pure: false, starter: false, waiter: true, retrier: true });
+    expect(can).toEqual({ top: true, middle: true, bottom: true, pure: false, starter: false, waiter: true, retrier: true, quick: false });
     const call = [...p.runbooks.get("top")!.calls.values()][0]!;
     expect(call).toMatchObject({ kind: "runbook", callee: "middle", canSuspend: true });
     const started = [...p.runbooks.get("starter")!.calls.values()][0]!;

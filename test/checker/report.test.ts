@@ -99,6 +99,8 @@ describe("loadProject input problems", () => {
       const p = loadProject([big]);
       expect(p.diagnostics.map((x) => x.code)).toEqual(["RB9003"]);
       expect(() => loadProject([path.join(dir, "missing.runbook")])).toThrow(CliError);
+      fs.writeFileSync(path.join(dir, "notes.txt"), "hello");
+      expect(() => loadProject([path.join(dir, "notes.txt")])).toThrow(/is not a \.runbook file/);
       fs.mkdirSync(path.join(dir, "empty"));
       expect(() => loadProject([path.join(dir, "empty")])).toThrow(/no \.runbook files/);
     } finally {
