@@ -110,7 +110,7 @@ export function emitModule(project: Project, input: EmitInput): string {
 
   const file = project.createSourceFile(`${name}.ts`, {
     leadingTrivia: [
-      `// runbook ${name}, compiled from ${rb.file} by \`runbook compile\`. Do not edit: recompile.`,
+      `// runbook ${name}, compiled from ${oneLine(rb.file)} by \`runbook compile\`. Do not edit: recompile.`,
       "// `step` is a state machine: each case runs from one resumable point to the next; its",
       "// comment names the .runbook line it starts at. All state lives in frame.locals (JSON).",
       "",
@@ -120,6 +120,11 @@ export function emitModule(project: Project, input: EmitInput): string {
   const text = file.getFullText();
   project.removeSourceFile(file);
   return text;
+}
+
+/** Text safe inside a line comment. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]/g, " ");
 }
 
 function regionStatements(built: Built): (StatementStructures | WriterFunction)[] {
@@ -222,7 +227,7 @@ function positionRows(built: Built): string[] {
 }
 
 function writeStep(w: CodeBlockWriter, c: CodeContext, input: EmitInput, usesRegions: boolean): void {
-  const file = basename(input.rb.file);
+  const file = oneLine(basename(input.rb.file));
   w.writeLine("const L = frame.locals as unknown as Locals;");
   w.writeLine("const ops = ctx.ops;");
   w.writeLine("let $line = 0;");
@@ -262,7 +267,7 @@ function writeOp(w: CodeBlockWriter, c: CodeContext, op: Op): void {
       for (const p of op.params) {
         writePosition(w, p);
         const slot = p.name.name;
-        w.writeLine(`if (!(${JSON.stringify(slot)} in frame.locals)) L.${slot} = ${cast(c, slot, expr(c, p.default!), p.default)};`);
+        w.writeLine(`if (!Object.hasOwn(frame.locals, ${JSON.stringify(slot)})) L.${slot} = ${cast(c, slot, expr(c, p.default!), p.default)};`);
       }
       return;
     case "stmt":

@@ -45,7 +45,9 @@ export function resolveSlots(rb: CheckedRunbook): Slots {
   const declare = (name: string, kind: SlotKind, ts: string): string => {
     const n = (counts.get(name) ?? 0) + 1;
     counts.set(name, n);
-    const slot = n === 1 ? name : `${name}$${n}`;
+    // A name Object.prototype already has (`__proto__`, `toString`) always gets a suffix: a
+    // plain `L.__proto__ = v` would set the prototype instead of storing a local.
+    const slot = n === 1 && !(name in Object.prototype) ? name : `${name}$${n}`;
     slots.all.set(slot, { name: slot, kind, ts });
     return slot;
   };

@@ -717,6 +717,18 @@ export const grid: Record<string, GridCase> = {
     out: [[1, 2], [9, 2], { x: { y: 1 } }, { x: { y: 6 } }],
     result: null,
   },
+  oddNames_objectPrototypeMembersAsLocalsAndParams: {
+    src: [`runbook t(valueOf: number = 7) -> list<any> {
+  let __proto__ = {a: 1}
+  let constructor = "c"
+  let toString = 2
+  checkpoint
+  toString += valueOf
+  return [__proto__, constructor, toString]
+}`],
+    out: [],
+    result: [{ a: 1 }, "c", 9],
+  },
   shadowing_innerLetAcrossCheckpoint: {
     src: [`runbook t() {
   let x = 1
