@@ -5,12 +5,12 @@
 //   vms/<id>.json            a VM: size, state, role, boot time      (createVm, configureVm)
 //   vms/<id>.conf            its rendered configuration              (configureVm)
 //   hosts/<host>.json        a fleet host: boot count, up-at time     (restartHost)
-//   faults/<host>            a number N: the next N restarts of <host> fail (for retry demos)
+//   faults/<name>            a number N: the next N restarts/configurations of <name> fail
 //   databases/<db>.jsonl     a database's rows (seeded on first backup)
 //   backups/<db>/<db>-<time>.jsonl.gz  (+ .sha256)                   (backupDatabase, ...)
 //
-// Machines take a moment to boot (RUNBOOK_DEMO_BOOT_MS, default 2000 ms), so configuring a VM
-// right after creating it fails until it is up: what `retry` is for.
+// Machines take a moment to boot (RUNBOOK_DEMO_BOOT_MS, default 2000 ms): configureVm and
+// healthCheck wait for them. Failures for `retry` to deal with are injected with faults/<name>.
 import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
@@ -88,6 +88,30 @@ async function writeJson(file: string, value: unknown): Promise<void> {
   await fs.rename(tmp, file);
 }
 
+/** `faults/<name>` holds a number N: the next N operations on <name> fail (each takes one). */
+async function takeFault(name: string, what: string): Promise<void> {
+  const file = path.join(demoDir(), "faults", name);
+  const pending = Number((await fs.readFile(file, "utf8").catch(() => "0")).trim()) || 0;
+  if (pending <= 0) return;
+  await fs.writeFile(file, `${pending - 1}\n`);
+  throw new Error(`${what} ${name} failed (injected fault; ${pending - 1} more to come)`);
+}
+
+/** Waits (interruptibly) until `upAt` or at most `maxMs`, then returns the VM's state then. */
+async function waitUntil(vm: Vm, upAt: number, maxMs: number, ctx: ActivityContext): Promise<Vm> {
+  const wait = Math.min(upAt - Date.now(), maxMs);
+  if (wait > 0) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, wait);
+      ctx.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(new Error("interrupted: the job is stopping"));
+      }, { once: true });
+    });
+  }
+  return withState(vm);
+}
+
 function withState(vm: Vm): Vm {
   return { ...vm, state: Date.now() >= Date.parse(vm.bootedAt) ? "running" : "booting" };
 }
@@ -124,13 +148,17 @@ export async function createVm(args: { name: string; size?: "small" | "medium" |
   return vm;
 }
 
-/** Renders and installs a role's configuration; fails while the VM is still booting. */
+/**
+ * Renders and installs a role's configuration. Waits up to 5 s for the VM to finish booting,
+ * then gives up (a `retry` with a delay tries again later). `faults/<id>` injects failures.
+ */
 export async function configureVm(args: { id: string; role: string }, ctx: ActivityContext): Promise<{ id: string; role: string; packages: string[]; configuredAt: string }> {
   const id = safeName("VM", args.id);
   const file = path.join(demoDir(), "vms", `${id}.json`);
   const stored = await readJson<Vm>(file);
   if (!stored) throw new Error(`no VM ${id}`);
-  const vm = withState(stored);
+  await takeFault(id, "configuration of");
+  const vm = await waitUntil(withState(stored), Date.parse(stored.bootedAt), 5000, ctx);
   if (vm.state !== "running") throw new Error(`${id} is still booting (up at ${vm.bootedAt}); try again shortly`);
   const packages = args.role === "web" ? ["nginx", "certbot"] : args.role === "db" ? ["postgresql-16", "pgbackrest"] : ["node-exporter"];
   const conf = [`# ${id}: role ${args.role}`, `hostname = ${vm.name}`, `address = ${vm.ip}`, `packages = ${packages.join(", ")}`, ""].join("\n");
@@ -144,12 +172,7 @@ export async function configureVm(args: { id: string; role: string }, ctx: Activ
 /** Restarts a fleet host: it is down for the boot time. `faults/<host>` makes restarts fail. */
 export async function restartHost(args: { host: string }, ctx: ActivityContext): Promise<{ host: string; bootCount: number; upAt: string }> {
   const host = safeName("host", args.host);
-  const faults = path.join(demoDir(), "faults", host);
-  const pending = Number((await fs.readFile(faults, "utf8").catch(() => "0")).trim()) || 0;
-  if (pending > 0) {
-    await fs.writeFile(faults, `${pending - 1}\n`);
-    throw new Error(`${host} did not come back after the restart (${pending - 1} more failures injected)`);
-  }
+  await takeFault(host, "restart of");
   const file = path.join(demoDir(), "hosts", `${host}.json`);
   const prior = await readJson<{ bootCount: number }>(file);
   const record = { host, bootCount: (prior?.bootCount ?? 0) + 1, restartedAt: new Date().toISOString(), upAt: new Date(Date.now() + bootMs()).toISOString() };
