@@ -1,12 +1,8 @@
-// A real PostgreSQL for the activities' database tests: a fresh database on the embedded
-// cluster of a temporary project folder (runtime/db), migrated like the runtime's own.
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import pg from "pg";
+// A real PostgreSQL for the activities' database tests: a fresh, migrated database on the test
+// run's one server (test/setup/postgres.ts, test/setup/db.ts).
 import { openDb, type Db } from "../../runtime/db/connect.js";
-import { ensureLocalDatabase, localStatus, stopLocalDatabase } from "../../runtime/db/local.js";
 import type { QueryFn } from "../../runtime/builtins/sql.js";
+import { freshDatabaseUrl } from "../setup/db.js";
 
 export interface TestDb {
   url: string;
@@ -16,27 +12,7 @@ export interface TestDb {
 }
 
 export async function startTestDb(): Promise<TestDb> {
-  const project = fs.mkdtempSync(path.join(os.tmpdir(), "rb-act-pg-"));
-  const clusterUrl = await ensureLocalDatabase(project);
-  const name = `act_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: clusterUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(clusterUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const db = await openDb({ url });
-  return {
-    url,
-    db,
-    query: (text, params) => db.pool.query(text, params),
-    async stop() {
-      await db.close();
-      const dataDir = localStatus(project).dataDir;
-      await stopLocalDatabase(project);
-      fs.rmSync(project, { recursive: true, force: true });
-      if (dataDir && !dataDir.startsWith(project)) fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const url = await freshDatabaseUrl();
+  const db = await openDb({ url, max: 4 });
+  return { url, db, query: (text, params) => db.pool.query(text, params), stop: () => db.close() };
 }
