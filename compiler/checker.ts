@@ -2,7 +2,7 @@
 //
 //   1. declare   every runbook's signature (so calls between files resolve in any order), the
 //                name-versus-file rule, duplicate names; every file's `use` modules;
-//   2. check     each runbook body (check-runbook.ts): scopes, types, calls,
+//   2. check     each runbook body (check-runbook.ts, check-expr.ts): scopes, types, calls,
 //                reachability, unused locals; it records inline-call edges, whether the body
 //                suspends by itself, and calls that stand where a suspending call may not;
 //   3. link      the call graph: inline-call cycles, `canSuspend` to a fixpoint, then the
@@ -59,7 +59,7 @@ export function checkProject(inputs: CheckInput[], loadModule: ModuleLoader): Ch
     const own = declared.get(decl.name.name);
     // A second runbook of the same name is still checked (its errors are real), under its own
     // signature, but only the first is part of the project.
-    const signature = own?.decl === decl ? own.signature : declareSignature(decl, []);
+    const signature = own?.decl === decl ? own.signature : declareSignature(decl, diagnostics);
     const view: ProjectView = { signatures, uses, builtins: BUILTIN_FUNCTIONS, builtinActivities: BUILTIN_ACTIVITIES };
     const result = checkRunbookBody(decl, signature, view, { parsedCleanly: !input.hasSyntaxErrors });
     diagnostics.push(...result.diagnostics);

@@ -1,0 +1,537 @@
+// Expressions and calls of a runbook body: types with inference, operators, members and
+// indexing, calls of runbooks, built-ins and activities with their arguments matched to
+// parameters. RunbookChecker (check-runbook.ts) adds statements and scopes on top.
+import type * as ast from "../grammar/ast.js";
+import type { Diagnostic } from "../grammar/diagnostic.js";
+import type { ActivityModule } from "./activities.js";
+import type { BuiltinFunction } from "./builtins.js";
+import type { ActivitySignature, CallResolution, Signature } from "./checked.js";
+import { M, diag, type Extra, type MessageDef } from "./messages.js";
+import { Scope, closest, didYouMean } from "./scope.js";
+import { T, binaryType, isAssignable, isNullable, join, mapValueType, nonNull, typeToString, unaryType, type Type } from "./types.js";
+
+export interface UseInfo {
+  decl: ast.UseDecl;
+  module: ActivityModule;
+  used: boolean;
+}
+
+export interface ProjectView {
+  signatures: ReadonlyMap<string, Signature>;
+  uses: ReadonlyMap<string, UseInfo>;
+  builtins: ReadonlyMap<string, BuiltinFunction>;
+  builtinActivities: ReadonlyMap<string, ActivitySignature>;
+}
+
+export interface CallSite {
+  callee: string;
+  span: ast.Span;
+}
+
+export interface BodyFacts {
+  /** Contains checkpoint, sleep, suspend, wait, await, or a retry with a delay (a durable sleep). */
+  suspendsDirectly: boolean;
+  /** Inline calls of project runbooks (not `start`), in source order. */
+  inlineCalls: CallSite[];
+  /** Inline runbook calls nested inside a larger expression. */
+  nestedCalls: CallSite[];
+}
+
+/** A parameter as the argument matcher sees it (runbook parameters and activity properties). */
+interface ParamSlot {
+  name: string;
+  type: Type;
+  required: boolean;
+}
+
+/** Where an expression stands, for the suspending-call placement rule. */
+export type Place = "alone" | "nested";
+
+export abstract class ExprChecker {
+  protected readonly diagnostics: Diagnostic[] = [];
+  protected readonly calls = new Map<ast.CallExpr, CallResolution>();
+  protected readonly types = new Map<ast.Expr, Type>();
+  protected readonly facts: BodyFacts = { suspendsDirectly: false, inlineCalls: [], nestedCalls: [] };
+  protected scope = new Scope(undefined);
+  /** Checking a parameter default: only literals, operators and built-in functions. */
+  protected inDefault: { param: string; reported: boolean } | undefined;
+
+  constructor(
+    protected readonly decl: ast.RunbookDecl,
+    protected readonly signature: Signature,
+    protected readonly view: ProjectView,
+  ) {}
+
+  protected report<A extends unknown[]>(m: MessageDef<A>, span: ast.Span, args: A, extra?: Extra): void {
+    this.diagnostics.push(diag(m, span, args, extra));
+  }
+
+  protected expect(type: Type, kinds: Type["kind"][]): boolean {
+    return type.kind === "any" || type.kind === "error" || kinds.includes(type.kind);
+  }
+
+  /** In a parameter default, calls other than built-in functions and suspensions are refused. */
+  protected refuseInDefault(span: ast.Span): boolean {
+    if (!this.inDefault) return false;
+    if (!this.inDefault.reported) this.report(M.badDefault, span, [this.inDefault.param]);
+    this.inDefault.reported = true;
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Expressions
+
+  /**
+   * The type of `e`. `expected` is the type the context wants (literals `[]`, `{}` and `null`
+   * take it); the caller still checks assignability. `place` says whether a suspending call may
+   * stand here.
+   */
+  protected expr(e: ast.Expr, expected: Type | undefined, place: Place = "nested"): Type {
+    const t = this.exprType(e, expected, place);
+    this.types.set(e, t);
+    return t;
+  }
+
+  protected exprType(e: ast.Expr, expected: Type | undefined, place: Place): Type {
+    switch (e.kind) {
+      case "Number":
+        return T.number;
+      case "String":
+        return T.string;
+      case "Template":
+        for (const part of e.parts) if (typeof part !== "string") this.expr(part, undefined);
+        return T.string;
+      case "Bool":
+        return T.bool;
+      case "Null":
+        return T.null;
+      case "Duration":
+        return T.duration;
+      case "List":
+        return this.listLiteral(e, expected);
+      case "Map":
+        return this.mapLiteral(e, expected);
+      case "Name":
+        return this.name(e);
+      case "Member": {
+        if (e.object.kind === "Name" && this.isAlias(e.object.name)) {
+          this.report(M.aliasAsValue, e.span, [e.object.name], { hint: `call it: \`${e.object.name}.${e.property.name}(...)\`` });
+          this.view.uses.get(e.object.name)!.used = true;
+          return T.error;
+        }
+        return this.member(this.expr(e.object, undefined), e);
+      }
+      case "Index":
+        return this.index(this.expr(e.object, undefined), e);
+      case "Call":
+        return this.call(e, place, false);
+      case "Unary": {
+        const t = this.expr(e.operand, undefined);
+        const result = unaryType(e.operator, t);
+        if (result) return result;
+        this.report(M.unaryOperand, e.span, [e.operator, typeToString(t)], { hint: isNullable(t) ? "it may be null: give a default with `??`" : undefined });
+        return T.error;
+      }
+      case "Binary":
+        return this.binary(e, expected);
+      case "Wait": {
+        this.suspension(e.span, place, "`wait`", `let signal = wait "${e.signal.value}"`);
+        if (e.timeout) {
+          const t = this.expr(e.timeout, T.duration);
+          if (!this.expect(t, ["duration"])) {
+            this.report(M.waitTimeoutNotDuration, e.timeout.span, [typeToString(t)], { hint: t.kind === "number" ? "write a duration such as `10m`" : undefined });
+          }
+        }
+        return T.any;
+      }
+      case "Start": {
+        if (this.refuseInDefault(e.span)) return T.error;
+        this.types.set(e.call, this.call(e.call, "nested", true));
+        return T.string;
+      }
+      case "Await": {
+        this.suspension(e.span, place, "`await`", "let result = await job");
+        const t = this.expr(e.job, T.string);
+        if (!this.expect(t, ["string"])) this.report(M.awaitNotString, e.job.span, [typeToString(t)]);
+        return T.any;
+      }
+      case "ErrorExpr":
+        return T.error;
+    }
+  }
+
+  /** `wait` and `await` always suspend: they may only stand alone. */
+  protected suspension(span: ast.Span, place: Place, what: string, example: string): void {
+    if (this.refuseInDefault(span)) return;
+    this.facts.suspendsDirectly = true;
+    if (place === "nested") this.report(M.suspendingCallNested, span, [what], { hint: `bind it with \`let\` first: \`${example}\`, then use the local` });
+  }
+
+  protected isAlias(name: string): boolean {
+    return this.view.uses.has(name) && !this.scope.lookup(name);
+  }
+
+  protected name(e: ast.NameExpr): Type {
+    const local = this.scope.lookup(e.name);
+    if (local) {
+      local.used = true;
+      return local.type;
+    }
+    this.unknownName(e);
+    return T.error;
+  }
+
+  protected unknownName(e: ast.NameExpr): void {
+    if (this.view.uses.has(e.name)) {
+      this.view.uses.get(e.name)!.used = true;
+      this.report(M.aliasAsValue, e.span, [e.name], { hint: `call one of its functions: \`${e.name}.fn(...)\`` });
+    } else if (this.view.signatures.has(e.name)) {
+      this.report(M.notAValue, e.span, [e.name, "a runbook"], { hint: `call it: \`${e.name}(...)\`` });
+    } else if (this.view.builtins.has(e.name) || this.view.builtinActivities.has(e.name)) {
+      this.report(M.notAValue, e.span, [e.name, "a built-in function"], { hint: `call it: \`${e.name}(...)\`` });
+    } else if (this.inDefault && this.decl.params.some((p) => p.name.name === e.name)) {
+      this.report(M.undefinedName, e.span, [e.name], { hint: "a default cannot refer to another parameter" });
+    } else {
+      this.report(M.undefinedName, e.span, [e.name], { hint: didYouMean(e.name, this.scope.visibleNames()) });
+    }
+  }
+
+  protected listLiteral(e: ast.ListLiteral, expected: Type | undefined): Type {
+    const want = expected && nonNull(expected).kind === "list" ? (nonNull(expected) as { kind: "list"; element: Type }).element : undefined;
+    const types = e.elements.map((el) => this.expr(el, want));
+    if (want && types.every((t) => isAssignable(t, want))) return T.list(want);
+    if (types.length === 0) return T.list(T.any);
+    let acc = types[0]!;
+    for (let i = 1; i < types.length; i++) {
+      const j = join(acc, types[i]!);
+      if (!j) {
+        this.report(M.listElements, e.elements[i]!.span, [typeToString(acc), typeToString(types[i]!)], {
+          hint: "declare the list's type if it is meant to mix them, e.g. `let xs: list<any> = [...]`",
+        });
+        return T.error;
+      }
+      acc = j;
+    }
+    return T.list(acc);
+  }
+
+  protected mapLiteral(e: ast.MapLiteral, expected: Type | undefined): Type {
+    const seen = new Map<string, ast.Span>();
+    for (const entry of e.entries) {
+      const first = seen.get(entry.key);
+      if (first) this.report(M.duplicateKey, entry.keySpan, [entry.key], { related: [{ message: "first given here", span: first }] });
+      else seen.set(entry.key, entry.keySpan);
+    }
+    const want = expected && nonNull(expected);
+    if (want?.kind === "map") {
+      const types = e.entries.map((en) => this.expr(en.value, want.value));
+      if (types.every((t) => isAssignable(t, want.value))) return want;
+      return T.record(Object.fromEntries(e.entries.map((en, i) => [en.key, types[i]!])));
+    }
+    if (want?.kind === "record") {
+      let extra = false;
+      const fields: Record<string, Type> = {};
+      for (const en of e.entries) {
+        const fieldType = want.fields[en.key];
+        if (fieldType === undefined) {
+          extra = true;
+          this.report(M.extraField, en.keySpan, [en.key, typeToString(want)], { hint: didYouMean(en.key, Object.keys(want.fields)) });
+        }
+        fields[en.key] = this.expr(en.value, fieldType);
+      }
+      // Reported already: give the expected type so the caller does not report it again.
+      return extra ? want : T.record(fields);
+    }
+    if (e.entries.length === 0) return T.map(T.any);
+    return T.record(Object.fromEntries(e.entries.map((en) => [en.key, this.expr(en.value, undefined)])));
+  }
+
+  /** `object.name` / `object?.name` on a value of type `object`. */
+  protected member(object: Type, e: ast.MemberExpr): Type {
+    const name = e.property.name;
+    const base = nonNull(object);
+    let t: Type;
+    switch (base.kind) {
+      case "error":
+      case "any":
+        return base;
+      case "record": {
+        const field = base.fields[name];
+        if (field === undefined) {
+          this.report(M.noMember, e.property.span, [typeToString(base), name], { hint: didYouMean(name, Object.keys(base.fields)) });
+          return T.error;
+        }
+        t = field;
+        break;
+      }
+      case "map":
+        t = e.optional ? T.optional(base.value) : base.value;
+        break;
+      default: {
+        const builtin = this.view.builtins.has(name) ? `use \`${name}(...)\` with the value as its argument` : name === "length" ? "use `len(...)`" : undefined;
+        this.report(M.noMember, e.property.span, [typeToString(base), name], { hint: builtin });
+        return T.error;
+      }
+    }
+    return e.optional && object.kind === "optional" ? T.optional(t) : t;
+  }
+
+  /** `object[index]` on a value of type `object`. */
+  protected index(object: Type, e: ast.IndexExpr): Type {
+    const base = nonNull(object);
+    const want = base.kind === "list" ? T.number : base.kind === "map" || base.kind === "record" ? T.string : undefined;
+    const i = this.expr(e.index, want);
+    const indexOk = (kind: "list" | "map") => {
+      const w = kind === "list" ? T.number : T.string;
+      if (!this.expect(i, [w.kind])) this.report(M.indexType, e.index.span, [kind, typeToString(w), typeToString(i)]);
+    };
+    switch (base.kind) {
+      case "error":
+      case "any":
+        return base;
+      case "list":
+        indexOk("list");
+        return base.element;
+      case "map":
+        indexOk("map");
+        return base.value;
+      case "record": {
+        indexOk("map");
+        if (e.index.kind !== "String") return mapValueType(base);
+        const field = base.fields[e.index.value];
+        if (field !== undefined) return field;
+        this.report(M.noMember, e.index.span, [typeToString(base), e.index.value], { hint: didYouMean(e.index.value, Object.keys(base.fields)) });
+        return T.error;
+      }
+      default:
+        this.report(M.notIndexable, e.object.span, [typeToString(base)]);
+        return T.error;
+    }
+  }
+
+  protected binary(e: ast.BinaryExpr, expected: Type | undefined): Type {
+    if (e.operator === "??") {
+      const l = this.expr(e.left, expected && T.optional(expected));
+      const r = this.expr(e.right, expected ?? nonNull(l));
+      if (!isNullable(l)) this.report(M.nullishNeverNull, e.left.span, [typeToString(l)], { hint: "remove `?? ...`" });
+      if (l.kind === "error" || r.kind === "error") return T.error;
+      if (l.kind === "any") return r.kind === "null" ? T.any : r;
+      const result = join(nonNull(l), r);
+      if (result) return l.kind === "null" ? r : result;
+      this.report(M.binaryOperands, e.span, ["??", typeToString(l), typeToString(r)]);
+      return T.error;
+    }
+    const l = this.expr(e.left, undefined);
+    const r = this.expr(e.right, undefined);
+    if (l.kind === "error" || r.kind === "error") return e.operator === "and" || e.operator === "or" || isComparison(e.operator) ? T.bool : T.error;
+    if (e.operator === "==" || e.operator === "!=") {
+      if (!mayBeEqual(l, r)) this.report(M.neverEqual, e.span, [typeToString(l), typeToString(r)]);
+      return T.bool;
+    }
+    const result = binaryType(e.operator, l, r);
+    if (result) return result;
+    this.report(M.binaryOperands, e.span, [e.operator, typeToString(l), typeToString(r)], {
+      hint:
+        l.kind === "optional" || r.kind === "optional"
+          ? "a side may be null: give it a default with `??`"
+          : e.operator === "+" && (l.kind === "string" || r.kind === "string")
+            ? "interpolate instead: `\"${a}${b}\"`"
+            : undefined,
+    });
+    return T.error;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Calls
+
+  protected call(e: ast.CallExpr, place: Place, started: boolean): Type {
+    const callee = e.callee;
+    if (callee.kind === "Member") return this.activityCall(e, callee, started);
+    const name = callee.name;
+    const signature = this.view.signatures.get(name);
+    if (signature) {
+      if (this.refuseInDefault(e.span)) return this.argsOnly(e, T.error);
+      const params = signature.params.map((p) => ({ name: p.name, type: p.type, required: !p.hasDefault }));
+      const args = this.matchArgs(name, params, e);
+      this.calls.set(e, { kind: "runbook", callee: name, canSuspend: false, paramNames: params.map((p) => p.name), args });
+      if (!started) {
+        this.facts.inlineCalls.push({ callee: name, span: e.span });
+        if (place === "nested") this.facts.nestedCalls.push({ callee: name, span: e.span });
+      }
+      return signature.returns;
+    }
+    if (started) {
+      this.report(M.startNotRunbook, callee.span, [name], { hint: didYouMean(name, this.view.signatures.keys()) });
+      return this.argsOnly(e, T.error);
+    }
+    const builtin = this.view.builtins.get(name);
+    if (builtin) return this.builtinCall(e, builtin);
+    const activity = this.view.builtinActivities.get(name);
+    if (activity) {
+      if (this.refuseInDefault(e.span)) return this.argsOnly(e, T.error);
+      return this.activityArgs(e, activity, "");
+    }
+    if (this.scope.lookup(name)) {
+      this.scope.lookup(name)!.used = true;
+      this.report(M.notCallable, callee.span, [name]);
+    } else if (this.view.uses.has(name)) {
+      this.view.uses.get(name)!.used = true;
+      this.report(M.aliasAsValue, callee.span, [name], { hint: `call one of its functions: \`${name}.fn(...)\`` });
+    } else {
+      const candidates = [...this.view.signatures.keys(), ...this.view.builtins.keys(), ...this.view.builtinActivities.keys()];
+      this.report(M.unknownCallee, callee.span, [name], { hint: didYouMean(name, candidates) });
+    }
+    return this.argsOnly(e, T.error);
+  }
+
+  /** Check the argument expressions of a call that could not be resolved. */
+  protected argsOnly(e: ast.CallExpr, result: Type): Type {
+    for (const a of e.args) this.expr(a.value, undefined);
+    return result;
+  }
+
+  protected activityCall(e: ast.CallExpr, callee: ast.MemberExpr, started: boolean): Type {
+    const object = callee.object;
+    if (object.kind !== "Name" || !this.isAlias(object.name)) {
+      const t = this.expr(object, undefined);
+      const fn = callee.property.name;
+      this.report(M.memberCallNotAlias, callee.span, [], {
+        hint: this.view.builtins.has(fn) ? `built-in functions take the value as an argument: \`${fn}(...)\`` : t.kind !== "error" ? `\`${describeTarget(object)}\` is a value of type ${typeToString(t)}` : undefined,
+      });
+      return this.argsOnly(e, T.error);
+    }
+    const use = this.view.uses.get(object.name)!;
+    use.used = true;
+    if (started) {
+      this.report(M.startNotRunbook, callee.span, [`${object.name}.${callee.property.name}`]);
+      return this.argsOnly(e, T.error);
+    }
+    if (this.refuseInDefault(e.span)) return this.argsOnly(e, T.error);
+    if (use.module.error !== undefined) return this.argsOnly(e, T.error); // reported at the `use`
+    const fn = use.module.functions.get(callee.property.name);
+    if (!fn) {
+      this.report(M.unknownActivity, callee.property.span, [object.name, callee.property.name], {
+        hint: didYouMean(callee.property.name, use.module.functions.keys()),
+        related: [{ message: `\`${object.name}\` is ${use.decl.path}`, span: use.decl.span }],
+      });
+      return this.argsOnly(e, T.error);
+    }
+    const problem = fn.unserializable ?? fn.unsupportedParam;
+    if (problem !== undefined) {
+      this.report(fn.unserializable !== undefined ? M.unserializable : M.unsupportedParam, e.span, [problem], {
+        related: [{ message: `\`${object.name}.${fn.name}\` is declared here`, span: fn.declaration }],
+      });
+      this.activityArgs(e, fn, object.name);
+      return T.error;
+    }
+    return this.activityArgs(e, fn, object.name);
+  }
+
+  protected activityArgs(e: ast.CallExpr, fn: ActivitySignature, module: string): Type {
+    const params = fn.params.map((p) => ({ name: p.name, type: p.optional ? T.optional(p.type) : p.type, required: !p.optional }));
+    const name = module ? `${module}.${fn.name}` : fn.name;
+    const args = this.matchArgs(name, params, e);
+    this.calls.set(e, { kind: "activity", module, fn: fn.name, paramNames: params.map((p) => p.name), args });
+    return fn.returns;
+  }
+
+  protected builtinCall(e: ast.CallExpr, fn: BuiltinFunction): Type {
+    const named = e.args.find((a) => a.name);
+    if (named) this.report(M.namedArgToBuiltin, named.name!.span, [fn.name]);
+    const types = e.args.map((a) => this.expr(a.value, undefined));
+    this.calls.set(e, { kind: "builtin", fn: fn.name, args: e.args.map((a) => a.value) });
+    if (types.length < fn.arity.min || types.length > fn.arity.max) {
+      const span = types.length > fn.arity.max ? e.args[fn.arity.max]!.span : e.callee.span;
+      this.report(M.builtinArity, span, [fn.name, fn.arity.text, types.length]);
+      return T.error;
+    }
+    let bad = false;
+    const result = fn.check(types, {
+      mismatch: (i, want) => {
+        if (types[i]?.kind === "error") return;
+        bad = true;
+        this.report(M.builtinArgType, e.args[i]!.value.span, [fn.name, i + 1, want, typeToString(types[i]!)]);
+      },
+    });
+    return bad ? T.error : result;
+  }
+
+  /**
+   * Match a call's arguments to parameters: positional ones in order, then named ones by name.
+   * Returns the argument expression for each parameter (undefined where left out).
+   */
+  protected matchArgs(callee: string, params: ParamSlot[], e: ast.CallExpr): (ast.Expr | undefined)[] {
+    const out: (ast.Expr | undefined)[] = params.map(() => undefined);
+    const given = params.map(() => false);
+    let tooMany = false;
+    const meant = new Set<string>();
+    for (const [i, a] of e.args.entries()) {
+      let slot: number;
+      if (!a.name) {
+        slot = i;
+        if (slot >= params.length) {
+          if (!tooMany) this.report(M.tooManyArgs, a.span, [callee, params.length, e.args.filter((x) => !x.name).length]);
+          tooMany = true;
+          this.expr(a.value, undefined);
+          continue;
+        }
+      } else {
+        slot = params.findIndex((p) => p.name === a.name!.name);
+        if (slot < 0) {
+          const near = closest(a.name.name, params.filter((_, j) => !given[j]).map((p) => p.name));
+          // A misspelled name of a missing parameter is one mistake: do not also report it missing.
+          if (near !== undefined) meant.add(near);
+          this.report(M.unknownNamedArg, a.name.span, [callee, a.name.name], { hint: near && `did you mean \`${near}\`?` });
+          this.expr(a.value, undefined);
+          continue;
+        }
+        if (given[slot]) {
+          this.report(M.duplicateArg, a.name.span, [callee, a.name.name]);
+          this.expr(a.value, undefined);
+          continue;
+        }
+      }
+      given[slot] = true;
+      out[slot] = a.value;
+      const want = params[slot]!.type;
+      const t = this.expr(a.value, want);
+      if (!isAssignable(t, want)) this.report(M.argMismatch, a.value.span, [callee, params[slot]!.name, typeToString(t), typeToString(want)]);
+    }
+    const missing = params.filter((p, i) => p.required && !given[i] && !meant.has(p.name)).map((p) => p.name);
+    if (missing.length) this.report(M.missingArgs, e.callee.span, [callee, missing]);
+    return out;
+  }
+}
+
+function isComparison(op: ast.BinaryOperator): boolean {
+  return op === "==" || op === "!=" || op === "<" || op === "<=" || op === ">" || op === ">=";
+}
+
+/** Can values of these two types ever be equal? (`==` between them is otherwise an error.) */
+function mayBeEqual(a: Type, b: Type): boolean {
+  if (a.kind === "null") return isNullable(b);
+  if (b.kind === "null") return isNullable(a);
+  return isAssignable(nonNull(a), nonNull(b)) || isAssignable(nonNull(b), nonNull(a)) || join(nonNull(a), nonNull(b)) !== undefined && bothContainers(a, b);
+}
+
+function bothContainers(a: Type, b: Type): boolean {
+  const k = (t: Type) => nonNull(t).kind;
+  return (k(a) === "map" || k(a) === "record") && (k(b) === "map" || k(b) === "record");
+}
+
+/** `x`, `x.f`, `x[…]`: how an assignment target reads in a message. */
+export function describeTarget(e: ast.Expr): string {
+  switch (e.kind) {
+    case "Name":
+      return e.name;
+    case "Member":
+      return `${describeTarget(e.object)}${e.optional ? "?." : "."}${e.property.name}`;
+    case "Index":
+      return `${describeTarget(e.object)}[${e.index.kind === "String" ? JSON.stringify(e.index.value) : e.index.kind === "Number" ? e.index.value : e.index.kind === "Name" ? e.index.name : "…"}]`;
+    case "Call":
+      return `${describeTarget(e.callee)}(…)`;
+    default:
+      return "…";
+  }
+}
+
