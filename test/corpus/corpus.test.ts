@@ -3,6 +3,7 @@
 // just before each checkpoint. For each fixture the three runs must agree (streams, result,
 // error) and match the expectations written in the fixture; every committed state must be
 // plain JSON with no dead locals (state-check.ts).
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseParams, parseSignal } from "../../cli/test.js";
@@ -64,7 +65,7 @@ describe("corpus", () => {
           if (run.ending.kind !== "failed") continue;
           expect(run.ending.error.message, where).toBe(f.error);
           if (f.errorAt) expect(`${run.ending.error.runbook}:${run.ending.error.line}`, where).toBe(f.errorAt);
-          expect(run.ending.error.file, where).toMatch(/\.runbook$/);
+          expect(path.basename(run.ending.error.file), where).toBe(`${run.ending.error.runbook}.runbook`);
         } else {
           const ending = run.ending;
           expect(ending.kind === "failed" ? `failed: ${ending.error.message} at ${ending.error.runbook}:${ending.error.line}` : "completed", where).toBe("completed");
