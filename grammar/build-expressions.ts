@@ -26,6 +26,13 @@ const end = (t: IToken): number => t.startOffset + t.image.length;
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+const KEYWORDS = new Set(
+  T.allTokens.filter((t) => t.CATEGORIES?.includes(T.AnyName) && t !== T.Identifier && t !== T.As).map((t) => String(t.PATTERN).slice(1, -1)),
+);
+const isSpace = (c: number) => c === 32 || c === 9;
+const isNameStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+const isNamePart = (c: number) => isNameStart(c) || (c >= 48 && c <= 57);
+
 export class ExpressionBuilder {
   constructor(protected readonly ctx: BuildContext) {}
 
@@ -60,18 +67,12 @@ export class ExpressionBuilder {
       start: t.startOffset,
       end: end(t),
     }));
-    return applyPrecedence(
-      operands,
-      ops,
-      (from, to) => ({ file: from.file, start: from.start, end: to.end }),
-      (start, to) => ({ file: to.file, start: this.ctx.lines.position(start), end: to.end }),
-      this.ctx.issues,
-    );
+    return applyPrecedence(operands, ops, this.ctx.lines, this.ctx.issues);
   }
 
   private operand(cst: CstNode): Operand {
     const c = cst.children;
-    let expr = this.postfix(sub(c, "postfix")!);
+    let expr = this.postfix(c);
     const minus = (c.Minus ?? []) as IToken[];
     for (let i = minus.length - 1; i >= 0; i--) {
       const span = { file: expr.span.file, start: this.ctx.lines.position(minus[i].startOffset), end: expr.span.end };
@@ -82,9 +83,9 @@ export class ExpressionBuilder {
     return { nots: ((c.Not ?? []) as IToken[]).map((t) => t.startOffset), expr };
   }
 
-  private postfix(cst: CstNode): A.Expr {
-    const c = cst.children;
-    let expr = this.primary(sub(c, "primary")!);
+  /** The primary and postfix operators in `c` (an operand's or a postfix rule's children). */
+  private postfix(c: Children): A.Expr {
+    let expr = this.primary(c);
     for (const opCst of (c.postfixOp ?? []) as CstNode[]) expr = this.postfixOp(expr, opCst.children);
     return expr;
   }
@@ -122,62 +123,43 @@ export class ExpressionBuilder {
     return { span: this.span(nameTok ? nameTok.startOffset : value.span.start.offset, value.span.end.offset), name, value };
   }
 
-  private primary(cst: CstNode): A.Expr {
-    const c = cst.children;
-    for (const key in c) {
-      const first = c[key][0];
-      switch (key) {
-        case "NumberLit": {
-          const t = first as IToken;
-          const value = Number(t.image);
-          if (!Number.isFinite(value)) this.issue(t.startOffset, end(t), messages.numberTooLarge());
-          return { kind: "Number", span: this.span(t.startOffset, end(t)), value: Number.isFinite(value) ? value : 0 };
-        }
-        case "DurationLit": {
-          const t = first as IToken;
-          let ms = 0;
-          for (const m of t.image.matchAll(DURATION_PART)) ms += Number(m[1]) * UNIT_MS[m[2]];
-          return { kind: "Duration", span: this.span(t.startOffset, end(t)), milliseconds: ms };
-        }
-        case "StringLit":
-          return this.stringLiteral(first as IToken);
-        case "True":
-        case "False": {
-          const t = first as IToken;
-          return { kind: "Bool", span: this.span(t.startOffset, end(t)), value: key === "True" };
-        }
-        case "Null": {
-          const t = first as IToken;
-          return { kind: "Null", span: this.span(t.startOffset, end(t)) };
-        }
-        case "Identifier": {
-          const t = first as IToken;
-          return { kind: "Name", span: this.span(t.startOffset, end(t)), name: t.image };
-        }
-        case "expression": // ( e ): the parentheses leave no trace but the tree's shape
-          return this.expression(first as CstNode);
-        case "listLit":
-          return this.list((first as CstNode).children);
-        case "mapLit":
-          return this.map((first as CstNode).children);
-        case "waitExpr":
-          return this.wait((first as CstNode).children);
-        case "startExpr": {
-          const k = (first as CstNode).children;
-          const kw = tok(k, "Start")!;
-          const call = this.postfix(sub(k, "postfix")!);
-          const span = this.span(kw.startOffset, call.span.end.offset);
-          if (call.kind === "Call") return { kind: "Start", span, call };
-          if (call.kind !== "ErrorExpr") this.issue(call.span.start.offset, call.span.end.offset, messages.startNeedsCall());
-          return { kind: "ErrorExpr", span };
-        }
-        case "awaitExpr": {
-          const k = (first as CstNode).children;
-          const kw = tok(k, "Await")!;
-          const job = this.postfix(sub(k, "postfix")!);
-          return { kind: "Await", span: this.span(kw.startOffset, job.span.end.offset), job };
-        }
-      }
+  /** The primary among `c` (an operand's or a postfix rule's children). */
+  private primary(c: Children): A.Expr {
+    let t: IToken | undefined;
+    if ((t = tok(c, "Identifier"))) return { kind: "Name", span: this.span(t.startOffset, end(t)), name: t.image };
+    if ((t = tok(c, "StringLit"))) return this.stringLiteral(t);
+    if ((t = tok(c, "NumberLit"))) {
+      const value = Number(t.image);
+      if (!Number.isFinite(value)) this.issue(t.startOffset, end(t), messages.numberTooLarge());
+      return { kind: "Number", span: this.span(t.startOffset, end(t)), value: Number.isFinite(value) ? value : 0 };
+    }
+    if ((t = tok(c, "DurationLit"))) {
+      let ms = 0;
+      for (const m of t.image.matchAll(DURATION_PART)) ms += Number(m[1]) * UNIT_MS[m[2]];
+      return { kind: "Duration", span: this.span(t.startOffset, end(t)), milliseconds: ms };
+    }
+    if ((t = tok(c, "True") ?? tok(c, "False"))) return { kind: "Bool", span: this.span(t.startOffset, end(t)), value: t.image === "true" };
+    if ((t = tok(c, "Null"))) return { kind: "Null", span: this.span(t.startOffset, end(t)) };
+    let n: CstNode | undefined;
+    // ( e ): the parentheses leave no trace but the tree's shape.
+    if ((n = sub(c, "expression"))) return this.expression(n);
+    if ((n = sub(c, "listLit"))) return this.list(n.children);
+    if ((n = sub(c, "mapLit"))) return this.map(n.children);
+    if ((n = sub(c, "waitExpr"))) return this.wait(n.children);
+    if ((n = sub(c, "startExpr"))) {
+      const k = n.children;
+      const kw = tok(k, "Start")!;
+      const call = this.postfix(sub(k, "postfix")!.children);
+      const span = this.span(kw.startOffset, call.span.end.offset);
+      if (call.kind === "Call") return { kind: "Start", span, call };
+      if (call.kind !== "ErrorExpr") this.issue(call.span.start.offset, call.span.end.offset, messages.startNeedsCall());
+      return { kind: "ErrorExpr", span };
+    }
+    if ((n = sub(c, "awaitExpr"))) {
+      const k = n.children;
+      const kw = tok(k, "Await")!;
+      const job = this.postfix(sub(k, "postfix")!.children);
+      return { kind: "Await", span: this.span(kw.startOffset, job.span.end.offset), job };
     }
     // Unreachable for a CST that parsed; stay total anyway.
     return { kind: "ErrorExpr", span: this.span(0, 0) };
@@ -201,7 +183,7 @@ export class ExpressionBuilder {
 
   private wait(c: Children): A.Expr {
     const kw = tok(c, "Wait")!;
-    const signal = this.postfix(sub(c, "postfix")!);
+    const signal = this.postfix(sub(c, "postfix")!.children);
     const t = sub(c, "expression");
     const timeout = t ? this.expression(t) : undefined;
     const span = this.span(kw.startOffset, (timeout ?? signal).span.end.offset);
@@ -228,8 +210,39 @@ export class ExpressionBuilder {
     for (const at of d.emptyInterpolations) this.issue(at, at + 2, messages.emptyInterpolation());
     const span = this.span(start, stop);
     if (d.pieces.length === 1 && typeof d.pieces[0] === "string") return { kind: "String", span, value: d.pieces[0] };
-    const parts = d.pieces.map((p) => (typeof p === "string" ? p : this.interpolation(p.start, p.end)));
+    const parts = d.pieces.map((p) => (typeof p === "string" ? p : this.simplePath(p.start, p.end) ?? this.interpolation(p.start, p.end)));
     return { kind: "Template", span, parts };
+  }
+
+  /**
+   * The common interpolation `${name}` or `${a.b.c}`, read without the lexer and parser (a
+   * full parse per interpolation costs more than the rest of the string). Undefined when the
+   * text is anything else, including a keyword like `${null}`.
+   */
+  private simplePath(start: number, stop: number): A.Expr | undefined {
+    const text = this.ctx.lines.text;
+    let i = start;
+    while (i < stop && isSpace(text.charCodeAt(i))) i++;
+    let expr: A.Expr | undefined;
+    for (;;) {
+      const nameStart = i;
+      if (i >= stop || !isNameStart(text.charCodeAt(i))) return undefined;
+      while (i < stop && isNamePart(text.charCodeAt(i))) i++;
+      const name = text.slice(nameStart, i);
+      if (expr === undefined) {
+        if (KEYWORDS.has(name)) return undefined;
+        expr = { kind: "Name", span: this.span(nameStart, i), name };
+      } else {
+        const property: A.Identifier = { kind: "Identifier", span: this.span(nameStart, i), name };
+        expr = { kind: "Member", span: { file: expr.span.file, start: expr.span.start, end: property.span.end }, object: expr, property, optional: false };
+      }
+      if (i < stop && text.charCodeAt(i) === 46 /* . */) {
+        i++;
+        continue;
+      }
+      while (i < stop && isSpace(text.charCodeAt(i))) i++;
+      return i === stop ? expr : undefined;
+    }
   }
 
   /** Parses the expression inside `${ }` at file offsets start..end. */

@@ -19,7 +19,7 @@
 // of the file. The parser therefore always sees balanced brackets, which keeps one missing `)`
 // from turning the rest of the file into errors.
 import { createTokenInstance, type IToken, type TokenType } from "chevrotain";
-import { messages, type SyntaxIssue } from "./messages.js";
+import { messages, type SyntaxIssue, type SyntaxMessage } from "./messages.js";
 import type { LineMap } from "./positions.js";
 import type { StringScan } from "./strings.js";
 import * as T from "./tokens.js";
@@ -76,109 +76,133 @@ const FOREIGN: Record<string, [TokenType, string]> = { "&&": [T.And, "and"], "||
  * where no line break counts.
  */
 export function layout(tokens: IToken[], lines: LineMap, interpolation: boolean): LayoutResult {
-  const out: IToken[] = [];
-  const stack: Frame[] = [];
-  const issues: SyntaxIssue[] = [];
+  return new Layout(tokens, lines, interpolation).run();
+}
 
-  const issueAt = (start: number, end: number, msg: { code: string; message: string; hint?: string }) => {
-    issues.push({ ...msg, start, end });
-  };
-  const virtual = (type: TokenType, at: number): IToken => {
-    const t = createTokenInstance(type, "", at, at - 1, NaN, NaN, NaN, NaN);
-    (t as { isVirtual?: boolean }).isVirtual = true;
-    return t;
-  };
-  const lastType = (): TokenType | undefined => out[out.length - 1]?.tokenType;
-  /** Closes the top frame with a virtual closer at `at` and reports it as unclosed. */
-  const closeUnclosed = (at: number) => {
-    const f = stack.pop()!;
-    const p = lines.position(f.open.startOffset);
-    issueAt(at, at, messages.unclosed(CLOSER_TEXT[f.kind], WHAT[f.kind], p.line, p.column));
-    if (f.kind === "block" && !endsStatement(lastType())) out.push(virtual(T.Newline, at));
-    out.push(virtual(CLOSER[f.kind], at));
-  };
-  const significant = () => !interpolation && (stack.length === 0 || stack[stack.length - 1].kind === "block");
+// A class rather than closures: layout runs once per file and once per interpolation.
+class Layout {
+  private readonly out: IToken[] = [];
+  private readonly stack: Frame[] = [];
+  private readonly issues: SyntaxIssue[] = [];
 
-  for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i];
-    const type = tok.tokenType;
-    if (type === T.Newline) {
-      if (significant() && out.length > 0 && !CONTINUES_AFTER.has(out[out.length - 1].tokenType)) out.push(tok);
-      continue;
-    }
-    if (CONTINUES_BEFORE.has(type) && lastType() === T.Newline && significant()) out.pop();
+  constructor(
+    private readonly tokens: IToken[],
+    private readonly lines: LineMap,
+    private readonly interpolation: boolean,
+  ) {}
 
-    const extra = type === T.StringLit ? ((tok.payload as StringScan | undefined)?.depth ?? 1) : 0;
-    if (stack.length + extra > MAX_NESTING) {
-      issueAt(tok.startOffset, tok.startOffset + (tok.image.length || 1), messages.tooDeep(MAX_NESTING));
-      return { tokens: [], issues, tooDeep: true };
-    }
-
-    switch (type) {
-      case T.LParen: {
-        const n = out.length;
-        const header = n >= 2 && out[n - 1].tokenType === T.Identifier && out[n - 2].tokenType === T.Runbook;
-        stack.push({ kind: "paren", open: tok, header });
-        break;
+  run(): LayoutResult {
+    const { tokens, out, stack } = this;
+    for (let i = 0; i < tokens.length; i++) {
+      const tok = tokens[i];
+      const type = tok.tokenType;
+      if (type === T.Newline) {
+        if (this.significant() && out.length > 0 && !CONTINUES_AFTER.has(out[out.length - 1].tokenType)) out.push(tok);
+        continue;
       }
-      case T.LBracket:
-        stack.push({ kind: "bracket", open: tok });
-        break;
-      case T.LCurly: {
-        const prev = lastType();
-        // `runbook f(a: string {` + line break: the `)` is missing, and this is the body.
-        const top = stack[stack.length - 1];
-        if (top?.header && tokens[i + 1]?.tokenType === T.Newline && prev !== T.Colon && prev !== T.Eq && prev !== T.Lt) {
-          closeUnclosed(tok.startOffset);
-          stack.push({ kind: "block", open: tok });
+      if (CONTINUES_BEFORE.has(type) && this.lastType() === T.Newline && this.significant()) out.pop();
+
+      const extra = type === T.StringLit ? ((tok.payload as StringScan | undefined)?.depth ?? 1) : 0;
+      if (stack.length + extra > MAX_NESTING) {
+        this.issueAt(tok.startOffset, tokenEnd(tok), messages.tooDeep(MAX_NESTING));
+        return { tokens: [], issues: this.issues, tooDeep: true };
+      }
+
+      switch (type) {
+        case T.LParen: {
+          const n = out.length;
+          const header = n >= 2 && out[n - 1].tokenType === T.Identifier && out[n - 2].tokenType === T.Runbook;
+          stack.push({ kind: "paren", open: tok, header });
           break;
         }
-        stack.push({ kind: prev !== undefined && BLOCK_AFTER.has(prev) ? "block" : "map", open: tok });
-        break;
-      }
-      case T.RParen:
-      case T.RBracket:
-      case T.RCurly: {
-        const d = findMatching(stack, type);
-        if (d < 0) {
-          const close = tok.image;
-          if (stack.length > 0 && stack[stack.length - 1].kind !== "block") {
-            const f = stack[stack.length - 1];
-            const p = lines.position(f.open.startOffset);
-            issueAt(tok.startOffset, tok.startOffset + 1, messages.mismatchedClose(close, f.open.image, CLOSER_TEXT[f.kind], p.line, p.column));
-          } else issueAt(tok.startOffset, tok.startOffset + 1, messages.unmatchedClose(close));
-          continue; // drop it
-        }
-        // Frames above the match were left open: close them here.
-        const k = stack.length - 1 - d;
-        while (stack.length - 1 > k) closeUnclosed(tok.startOffset);
-        const f = stack.pop()!;
-        if (f.kind === "block" && !endsStatement(lastType())) out.push(virtual(T.Newline, tok.startOffset));
-        break;
-      }
-      case T.ForeignOp: {
-        const [replacement, word] = FOREIGN[tok.image] ?? [T.And, "and"];
-        issueAt(tok.startOffset, tok.startOffset + tok.image.length, messages.foreignOperator(tok.image, word));
-        tok.tokenType = replacement;
-        tok.tokenTypeIdx = replacement.tokenTypeIdx!;
-        break;
-      }
-      default:
-        if (!interpolation && STATEMENT_KEYWORDS.has(type) && stack.length > 0 && stack[stack.length - 1].kind !== "block") {
-          const next = tokens[i + 1]?.tokenType;
-          const prev = lastType();
-          if (next !== T.Colon && prev !== T.Dot && prev !== T.QuestionDot) {
-            const at = out.length > 0 ? tokenEnd(out[out.length - 1]) : tok.startOffset;
-            while (stack.length > 0 && stack[stack.length - 1].kind !== "block") closeUnclosed(at);
-            if (!endsStatement(lastType())) out.push(virtual(T.Newline, at));
+        case T.LBracket:
+          stack.push({ kind: "bracket", open: tok });
+          break;
+        case T.LCurly: {
+          const prev = this.lastType();
+          // `runbook f(a: string {` + line break: the `)` is missing, and this is the body.
+          const top = stack[stack.length - 1];
+          if (top?.header && tokens[i + 1]?.tokenType === T.Newline && prev !== T.Colon && prev !== T.Eq && prev !== T.Lt) {
+            this.closeUnclosed(tok.startOffset);
+            stack.push({ kind: "block", open: tok });
+            break;
           }
+          stack.push({ kind: prev !== undefined && BLOCK_AFTER.has(prev) ? "block" : "map", open: tok });
+          break;
         }
+        case T.RParen:
+        case T.RBracket:
+        case T.RCurly: {
+          const d = findMatching(stack, type);
+          if (d < 0) {
+            const close = tok.image;
+            if (stack.length > 0 && stack[stack.length - 1].kind !== "block") {
+              const f = stack[stack.length - 1];
+              const p = this.lines.position(f.open.startOffset);
+              this.issueAt(tok.startOffset, tok.startOffset + 1, messages.mismatchedClose(close, f.open.image, CLOSER_TEXT[f.kind], p.line, p.column));
+            } else this.issueAt(tok.startOffset, tok.startOffset + 1, messages.unmatchedClose(close));
+            continue; // drop it
+          }
+          // Frames above the match were left open: close them here.
+          const k = stack.length - 1 - d;
+          while (stack.length - 1 > k) this.closeUnclosed(tok.startOffset);
+          const f = stack.pop()!;
+          if (f.kind === "block" && !endsStatement(this.lastType())) out.push(virtual(T.Newline, tok.startOffset));
+          break;
+        }
+        case T.ForeignOp: {
+          const [replacement, word] = FOREIGN[tok.image] ?? [T.And, "and"];
+          this.issueAt(tok.startOffset, tokenEnd(tok), messages.foreignOperator(tok.image, word));
+          tok.tokenType = replacement;
+          tok.tokenTypeIdx = replacement.tokenTypeIdx!;
+          break;
+        }
+        default:
+          if (!this.interpolation && STATEMENT_KEYWORDS.has(type) && stack.length > 0 && stack[stack.length - 1].kind !== "block") {
+            const next = tokens[i + 1]?.tokenType;
+            const prev = this.lastType();
+            if (next !== T.Colon && prev !== T.Dot && prev !== T.QuestionDot) {
+              const at = out.length > 0 ? tokenEnd(out[out.length - 1]) : tok.startOffset;
+              while (stack.length > 0 && stack[stack.length - 1].kind !== "block") this.closeUnclosed(at);
+              if (!endsStatement(this.lastType())) out.push(virtual(T.Newline, at));
+            }
+          }
+      }
+      out.push(tok);
     }
-    out.push(tok);
+    const end = this.lines.text.length;
+    while (stack.length > 0) this.closeUnclosed(end);
+    return { tokens: out, issues: this.issues, tooDeep: false };
   }
-  const end = lines.text.length;
-  while (stack.length > 0) closeUnclosed(end);
-  return { tokens: out, issues, tooDeep: false };
+
+  private issueAt(start: number, end: number, msg: SyntaxMessage): void {
+    this.issues.push({ ...msg, start, end });
+  }
+
+  private lastType(): TokenType | undefined {
+    return this.out[this.out.length - 1]?.tokenType;
+  }
+
+  private significant(): boolean {
+    const stack = this.stack;
+    return !this.interpolation && (stack.length === 0 || stack[stack.length - 1].kind === "block");
+  }
+
+  /** Closes the top frame with a virtual closer at `at` and reports it as unclosed. */
+  private closeUnclosed(at: number): void {
+    const f = this.stack.pop()!;
+    const p = this.lines.position(f.open.startOffset);
+    this.issueAt(at, at, messages.unclosed(CLOSER_TEXT[f.kind], WHAT[f.kind], p.line, p.column));
+    if (f.kind === "block" && !endsStatement(this.lastType())) this.out.push(virtual(T.Newline, at));
+    this.out.push(virtual(CLOSER[f.kind], at));
+  }
+}
+
+/** A zero-width token the layout inserts (a closer that was missing, or a statement end). */
+function virtual(type: TokenType, at: number): IToken {
+  const t = createTokenInstance(type, "", at, at - 1, NaN, NaN, NaN, NaN);
+  (t as { isVirtual?: boolean }).isVirtual = true;
+  return t;
 }
 
 function endsStatement(t: TokenType | undefined): boolean {

@@ -16,7 +16,7 @@ const RULE_WANTS: Record<string, string> = {
   typeAtom: "a type",
   type: "a type",
   mapEntry: "a map key (a name or a string)",
-  statement: "a statement",
+  stmtLine: "a statement",
   streamStmt: "`output`, `log`, `warn` or `error`",
 };
 

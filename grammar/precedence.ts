@@ -9,9 +9,10 @@
 // comparisons: its operand is read at the comparison level.)
 import type { BinaryOperator, Expr, Span } from "./ast.js";
 import { messages, type SyntaxIssue } from "./messages.js";
+import type { LineMap } from "./positions.js";
 
 export interface Operand {
-  /** `not` prefixes in source order: their start offsets. */
+  /** Start offsets of the operand's `not` prefixes, in source order. */
   nots: number[];
   /** The operand with its unary minus already applied. */
   expr: Expr;
@@ -44,48 +45,58 @@ const COMPARISON = 5;
 const RANGE = 6;
 
 /** Combines operands and the operators between them into one expression tree. */
-export function applyPrecedence(
-  operands: Operand[],
-  ops: OperatorToken[],
-  makeSpan: (from: Span, to: Span) => Span,
-  notSpan: (start: number, to: Span) => Span,
-  issues: SyntaxIssue[],
-): Expr {
-  let next = 0; // the next operand to read; ops[next - 1] is the operator after the last one read
-  const notsDone = new Set<number>();
+export function applyPrecedence(operands: Operand[], ops: OperatorToken[], lines: LineMap, issues: SyntaxIssue[]): Expr {
+  return new PrecedenceReader(operands, ops, lines, issues).parse(0);
+}
 
-  const prefix = (): Expr => {
-    const o = operands[next];
-    if (o.nots.length > 0 && !notsDone.has(next)) {
-      notsDone.add(next);
-      let inner = parse(COMPARISON);
-      for (let k = o.nots.length - 1; k >= 0; k--) {
-        inner = { kind: "Unary", span: notSpan(o.nots[k], inner.span), operator: "not", operand: inner };
-      }
-      return inner;
-    }
-    next++;
-    return o.expr;
-  };
+// A precedence-climbing reader over the operand list. A class (not closures) because this runs
+// for every expression with an operator, and closures cost an allocation per call.
+class PrecedenceReader {
+  /** The next operand to read; ops[next - 1] is the operator after the last operand read. */
+  private next = 0;
+  /** Index of the operand whose `not`s were applied already. */
+  private notsDone = -1;
 
-  const parse = (minPrec: number): Expr => {
-    let left = prefix();
+  constructor(
+    private readonly operands: Operand[],
+    private readonly ops: OperatorToken[],
+    private readonly lines: LineMap,
+    private readonly issues: SyntaxIssue[],
+  ) {}
+
+  parse(minPrec: number): Expr {
+    let left = this.prefix();
     let lastPrec = -1;
-    while (next - 1 < ops.length) {
-      const op = ops[next - 1];
+    while (this.next - 1 < this.ops.length) {
+      const op = this.ops[this.next - 1];
       const p = PREC[op.operator];
       if (p < minPrec) break;
       if (p === lastPrec && (p === COMPARISON || p === RANGE)) {
-        issues.push({ ...messages.chainedComparison(op.operator), start: op.start, end: op.end });
+        this.issues.push({ ...messages.chainedComparison(op.operator), start: op.start, end: op.end });
       }
       lastPrec = p;
-      if (next >= operands.length) break; // defensive: the grammar always pairs op and operand
-      const right = parse(p + 1);
-      left = { kind: "Binary", span: makeSpan(left.span, right.span), operator: op.operator, left, right };
+      const right = this.parse(p + 1);
+      left = { kind: "Binary", span: join(left.span, right.span), operator: op.operator, left, right };
     }
     return left;
-  };
+  }
 
-  // Every operator binds at level 0 or tighter, so this reads all operands.
-  return parse(0);
+  private prefix(): Expr {
+    const o = this.operands[this.next];
+    if (o.nots.length > 0 && this.notsDone !== this.next) {
+      this.notsDone = this.next;
+      let inner = this.parse(COMPARISON);
+      for (let k = o.nots.length - 1; k >= 0; k--) {
+        const span: Span = { file: inner.span.file, start: this.lines.position(o.nots[k]), end: inner.span.end };
+        inner = { kind: "Unary", span, operator: "not", operand: inner };
+      }
+      return inner;
+    }
+    this.next++;
+    return o.expr;
+  }
+}
+
+function join(from: Span, to: Span): Span {
+  return { file: from.file, start: from.start, end: to.end };
 }
