@@ -17,15 +17,22 @@ export interface Local {
   used: boolean;
 }
 
+/** The name that binds nothing. */
+export const DISCARD = "_";
+
 export class Scope {
   private readonly locals = new Map<string, Local>();
 
   constructor(readonly parent: Scope | undefined) {}
 
-  /** Declare a name; returns the existing local of this very scope when it is a redeclaration. */
+  /**
+   * Declare a name; returns the existing local of this very scope when it is a redeclaration.
+   * `_` declares nothing: it discards (`for _, v in m`), so it may appear any number of times.
+   */
   declare(id: Identifier, kind: LocalKind, type: Type): { local: Local; previous: Local | undefined } {
-    const previous = this.locals.get(id.name);
     const local: Local = { name: id.name, kind, type, span: id.span, used: false };
+    if (id.name === DISCARD) return { local, previous: undefined };
+    const previous = this.locals.get(id.name);
     if (!previous) this.locals.set(id.name, local);
     return { local, previous };
   }

@@ -142,6 +142,18 @@ describe("scopes", () => {
     expect(codes(p)).toEqual(["RB2002", "RB2002", "RB2002"]);
   });
 
+  it("lets `_` discard any number of times and never binds it", () => {
+    const p = project({
+      sc: `runbook sc(m: map<number>) {
+  for _, _ in m { log 1 }
+  let _ = 1
+  let _ = "two"
+  log _
+}`,
+    });
+    expect(codes(p)).toEqual(["RB2001"]);
+  });
+
   it("ends a local's scope with its block", () => {
     const p = project({
       sc: `runbook sc() {
