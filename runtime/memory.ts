@@ -361,13 +361,24 @@ export async function runAllModes(program: Program, runbook: string, params: Rec
   for (const mode of MODES.slice(1)) runs[mode] = await runInMemory(program, runbook, params, { ...options, mode, replay });
   let divergence: string | null = null;
   for (const mode of MODES.slice(1)) {
-    divergence = runs[mode].replayMismatch ?? firstDivergence(runs.straight, runs[mode]);
+    divergence = runs[mode].replayMismatch ?? firstDivergence(runs.straight, runs[mode]) ?? childDivergence(runs.straight, runs[mode]);
     if (divergence) {
       divergence = `the run interrupted ${mode === "every-suspension" ? "at every suspension point" : "just before each checkpoint"} differs from the straight run: ${divergence}`;
       break;
     }
   }
   return { runs, divergence };
+}
+
+/** How the child jobs of `b` differ from those of `a`, or null. */
+function childDivergence(a: MemoryRun, b: MemoryRun): string | null {
+  const ids = (r: MemoryRun) => r.children.map((c) => `${c.id} ${c.runbook}`).join(", ");
+  if (ids(a) !== ids(b)) return `it started the child jobs [${ids(b)}]; the straight run started [${ids(a)}]`;
+  for (let i = 0; i < a.children.length; i++) {
+    const d = firstDivergence(a.children[i], b.children[i]);
+    if (d) return `in child job ${a.children[i].id} (${a.children[i].runbook}), ${d}`;
+  }
+  return null;
 }
 
 function show(v: Json): string {

@@ -398,6 +398,26 @@ describe("the in-memory executor", () => {
     );
   });
 
+  it("compares child jobs too", async () => {
+    let n = 0;
+    const leakyKid = hand("leaky_kid", { 1: [] }, (frame, ctx) => {
+      if (frame.pc === 0) {
+        frame.pc = 1;
+        return { kind: "checkpoint", label: null };
+      }
+      ctx.emit("output", `kid run ${++n}`);
+      return { kind: "return", value: null };
+    });
+    const starter = hand("starter", {}, async (_f, ctx) => {
+      await ctx.start("leaky_kid", {});
+      return { kind: "return", value: null };
+    });
+    const { divergence } = await runAllModes(programOf([starter, leakyKid]), "starter", {}, {});
+    expect(divergence).toBe(
+      'the run interrupted at every suspension point differs from the straight run: in child job job.0 (leaky_kid), stream record 1 is output "kid run 2"; the straight run wrote output "kid run 1"',
+    );
+  });
+
   it("detects aliasing that a JSON round trip would break", async () => {
     // Two locals share one list; a checkpoint round trip splits them. A correct back end never
     // shares (value semantics); this proves the executor would notice one that did.
