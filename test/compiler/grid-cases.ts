@@ -576,6 +576,37 @@ export const grid: Record<string, GridCase> = {
     out: [],
     result: 31,
   },
+  call_inlineSuspending_returnedThroughCheckpointingFinally: {
+    src: [`runbook t() -> number {
+  try {
+    return child(5)
+  } finally {
+    checkpoint
+    output "cleanup"
+  }
+  return 0
+}`, child10],
+    out: ["cleanup"],
+    result: 50,
+  },
+  call_inlineSuspending_asStatementValueDiscarded: {
+    src: [`runbook t() {
+  child(1)
+  output "after"
+}`, child10],
+    out: ["after"],
+    result: null,
+  },
+  wait_compoundAssignIntoRecordPath: {
+    src: [`runbook t() -> map<any> {
+  let m: map<any> = {n: {k: 1}}
+  m["n"]["k"] += wait "inc" timeout 1s
+  return m
+}`],
+    signals: [{ name: "inc", value: 41 }],
+    out: [],
+    result: { n: { k: 42 } },
+  },
   call_inlineSuspending_errorCaughtInCaller: {
     src: [`runbook t() {
   try {
