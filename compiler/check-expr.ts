@@ -160,6 +160,33 @@ export abstract class ExprChecker {
     }
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Null narrowing: after `x != null` is known, `x` of type `T?` is seen as `T`
+
+  /** A child scope of the current one where these names, if optional locals, are not null. */
+  protected narrowed(names: string[]): Scope {
+    const scope = new Scope(this.scope);
+    this.narrowHere(scope, names);
+    return scope;
+  }
+
+  protected narrowHere(scope: Scope, names: string[]): void {
+    for (const name of names) {
+      const local = scope.lookup(name);
+      if (local?.type.kind === "optional") scope.narrow(local, local.type.inner);
+    }
+  }
+
+  protected inScope<R>(scope: Scope, fn: () => R): R {
+    const saved = this.scope;
+    this.scope = scope;
+    try {
+      return fn();
+    } finally {
+      this.scope = saved;
+    }
+  }
+
   /** `wait` and `await` always suspend: they may only stand alone. */
   protected suspension(span: ast.Span, place: Place, what: string, example: string): void {
     if (this.refuseInDefault(span)) return;
@@ -175,6 +202,7 @@ export abstract class ExprChecker {
     const local = this.scope.lookup(e.name);
     if (local) {
       local.used = true;
+      if (local.origin) local.origin.used = true;
       return local.type;
     }
     this.unknownName(e);
@@ -322,7 +350,9 @@ export abstract class ExprChecker {
       return T.error;
     }
     const l = this.expr(e.left, undefined);
-    const r = this.expr(e.right, undefined);
+    // `x != null and x > 1`, `x == null or x > 1`: the right side runs only when x is not null.
+    const facts = e.operator === "and" ? nullFacts(e.left).whenTrue : e.operator === "or" ? nullFacts(e.left).whenFalse : [];
+    const r = this.inScope(this.narrowed(facts), () => this.expr(e.right, undefined));
     if (l.kind === "error" || r.kind === "error") return e.operator === "and" || e.operator === "or" || isComparison(e.operator) ? T.bool : T.error;
     if (e.operator === "==" || e.operator === "!=") {
       if (!mayBeEqual(l, r)) this.report(M.neverEqual, e.span, [typeToString(l), typeToString(r)]);
@@ -371,8 +401,9 @@ export abstract class ExprChecker {
       if (this.refuseInDefault(e.span)) return this.argsOnly(e, T.error);
       return this.activityArgs(e, activity, "");
     }
-    if (this.scope.lookup(name)) {
-      this.scope.lookup(name)!.used = true;
+    const local = this.scope.lookup(name);
+    if (local) {
+      (local.origin ?? local).used = true;
       this.report(M.notCallable, callee.span, [name]);
     } else if (this.view.uses.has(name)) {
       this.view.uses.get(name)!.used = true;
@@ -500,6 +531,33 @@ export abstract class ExprChecker {
     const missing = params.filter((p, i) => p.required && !given[i] && !meant.has(p.name)).map((p) => p.name);
     if (missing.length) this.report(M.missingArgs, e.callee.span, [callee, missing]);
     return out;
+  }
+}
+
+/**
+ * Names of locals known not to be null when `cond` is true (`whenTrue`) or false (`whenFalse`):
+ * from `x != null`, `x == null`, and their combinations with `and`, `or`, `not`.
+ */
+export function nullFacts(cond: ast.Expr): { whenTrue: string[]; whenFalse: string[] } {
+  switch (cond.kind) {
+    case "Binary": {
+      if (cond.operator === "==" || cond.operator === "!=") {
+        const name =
+          cond.left.kind === "Name" && cond.right.kind === "Null" ? cond.left.name : cond.right.kind === "Name" && cond.left.kind === "Null" ? cond.right.name : undefined;
+        if (name === undefined) return { whenTrue: [], whenFalse: [] };
+        return cond.operator === "!=" ? { whenTrue: [name], whenFalse: [] } : { whenTrue: [], whenFalse: [name] };
+      }
+      if (cond.operator === "and") return { whenTrue: [...nullFacts(cond.left).whenTrue, ...nullFacts(cond.right).whenTrue], whenFalse: [] };
+      if (cond.operator === "or") return { whenTrue: [], whenFalse: [...nullFacts(cond.left).whenFalse, ...nullFacts(cond.right).whenFalse] };
+      return { whenTrue: [], whenFalse: [] };
+    }
+    case "Unary": {
+      if (cond.operator !== "not") return { whenTrue: [], whenFalse: [] };
+      const inner = nullFacts(cond.operand);
+      return { whenTrue: inner.whenFalse, whenFalse: inner.whenTrue };
+    }
+    default:
+      return { whenTrue: [], whenFalse: [] };
   }
 }
 

@@ -6,7 +6,7 @@
 import type * as ast from "../grammar/ast.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import type { CallResolution, Signature } from "./checked.js";
-import { ExprChecker, describeTarget, type BodyFacts, type ProjectView } from "./check-expr.js";
+import { ExprChecker, describeTarget, nullFacts, type BodyFacts, type ProjectView } from "./check-expr.js";
 import { M } from "./messages.js";
 import { Scope, didYouMean, type Local, type LocalKind } from "./scope.js";
 import { ERROR_RECORD, NAMED_TYPES, T, binaryType, isAssignable, isNullable, mapValueType, typeFromNode, typeToString, type Type } from "./types.js";
@@ -139,13 +139,23 @@ class RunbookChecker extends ExprChecker {
         return true;
       case "If": {
         this.condition(s.condition, "if");
-        const a = this.block(s.then);
-        const b = s.otherwise === undefined ? true : s.otherwise.kind === "If" ? this.statement(s.otherwise) : this.block(s.otherwise);
+        const facts = nullFacts(s.condition);
+        const a = this.block(s.then, this.narrowed(facts.whenTrue));
+        let b = true;
+        const otherwise = s.otherwise;
+        if (otherwise) {
+          const scope = this.narrowed(facts.whenFalse);
+          b = otherwise.kind === "If" ? this.inScope(scope, () => this.statement(otherwise)) : this.block(otherwise, scope);
+        }
+        // When one arm never completes, code after the `if` runs only after the other one:
+        // `if x == null { return }` leaves `x` known not null for the rest of the block.
+        if (!a && b) this.narrowHere(this.scope, facts.whenFalse);
+        if (a && !b) this.narrowHere(this.scope, facts.whenTrue);
         return a || b;
       }
       case "While": {
         this.condition(s.condition, "while");
-        const loop = this.loop(() => this.block(s.body));
+        const loop = this.loop(() => this.block(s.body, this.narrowed(nullFacts(s.condition).whenTrue)));
         const forever = s.condition.kind === "Bool" && s.condition.value;
         return !forever || loop.broken;
       }
@@ -236,12 +246,17 @@ class RunbookChecker extends ExprChecker {
     }
     const name = describeTarget(s.target);
     if (s.operator === "=") {
-      const t = this.expr(s.value, target, "alone");
-      if (!isAssignable(t, target)) {
-        this.report(M.assignMismatch, s.value.span, [name, typeToString(t), typeToString(target)], {
-          hint: target.kind === "null" ? `declare its type where it is declared, e.g. \`let ${name}: ${typeToString(T.optional(t))} = null\`` : undefined,
+      // A local seen narrowed (`T` for its `T?`) takes any value of its declared type; a
+      // value that may be null ends the narrowing.
+      const narrowed = s.target.kind === "Name" ? this.scope.lookup(s.target.name) : undefined;
+      const want = narrowed?.origin ? narrowed.origin.type : target;
+      const t = this.expr(s.value, want, "alone");
+      if (!isAssignable(t, want)) {
+        this.report(M.assignMismatch, s.value.span, [name, typeToString(t), typeToString(want)], {
+          hint: want.kind === "null" ? `declare its type where it is declared, e.g. \`let ${name}: ${typeToString(T.optional(t))} = null\`` : undefined,
         });
       }
+      if (narrowed?.origin && isNullable(t)) narrowed.type = narrowed.origin.type;
       return;
     }
     const t = this.expr(s.value, target, "alone");

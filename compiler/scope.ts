@@ -15,6 +15,8 @@ export interface Local {
   span: Span;
   /** Read at least once (assignments alone do not count). */
   used: boolean;
+  /** For a narrowed view (`x` where `x != null` is known): the local itself. */
+  origin?: Local;
 }
 
 /** The name that binds nothing. */
@@ -22,6 +24,8 @@ export const DISCARD = "_";
 
 export class Scope {
   private readonly locals = new Map<string, Local>();
+  /** Locals of outer scopes seen here with a narrower type (`T` for a `T?` known not null). */
+  private readonly narrowed = new Map<string, Local>();
 
   constructor(readonly parent: Scope | undefined) {}
 
@@ -39,10 +43,16 @@ export class Scope {
 
   lookup(name: string): Local | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {
-      const l = s.locals.get(name);
+      const l = s.narrowed.get(name) ?? s.locals.get(name);
       if (l) return l;
     }
     return undefined;
+  }
+
+  /** From here on (in this scope and its children), see `local` with type `type`. */
+  narrow(local: Local, type: Type): void {
+    const origin = local.origin ?? local;
+    this.narrowed.set(local.name, { ...origin, type, origin });
   }
 
   /** Every name visible here, for "did you mean" hints. */

@@ -165,6 +165,50 @@ describe("scopes", () => {
   });
 });
 
+describe("null narrowing", () => {
+  it("sees a `T?` local as `T` where `!= null` is known", () => {
+    const p = project({
+      nn: `runbook nn(limit: number? = null, name: string? = null) -> number {
+  if limit != null and limit > 3 {
+    log limit + 1
+  }
+  if limit == null or limit < 0 {
+    log "no limit"
+  } else {
+    log limit * 2
+  }
+  if not (name == null) {
+    log upper(name)
+  }
+  while limit != null {
+    log limit - 1
+    limit = null
+  }
+  if name == null {
+    return 0
+  }
+  log len(name)
+  return limit + 1
+}`,
+    });
+    expect(p.diagnostics.map((d) => `${d.span.start.line}:${d.code}`)).toEqual(["21:RB2025"]);
+  });
+
+  it("ends the narrowing when a value that may be null is assigned", () => {
+    const p = project({
+      nn: `runbook nn(x: number? = null, y: number?) {
+  if x != null {
+    x = 5
+    log x + 1
+    x = y
+    log x + 1
+  }
+}`,
+    });
+    expect(p.diagnostics.map((d) => `${d.span.start.line}:${d.code}`)).toEqual(["6:RB2025"]);
+  });
+});
+
 describe("calls", () => {
   const callee = `runbook deploy(host: string, version: string = "latest", replicas: number = 1) -> string {
   return "\${host}@\${version}x\${replicas}"
