@@ -56,7 +56,7 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
  * here) in the straight run only; the interrupted runs replay its answers (runtime/memory.ts),
  * so a test creates each VM once and compares the runbook's behaviour, not the world's.
  */
-function activityRunner(runbooks: CompiledRunbook[]): MemoryActivity {
+export function activityRunner(runbooks: CompiledRunbook[]): MemoryActivity {
   const host = new ActivityHost({ baseDir: process.cwd() });
   const jobs = new Map<string, { acts: Promise<JobActivities>; log: (message: string) => void }>();
   return async (module, fn, args, call) => {
