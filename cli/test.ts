@@ -28,6 +28,7 @@ export interface TestOptions {
 
 export async function test(file: string, opts: TestOptions): Promise<void> {
   if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no such file: ${file}`, 2);
+  if (!file.endsWith(".runbook")) throw new CliError(`${file} is not a .runbook file`, 2);
   const project = loadProject([path.dirname(file)]);
   const printed = formatDiagnostics(project.diagnostics, project.sources, "text");
   if (printed) process.stderr.write(printed.endsWith("\n") ? printed : `${printed}\n`);
