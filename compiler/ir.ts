@@ -59,7 +59,7 @@ export type Op =
   | { op: "mark"; label: Label }
   | { op: "defaults"; params: ast.Param[]; at: Site }
   | { op: "stmt"; stmt: ast.Stmt; exits: Exits; at: Site }
-  | { op: "br"; plan: JumpPlan; record: "normal" | "break" | "continue"; at: Site | undefined }
+  | { op: "br"; plan: JumpPlan; record: "normal" | "break" | "continue"; at: Site }
   | { op: "brfalse"; cond: ast.Expr; target: Label; at: Site }
   | { op: "forInit"; iter: string; index: string; iterable: ast.Expr; pairs: boolean; at: Site }
   | { op: "forNext"; iter: string; index: string; names: string[]; end: Label; at: Site }

@@ -374,7 +374,7 @@ function lowerIf(state: LowerState, s: ast.IfStmt): void {
   emit(state, { op: "brfalse", cond: s.condition, target: otherwise, at: siteOf(s) });
   lowerStatements(state, s.then.statements);
   if (s.otherwise) {
-    emit(state, { op: "br", plan: { target: end }, record: "normal", at: undefined });
+    emit(state, { op: "br", plan: { target: end }, record: "normal", at: siteOf(s) });
     markLabel(state, otherwise);
     if (s.otherwise.kind === "If") lowerStatement(state, s.otherwise);
     else lowerStatements(state, s.otherwise.statements);
@@ -395,7 +395,7 @@ function lowerWhile(state: LowerState, s: ast.WhileStmt): void {
   markLabel(state, loop.continue);
   emit(state, { op: "brfalse", cond: s.condition, target: loop.break, at: siteOf(s) });
   withEntry(state, loop, () => lowerStatements(state, s.body.statements));
-  emit(state, { op: "br", plan: { target: loop.continue }, record: "normal", at: undefined });
+  emit(state, { op: "br", plan: { target: loop.continue }, record: "normal", at: siteOf(s) });
   markLabel(state, loop.break);
 }
 
@@ -418,7 +418,7 @@ function lowerFor(state: LowerState, s: ast.ForStmt): void {
   const names = s.names.map((id) => state.slots.binders.get(id)!);
   emit(state, { op: "forNext", iter, index, names, end: loop.break, at: siteOf(s) });
   withEntry(state, loop, () => lowerStatements(state, s.body.statements));
-  emit(state, { op: "br", plan: { target: loop.continue }, record: "normal", at: undefined });
+  emit(state, { op: "br", plan: { target: loop.continue }, record: "normal", at: siteOf(s) });
   markLabel(state, loop.break);
 }
 
@@ -452,7 +452,7 @@ function lowerTry(state: LowerState, s: ast.TryStmt): void {
   const hop: FinallyHop | undefined = fin !== undefined ? { completion: completion!, finally: fin } : undefined;
   const entry = hop ? { kind: "finally" as const, hop, escapes: new Set<Label>(), returns: false } : undefined;
   const guarded = (fn: () => void): void => (entry ? void withEntry(state, entry, fn) : fn());
-  const leave = (): void => emit(state, { op: "br", plan: { target: end, via: hop }, record: "normal", at: undefined });
+  const leave = (): void => emit(state, { op: "br", plan: { target: end, via: hop }, record: "normal", at: siteOf(s) });
 
   markLabel(state, start);
   guarded(() => lowerStatements(state, s.block.statements));
@@ -498,7 +498,7 @@ function lowerRetry(state: LowerState, s: ast.RetryStmt): void {
   emit(state, { op: "retryInit", retry, attempts: s.attempts, delay: s.delay, backoff: s.backoff, at: siteOf(s) });
   markLabel(state, again);
   lowerStatements(state, s.body.statements);
-  emit(state, { op: "br", plan: { target: end }, record: "normal", at: undefined });
+  emit(state, { op: "br", plan: { target: end }, record: "normal", at: siteOf(s) });
   markLabel(state, handler);
   emit(state, { op: "retryFailed", retry, again, at: siteOf(s) });
   markLabel(state, end);
