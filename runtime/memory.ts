@@ -284,6 +284,14 @@ class MemoryExecutor {
     return structuredClone(recorded.outcome.value);
   }
 
+  /** Where the job's top frame stands (its `await`), for errors the executor raises there. */
+  private awaitPosition(job: StoredJob): Omit<ErrorRecord, "message"> {
+    const top = job.state.frames[job.state.frames.length - 1];
+    const compiled = top && this.program.get(top.runbook);
+    const [line, column] = compiled?.positions[top.pc] ?? [0, 0];
+    return { runbook: top?.runbook ?? job.runbook, file: compiled?.file ?? "", line, column, data: null };
+  }
+
   /** The answer to the suspension the job stopped at; moves the clock for sleeps and timeouts. */
   private inputFor(store: Store, job: StoredJob): { value: Json } | { error: ErrorRecord } | undefined {
     const pending = job.pending;
@@ -304,7 +312,7 @@ class MemoryExecutor {
       }
       case "await": {
         const child = store.jobs[pending.job];
-        const at = { runbook: job.runbook, file: "", line: 0, column: 0, data: null };
+        const at = this.awaitPosition(job);
         if (!child) return { error: { message: `there is no job ${JSON.stringify(pending.job)} to await`, ...at } };
         if (!child.ending) return { error: { message: `job ${pending.job} cannot be awaited here: it is waiting for this job`, ...at } };
         return child.ending.kind === "completed" ? { value: child.ending.result } : { error: child.ending.error };

@@ -308,9 +308,9 @@ describe("the in-memory executor", () => {
         return { kind: "await", job: "nope" };
       }
       return rethrow(input) ?? { kind: "return", value: null };
-    });
+    }, { positions: { 0: [2, 3], 1: [4, 5] } });
     const run = await runInMemory(programOf([ghost]), "ghost", {}, { mode: "straight" });
-    expect(run.ending.kind === "failed" && run.ending.error.message).toBe('there is no job "nope" to await');
+    expect(run.ending).toEqual({ kind: "failed", error: { message: 'there is no job "nope" to await', runbook: "ghost", file: "ghost.runbook", line: 4, column: 5, data: null } });
   });
 
   it("hands every committed state to onCommit, as plain JSON in the interrupted modes", async () => {
