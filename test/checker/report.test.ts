@@ -99,6 +99,10 @@ describe("loadProject input problems", () => {
       const p = loadProject([big]);
       expect(p.diagnostics.map((x) => x.code)).toEqual(["RB9003"]);
       expect(() => loadProject([path.join(dir, "missing.runbook")])).toThrow(CliError);
+      fs.mkdirSync(path.join(dir, "links"));
+      fs.symlinkSync(path.join(dir, "nowhere.runbook"), path.join(dir, "links/dangling.runbook"));
+      const dangling = loadProject([path.join(dir, "links")]);
+      expect(dangling.diagnostics.map((x) => `${x.code} ${x.message}`)).toEqual(["RB9001 cannot read this file: ENOENT"]);
       fs.writeFileSync(path.join(dir, "notes.txt"), "hello");
       expect(() => loadProject([path.join(dir, "notes.txt")])).toThrow(/is not a \.runbook file/);
       fs.mkdirSync(path.join(dir, "empty"));
