@@ -15,6 +15,7 @@
 //   and through the next finally out; all those are successors.
 // The result is keyed by resume pc: what `frame.pc` holds while the frame is suspended.
 import type * as ast from "../grammar/ast.js";
+import { childExprs } from "./ast-walk.js";
 import type { Built } from "./build.js";
 import type { Exits, JumpPlan, Label, Lowered, Op, ReturnPlan } from "./ir.js";
 import type { Slots } from "./slots.js";
@@ -223,50 +224,12 @@ function assignHandlers(nodes: Node[], lowered: Lowered, at: (l: Label) => numbe
 /** Every slot an expression reads. */
 export function exprReads(e: ast.Expr | undefined, slots: Slots, into: Set<string> = new Set()): Set<string> {
   if (!e) return into;
-  switch (e.kind) {
-    case "Name": {
-      const s = slots.refs.get(e);
-      if (s !== undefined) into.add(s);
-      break;
-    }
-    case "Template":
-      for (const p of e.parts) if (typeof p !== "string") exprReads(p, slots, into);
-      break;
-    case "List":
-      for (const x of e.elements) exprReads(x, slots, into);
-      break;
-    case "Map":
-      for (const x of e.entries) exprReads(x.value, slots, into);
-      break;
-    case "Member":
-      exprReads(e.object, slots, into);
-      break;
-    case "Index":
-      exprReads(e.object, slots, into);
-      exprReads(e.index, slots, into);
-      break;
-    case "Call":
-      for (const a of e.args) exprReads(a.value, slots, into);
-      break;
-    case "Unary":
-      exprReads(e.operand, slots, into);
-      break;
-    case "Binary":
-      exprReads(e.left, slots, into);
-      exprReads(e.right, slots, into);
-      break;
-    case "Wait":
-      exprReads(e.timeout, slots, into);
-      break;
-    case "Start":
-      exprReads(e.call, slots, into);
-      break;
-    case "Await":
-      exprReads(e.job, slots, into);
-      break;
-    default:
-      break;
+  if (e.kind === "Name") {
+    const s = slots.refs.get(e);
+    if (s !== undefined) into.add(s);
+    return into;
   }
+  for (const child of childExprs(e)) exprReads(child, slots, into);
   return into;
 }
 

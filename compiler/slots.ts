@@ -9,6 +9,7 @@
 // a `for` loop's names and a `catch` name share their block's scope, every other block opens
 // one of its own.
 import type * as ast from "../grammar/ast.js";
+import { childExprs } from "./ast-walk.js";
 import type { CheckedRunbook } from "./checked.js";
 import { tsType, typeOfNode } from "./tstype.js";
 import type { Type } from "./types.js";
@@ -63,51 +64,12 @@ export function resolveSlots(rb: CheckedRunbook): Slots {
 
   const expr = (e: ast.Expr | undefined, scope: Scope): void => {
     if (!e) return;
-    switch (e.kind) {
-      case "Name": {
-        const slot = lookup(scope, e.name);
-        if (slot !== undefined) slots.refs.set(e, slot);
-        return;
-      }
-      case "Template":
-        for (const p of e.parts) if (typeof p !== "string") expr(p, scope);
-        return;
-      case "List":
-        for (const x of e.elements) expr(x, scope);
-        return;
-      case "Map":
-        for (const x of e.entries) expr(x.value, scope);
-        return;
-      case "Member":
-        expr(e.object, scope);
-        return;
-      case "Index":
-        expr(e.object, scope);
-        expr(e.index, scope);
-        return;
-      case "Call":
-        // The callee is a runbook, built-in or `use` alias, never a local.
-        for (const a of e.args) expr(a.value, scope);
-        return;
-      case "Unary":
-        expr(e.operand, scope);
-        return;
-      case "Binary":
-        expr(e.left, scope);
-        expr(e.right, scope);
-        return;
-      case "Wait":
-        expr(e.timeout, scope);
-        return;
-      case "Start":
-        expr(e.call, scope);
-        return;
-      case "Await":
-        expr(e.job, scope);
-        return;
-      default:
-        return;
+    if (e.kind === "Name") {
+      const slot = lookup(scope, e.name);
+      if (slot !== undefined) slots.refs.set(e, slot);
+      return;
     }
+    for (const child of childExprs(e)) expr(child, scope);
   };
 
   const block = (b: ast.Block, scope: Scope, own?: Map<string, string>): void => {
