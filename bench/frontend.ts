@@ -7,7 +7,7 @@
 import { parse } from "../grammar/parse.js";
 
 const targetLines = Number(process.argv[2] ?? 10_000);
-const runs = Number(process.argv[3] ?? 9);
+const runs = Number(process.argv[3] ?? 15);
 
 /** A realistic runbook: helpers' worth of statements, nesting, strings, calls, comments. */
 export function generateRunbook(lines: number, seed = 42): string {

@@ -26,6 +26,49 @@ const end = (t: IToken): number => t.startOffset + t.image.length;
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** The key of the first token of each kind of sub-node an expression node holds. */
+const FIRST_TOKEN: Record<string, string[]> = {
+  postfixOp: ["Dot", "QuestionDot", "LBracket", "LParen"],
+  listLit: ["LBracket"],
+  mapLit: ["LCurly"],
+  waitExpr: ["Wait"],
+  startExpr: ["Start"],
+  awaitExpr: ["Await"],
+};
+
+/**
+ * Splits an expression node's children into one children object per operand, by offset: the
+ * operand of an element is the number of operators before it. A parenthesized `( e )` keeps
+ * its inner expression under `expression`, parallel to its `LParen` (the only ones in the node).
+ */
+function splitOperands(c: Children, ops: IToken[]): Children[] {
+  const parts: Children[] = [];
+  for (let i = 0; i <= ops.length; i++) parts.push({});
+  for (const key in c) {
+    if (key === "BinaryOp") continue;
+    const arr = c[key];
+    let idx = 0;
+    for (let i = 0; i < arr.length; i++) {
+      const at = elementOffset(c, key, i);
+      while (idx < ops.length && ops[idx].startOffset < at) idx++;
+      (parts[idx][key] ??= []).push(arr[i]);
+    }
+  }
+  return parts;
+}
+
+function elementOffset(c: Children, key: string, i: number): number {
+  const el = c[key][i];
+  if ((el as CstNode).children === undefined) return (el as IToken).startOffset;
+  if (key === "expression") return (c.LParen[i] as IToken).startOffset;
+  const k = (el as CstNode).children;
+  for (const first of FIRST_TOKEN[key] ?? []) {
+    const t = k[first]?.[0] as IToken | undefined;
+    if (t !== undefined) return t.startOffset;
+  }
+  return 0;
+}
+
 const KEYWORDS = new Set(
   T.allTokens.filter((t) => t.CATEGORIES?.includes(T.AnyName) && t !== T.Identifier && t !== T.As).map((t) => String(t.PATTERN).slice(1, -1)),
 );
@@ -58,11 +101,14 @@ export class ExpressionBuilder {
 
   expression(cst: CstNode): A.Expr {
     const c = cst.children;
-    const operandCsts = c.operand as CstNode[];
-    const first = this.operand(operandCsts[0]);
-    if (operandCsts.length === 1 && first.nots.length === 0) return first.expr;
-    const operands = operandCsts.map((o, i) => (i === 0 ? first : this.operand(o)));
-    const ops: OperatorToken[] = ((c.BinaryOp ?? []) as IToken[]).map((t) => ({
+    const opTokens = c.BinaryOp as IToken[] | undefined;
+    if (opTokens === undefined) {
+      const only = this.operand(c);
+      if (only.nots.length === 0) return only.expr;
+      return applyPrecedence([only], [], this.ctx.lines, this.ctx.issues);
+    }
+    const operands = splitOperands(c, opTokens).map((part) => this.operand(part));
+    const ops: OperatorToken[] = opTokens.map((t) => ({
       operator: t.image as A.BinaryOperator,
       start: t.startOffset,
       end: end(t),
@@ -70,8 +116,8 @@ export class ExpressionBuilder {
     return applyPrecedence(operands, ops, this.ctx.lines, this.ctx.issues);
   }
 
-  private operand(cst: CstNode): Operand {
-    const c = cst.children;
+  /** One operand's children: `not`s, `-`s, the primary and postfix operators. */
+  private operand(c: Children): Operand {
     let expr = this.postfix(c);
     const minus = (c.Minus ?? []) as IToken[];
     for (let i = minus.length - 1; i >= 0; i--) {
@@ -92,18 +138,17 @@ export class ExpressionBuilder {
 
   private postfixOp(object: A.Expr, c: Children): A.Expr {
     const start = object.span.start.offset;
-    const name = tok(c, "AnyName");
-    if (name) {
-      const optional = tok(c, "QuestionDot") !== undefined;
+    if (c.Dot !== undefined || c.QuestionDot !== undefined) {
+      const name = tok(c, "AnyName")!;
+      const optional = c.QuestionDot !== undefined;
       return { kind: "Member", span: this.span(start, end(name)), object, property: this.ident(name), optional };
     }
-    const index = sub(c, "expression");
-    if (index) {
-      return { kind: "Index", span: this.span(start, end(tok(c, "RBracket")!)), object, index: this.expression(index) };
+    if (c.LBracket !== undefined) {
+      return { kind: "Index", span: this.span(start, end(tok(c, "RBracket")!)), object, index: this.expression(sub(c, "expression")!) };
     }
     // A call.
     const span = this.span(start, end(tok(c, "RParen")!));
-    const args = ((c.argument ?? []) as CstNode[]).map((a) => this.argument(a.children));
+    const args = this.arguments(c);
     let named = false;
     for (const a of args) {
       if (a.name) named = true;
@@ -116,50 +161,80 @@ export class ExpressionBuilder {
     return { kind: "Call", span, callee: object, args };
   }
 
-  private argument(c: Children): A.Argument {
-    const nameTok = tok(c, "AnyName");
-    const value = this.expression(sub(c, "expression")!);
-    const name = nameTok ? this.ident(nameTok) : undefined;
-    return { span: this.span(nameTok ? nameTok.startOffset : value.span.start.offset, value.span.end.offset), name, value };
+  /** A call's arguments: values, and names paired with the value that follows each. */
+  private arguments(c: Children): A.Argument[] {
+    const values = (c.expression ?? []) as CstNode[];
+    const names = (c.AnyName ?? []) as IToken[];
+    const args: A.Argument[] = [];
+    let n = 0;
+    for (const v of values) {
+      const value = this.expression(v);
+      const nameTok = n < names.length && names[n].startOffset < value.span.start.offset ? names[n++] : undefined;
+      if (nameTok === undefined) args.push({ span: value.span, name: undefined, value });
+      else {
+        const name = this.ident(nameTok);
+        args.push({ span: { file: value.span.file, start: name.span.start, end: value.span.end }, name, value });
+      }
+    }
+    return args;
   }
 
   /** The primary among `c` (an operand's or a postfix rule's children). */
   private primary(c: Children): A.Expr {
-    let t: IToken | undefined;
-    if ((t = tok(c, "Identifier"))) return { kind: "Name", span: this.span(t.startOffset, end(t)), name: t.image };
-    if ((t = tok(c, "StringLit"))) return this.stringLiteral(t);
-    if ((t = tok(c, "NumberLit"))) {
-      const value = Number(t.image);
-      if (!Number.isFinite(value)) this.issue(t.startOffset, end(t), messages.numberTooLarge());
-      return { kind: "Number", span: this.span(t.startOffset, end(t)), value: Number.isFinite(value) ? value : 0 };
-    }
-    if ((t = tok(c, "DurationLit"))) {
-      let ms = 0;
-      for (const m of t.image.matchAll(DURATION_PART)) ms += Number(m[1]) * UNIT_MS[m[2]];
-      return { kind: "Duration", span: this.span(t.startOffset, end(t)), milliseconds: ms };
-    }
-    if ((t = tok(c, "True") ?? tok(c, "False"))) return { kind: "Bool", span: this.span(t.startOffset, end(t)), value: t.image === "true" };
-    if ((t = tok(c, "Null"))) return { kind: "Null", span: this.span(t.startOffset, end(t)) };
-    let n: CstNode | undefined;
-    // ( e ): the parentheses leave no trace but the tree's shape.
-    if ((n = sub(c, "expression"))) return this.expression(n);
-    if ((n = sub(c, "listLit"))) return this.list(n.children);
-    if ((n = sub(c, "mapLit"))) return this.map(n.children);
-    if ((n = sub(c, "waitExpr"))) return this.wait(n.children);
-    if ((n = sub(c, "startExpr"))) {
-      const k = n.children;
-      const kw = tok(k, "Start")!;
-      const call = this.postfix(sub(k, "postfix")!.children);
-      const span = this.span(kw.startOffset, call.span.end.offset);
-      if (call.kind === "Call") return { kind: "Start", span, call };
-      if (call.kind !== "ErrorExpr") this.issue(call.span.start.offset, call.span.end.offset, messages.startNeedsCall());
-      return { kind: "ErrorExpr", span };
-    }
-    if ((n = sub(c, "awaitExpr"))) {
-      const k = n.children;
-      const kw = tok(k, "Await")!;
-      const job = this.postfix(sub(k, "postfix")!.children);
-      return { kind: "Await", span: this.span(kw.startOffset, job.span.end.offset), job };
+    // One pass over the keys present (plain objects: for-in is cheap, missing-key probes are not).
+    for (const key in c) {
+      switch (key) {
+        case "Identifier": {
+          const t = c[key][0] as IToken;
+          return { kind: "Name", span: this.span(t.startOffset, end(t)), name: t.image };
+        }
+        case "StringLit":
+          return this.stringLiteral(c[key][0] as IToken);
+        case "NumberLit": {
+          const t = c[key][0] as IToken;
+          const value = Number(t.image);
+          if (!Number.isFinite(value)) this.issue(t.startOffset, end(t), messages.numberTooLarge());
+          return { kind: "Number", span: this.span(t.startOffset, end(t)), value: Number.isFinite(value) ? value : 0 };
+        }
+        case "DurationLit": {
+          const t = c[key][0] as IToken;
+          let ms = 0;
+          for (const m of t.image.matchAll(DURATION_PART)) ms += Number(m[1]) * UNIT_MS[m[2]];
+          return { kind: "Duration", span: this.span(t.startOffset, end(t)), milliseconds: ms };
+        }
+        case "True":
+        case "False": {
+          const t = c[key][0] as IToken;
+          return { kind: "Bool", span: this.span(t.startOffset, end(t)), value: key === "True" };
+        }
+        case "Null": {
+          const t = c[key][0] as IToken;
+          return { kind: "Null", span: this.span(t.startOffset, end(t)) };
+        }
+        case "expression": // ( e ): the parentheses leave no trace but the tree's shape
+          return this.expression(c[key][0] as CstNode);
+        case "listLit":
+          return this.list((c[key][0] as CstNode).children);
+        case "mapLit":
+          return this.map((c[key][0] as CstNode).children);
+        case "waitExpr":
+          return this.wait((c[key][0] as CstNode).children);
+        case "startExpr": {
+          const k = (c[key][0] as CstNode).children;
+          const kw = tok(k, "Start")!;
+          const call = this.postfix(sub(k, "postfix")!.children);
+          const span = this.span(kw.startOffset, call.span.end.offset);
+          if (call.kind === "Call") return { kind: "Start", span, call };
+          if (call.kind !== "ErrorExpr") this.issue(call.span.start.offset, call.span.end.offset, messages.startNeedsCall());
+          return { kind: "ErrorExpr", span };
+        }
+        case "awaitExpr": {
+          const k = (c[key][0] as CstNode).children;
+          const kw = tok(k, "Await")!;
+          const job = this.postfix(sub(k, "postfix")!.children);
+          return { kind: "Await", span: this.span(kw.startOffset, job.span.end.offset), job };
+        }
+      }
     }
     // Unreachable for a CST that parsed; stay total anyway.
     return { kind: "ErrorExpr", span: this.span(0, 0) };

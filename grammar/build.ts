@@ -133,35 +133,40 @@ export class AstBuilder extends ExpressionBuilder {
   private statement(c: Children): A.Stmt | undefined {
     const t = tok(c, "Break") ?? tok(c, "Continue");
     if (t) return { kind: t.image === "break" ? "Break" : "Continue", span: this.span(t.startOffset, end(t)) };
-    let k: Children | undefined;
-    if ((k = sub(c, "letStmt")?.children)) return this.letStmt(k);
-    if ((k = sub(c, "exprStmt")?.children)) return this.exprStmt(k);
-    if ((k = sub(c, "ifStmt")?.children)) return this.ifStmt(k);
-    if ((k = sub(c, "forStmt")?.children)) return this.forStmt(k);
-    if ((k = sub(c, "whileStmt")?.children)) {
-      const kw = tok(k, "While")!;
-      const body = this.block(sub(k, "block")!);
-      return { kind: "While", span: this.span(kw.startOffset, body.span.end.offset), condition: this.expression(sub(k, "expression")!), body };
-    }
-    if ((k = sub(c, "streamStmt")?.children)) {
-      const kw = (tok(k, "Output") ?? tok(k, "Log") ?? tok(k, "Warn") ?? tok(k, "ErrorKw"))!;
-      const value = this.expression(sub(k, "expression")!);
-      return { kind: "Stream", span: this.span(kw.startOffset, value.span.end.offset), stream: kw.image as A.StreamName, value };
-    }
-    if ((k = sub(c, "returnStmt")?.children)) return this.keywordWithValue(k, "Return");
-    if ((k = sub(c, "tryStmt")?.children)) return this.tryStmt(k);
-    if ((k = sub(c, "retryStmt")?.children)) return this.retryStmt(k);
-    if ((k = sub(c, "checkpointStmt")?.children)) return this.checkpoint(k);
-    if ((k = sub(c, "sleepStmt")?.children)) {
-      const kw = tok(k, "Sleep")!;
-      const duration = this.expression(sub(k, "expression")!);
-      return { kind: "Sleep", span: this.span(kw.startOffset, duration.span.end.offset), duration };
-    }
-    if ((k = sub(c, "suspendStmt")?.children)) return this.keywordWithValue(k, "Suspend");
-    if ((k = sub(c, "failStmt")?.children)) {
-      const kw = tok(k, "Fail")!;
-      const message = this.expression(sub(k, "expression")!);
-      return { kind: "Fail", span: this.span(kw.startOffset, message.span.end.offset), message };
+    for (const key in c) {
+      if (key === "StatementEnd") continue;
+      const k = (c[key][0] as CstNode).children;
+      switch (key) {
+        case "letStmt": return this.letStmt(k);
+        case "exprStmt": return this.exprStmt(k);
+        case "ifStmt": return this.ifStmt(k);
+        case "forStmt": return this.forStmt(k);
+        case "whileStmt": {
+          const kw = tok(k, "While")!;
+          const body = this.block(sub(k, "block")!);
+          return { kind: "While", span: this.span(kw.startOffset, body.span.end.offset), condition: this.expression(sub(k, "expression")!), body };
+        }
+        case "streamStmt": {
+          const kw = (tok(k, "Output") ?? tok(k, "Log") ?? tok(k, "Warn") ?? tok(k, "ErrorKw"))!;
+          const value = this.expression(sub(k, "expression")!);
+          return { kind: "Stream", span: this.span(kw.startOffset, value.span.end.offset), stream: kw.image as A.StreamName, value };
+        }
+        case "returnStmt": return this.keywordWithValue(k, "Return");
+        case "tryStmt": return this.tryStmt(k);
+        case "retryStmt": return this.retryStmt(k);
+        case "checkpointStmt": return this.checkpoint(k);
+        case "sleepStmt": {
+          const kw = tok(k, "Sleep")!;
+          const duration = this.expression(sub(k, "expression")!);
+          return { kind: "Sleep", span: this.span(kw.startOffset, duration.span.end.offset), duration };
+        }
+        case "suspendStmt": return this.keywordWithValue(k, "Suspend");
+        case "failStmt": {
+          const kw = tok(k, "Fail")!;
+          const message = this.expression(sub(k, "expression")!);
+          return { kind: "Fail", span: this.span(kw.startOffset, message.span.end.offset), message };
+        }
+      }
     }
     return undefined;
   }

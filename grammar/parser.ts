@@ -348,30 +348,27 @@ export class RunbookParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
-  private readonly binaryTail = () => {
-    this.CONSUME(T.BinaryOp);
-    this.SUBRULE2(this.operand);
-  };
-
-  expression = this.RULE("expression", () => {
-    this.SUBRULE(this.operand);
-    this.MANY(this.binaryTail);
-  });
-
   private readonly notPrefix = () => this.CONSUME(T.Not);
   private readonly minusPrefix = () => this.CONSUME(T.Minus);
   private readonly postfixTail = () => this.SUBRULE(this.postfixOp);
+  /** One operand: `not`* `-`* primary postfix*. */
+  private readonly operands = {
+    SEP: T.BinaryOp,
+    DEF: () => {
+      this.MANY(this.notPrefix);
+      this.MANY2(this.minusPrefix);
+      this.OR(this.primaryAlts);
+      this.MANY3(this.postfixTail);
+    },
+  };
 
   /**
-   * `not`* `-`* primary postfix*: prefix operators are applied by the builder. The primary is
-   * inlined (not a rule of its own) because operands are most of a file: every rule level
-   * costs a CST node and a call frame.
+   * `operand (op operand)*`, all in one CST node: operands are most of a file, and every rule
+   * level costs a CST node and a call frame. The builder splits the node at the operators by
+   * token offsets (build-expressions.ts) and applies prefix operators and precedence.
    */
-  operand = this.RULE("operand", () => {
-    this.MANY(this.notPrefix);
-    this.MANY2(this.minusPrefix);
-    this.OR(this.primaryAlts);
-    this.MANY3(this.postfixTail);
+  expression = this.RULE("expression", () => {
+    this.AT_LEAST_ONE_SEP(this.operands);
   });
 
   /** primary postfix*, for the operand of `start`, `await` and `wait`. */
@@ -380,9 +377,20 @@ export class RunbookParser extends CstParser {
     this.MANY(this.postfixTail);
   });
 
+  // Arguments are inlined into the call too (no rule of their own): `(name:)? expression`,
+  // separated by commas, a trailing comma allowed. The builder pairs names with values by offset.
   private readonly trailingComma = () => this.CONSUME2(T.Comma);
+  private readonly firstArgumentName = () => {
+    this.CONSUME3(T.AnyName);
+    this.CONSUME(T.Colon);
+  };
+  private readonly nextArgumentName = () => {
+    this.CONSUME4(T.AnyName);
+    this.CONSUME2(T.Colon);
+  };
   private readonly argumentList = () => {
-    this.SUBRULE(this.argument);
+    this.OPTION3(this.firstArgumentName);
+    this.SUBRULE2(this.expression);
     this.MANY(this.moreArguments);
     this.OPTION2(this.trailingComma);
   };
@@ -390,7 +398,8 @@ export class RunbookParser extends CstParser {
     GATE: () => this.LA(2).tokenType !== T.RParen,
     DEF: () => {
       this.CONSUME(T.Comma);
-      this.SUBRULE2(this.argument);
+      this.OPTION4(this.nextArgumentName);
+      this.SUBRULE3(this.expression);
     },
   };
 
@@ -427,17 +436,7 @@ export class RunbookParser extends CstParser {
     this.OR(this.postfixAlts);
   });
 
-  private readonly argumentName = () => {
-    this.CONSUME(T.AnyName);
-    this.CONSUME(T.Colon);
-  };
-
-  argument = this.RULE("argument", () => {
-    this.OPTION(this.argumentName);
-    this.SUBRULE(this.expression);
-  });
-
-  /** The alternatives of a primary expression, shared by `operand` and `postfix`. */
+  /** The alternatives of a primary expression, shared by `expression` and `postfix`. */
   private readonly primaryAlts = [
       { ALT: () => this.CONSUME(T.NumberLit) },
       { ALT: () => this.CONSUME(T.DurationLit) },
