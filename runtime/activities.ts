@@ -96,7 +96,9 @@ export class ActivityHost {
     // module outside a `"type": "module"` package loads as CommonJS, cached by path instead.
     if (hit) delete requireCache[file];
     const url = `${pathToFileURL(file).href}?v=${Math.trunc(mtimeMs)}`;
-    const exports = import(url).then(
+    const exports = typeScriptForCommonJs()
+      .then(() => import(url))
+      .then(
       (m: Exports) => m,
       (err: unknown) => {
         this.modules.delete(file);
@@ -106,6 +108,21 @@ export class ActivityHost {
     this.modules.set(file, { mtimeMs, exports });
     return exports;
   }
+}
+
+let cjsHook: Promise<void> | undefined;
+
+/**
+ * The CLI registers tsx's ESM loader; a `.ts` module in a folder without `"type": "module"`
+ * loads through CommonJS, which needs tsx's CommonJS hook too. Registered once, on the first
+ * activity module (registering it again under `tsx` itself is harmless).
+ */
+function typeScriptForCommonJs(): Promise<void> {
+  cjsHook ??= import("tsx/cjs/api").then(
+    (api) => void api.register(),
+    () => undefined, // without tsx (a build): modules are then JavaScript anyway
+  );
+  return cjsHook;
 }
 
 export class JobActivities {
