@@ -13,7 +13,9 @@ export interface WorkerCliOptions {
 export async function worker(opts: WorkerCliOptions): Promise<void> {
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a whole number of at least 1, not ${opts.concurrency}`, 2);
-  const db = await openDb({ max: 4 });
+  // RUNTIME.md: "more connections than about 4 per core slow a 2-core server down". Eight let
+  // concurrent checkpoints share WAL flushes (group commit) without crowding the server.
+  const db = await openDb({ max: Math.min(8, concurrency + 3) });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const w = await Worker.start(db, {
     name: opts.name,

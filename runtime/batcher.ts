@@ -2,10 +2,15 @@
 // next one, so one commit carries many jobs (RUNTIME.md: "claims and completions should be
 // batched"). Each job stays fenced by its own epoch inside the batch.
 import type pg from "pg";
-import { withTransaction } from "./db/tx.js";
 import { completeJobs, wakeAwaiters, type Completion } from "./sql/complete.js";
 
 const MAX_BATCH = 500;
+/**
+ * Flushes in flight at once. Each is one commit; on a slow disk the commit (WAL flush) is most
+ * of a flush's time, and concurrent commits share one flush (group commit). Measured here
+ * (bench/runtime.ts, 2 loaded cores): see docs/runtime.md.
+ */
+const MAX_FLUSHES = 2;
 
 interface Pending {
   completion: Completion;
@@ -15,7 +20,7 @@ interface Pending {
 
 export class CompletionBatcher {
   private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  private flushes = new Set<Promise<void>>();
   private scheduled = false;
 
   constructor(
@@ -33,19 +38,24 @@ export class CompletionBatcher {
 
   /** Resolves when everything added so far is written. */
   async idle(): Promise<void> {
-    while (this.queue.length || this.flushing || this.scheduled) await (this.flushing ?? new Promise((r) => setImmediate(r)));
+    while (this.queue.length || this.flushes.size || this.scheduled) {
+      if (this.flushes.size) await Promise.race(this.flushes);
+      else await new Promise((r) => setImmediate(r));
+    }
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.flushes.size >= MAX_FLUSHES || this.queue.length === 0) return;
     this.scheduled = true;
     // Let the completions of this turn of the event loop join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-        if (this.queue.length) this.schedule();
+      const flush: Promise<void> = this.flush().finally(() => {
+        this.flushes.delete(flush);
+        this.schedule();
       });
+      this.flushes.add(flush);
+      this.schedule();
     });
   }
 
@@ -53,14 +63,11 @@ export class CompletionBatcher {
     const batch = this.queue.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
     try {
-      const written = await withRetry(() =>
-        withTransaction(this.pool, async (client) => {
-          const done = await completeJobs(client, this.worker, batch.map((p) => p.completion));
-          // A separate statement, after the jobs' rows are updated: see wakeAwaiters.
-          await wakeAwaiters(client, [...done]);
-          return done;
-        }),
-      );
+      // One statement, so one round trip and one commit for the whole batch.
+      const { written, awaited } = await withRetry(() => completeJobs(this.pool, this.worker, batch.map((p) => p.completion)));
+      // A separate statement, after the jobs' rows are updated (see wakeAwaiters). A crash
+      // between the two delays the waiters until their recheck (lease.ts AWAIT_RECHECK_MS).
+      if (awaited.length) await withRetry(() => wakeAwaiters(this.pool, awaited));
       for (const p of batch) p.resolve(written.has(p.completion.id));
     } catch (e) {
       for (const p of batch) p.reject(e);

@@ -9,7 +9,14 @@ import type { CompletionBatcher } from "./batcher.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import { writeCheckpoint, type NumberedRecord } from "./sql/checkpoint.js";
 import { wakeAwaiters, type Completion } from "./sql/complete.js";
-import { awaitedJob, consumeSignal, lockLeased, parkJob, peekSignal, releaseLease, type ParkWrite } from "./sql/park.js";
+import { consumeSignal, lockLeased, markAwaited, parkJob, peekSignal, releaseLease, type ParkWrite } from "./sql/park.js";
+
+/**
+ * A job parked on `await` is looked at again after this long even if no wake-up came: a worker
+ * dying between a job's final write and the wake-up of its waiters (two statements) delays the
+ * waiters by at most this, never forever.
+ */
+export const AWAIT_RECHECK_MS = 60_000;
 
 /** How a park ended: the job waits elsewhere now, or it may go on at once with an input. */
 export type ParkOutcome = { kind: "parked"; status: JobStatus } | { kind: "continue"; input: Input } | { kind: "lost" };
@@ -125,14 +132,15 @@ export class JobLease {
     const out = await withTransaction(this.pool, async (client): Promise<ParkOutcome> => {
       if (!(await lockLeased(client, this.id, this.epoch))) return { kind: "lost" };
       if (this.pendingSignal) await consumeSignal(client, this.pendingSignal);
-      const child = await awaitedJob(client, job);
+      const child = await markAwaited(client, job);
       const ended = !child || child.status === "completed" || child.status === "failed" || child.status === "stopped";
       const parked = await parkJob(client, {
         ...this.parkBase(state, numbered),
         status: ended ? "running" : "waiting",
         waitSignal: null,
         awaitJob: job,
-        untilMs: null,
+        // The awaited job's final write wakes us; the recheck is the fallback (see AWAIT_RECHECK_MS).
+        untilMs: AWAIT_RECHECK_MS,
         keepUntil: false,
         reason: `awaiting job ${job}`,
       });

@@ -47,6 +47,8 @@ export interface JobRow {
   control: "suspend" | "stop" | null;
   /** Number of stream records committed. */
   stream_seq: number;
+  /** Some job has awaited this one: its final write wakes the waiters. */
+  awaited: boolean;
   result: Json | null;
   error: ErrorRecord | null;
   created_at: Date;

@@ -35,12 +35,20 @@ export interface WorkerOptions {
   timeoutMs?: number;
   /** Claim poll period when no notification comes (default 1 s). */
   pollMs?: number;
-  /** Most jobs claimed by one statement (default: the concurrency). */
+  /**
+   * Most jobs claimed by one statement (default: 5 x the concurrency, at least 50). Up to this
+   * many claimed jobs wait in a local queue for a free runner, so claims stay whole batches
+   * instead of one statement per finished job. They are jobs of this worker's own slots, which
+   * no other worker would claim anyway. Measured (bench/runtime.ts, no-op jobs, concurrency 10,
+   * on a loaded 2-core machine): batches of 10 gave 1,017 jobs/s, batches of 50 3,143 jobs/s.
+   */
   claimBatch?: number;
   /** The folder activity modules are resolved from (default: the current folder). */
   baseDir?: string;
   /** Every stream record once committed (for `runbook run`). */
   onCommit?: (jobId: string, records: NumberedRecord[]) => void;
+  /** A job left this worker (ended, parked, handed over or lost). */
+  onJobLeft?: (jobId: string) => void;
   /** Diagnostics of the worker itself (not of jobs). */
   log?: (line: string) => void;
 }
@@ -53,7 +61,10 @@ export interface StopOptions {
 interface Held {
   claim: ClaimedJob;
   lease: JobLease;
+  /** Settles when the job has left this worker. */
   done: Promise<void>;
+  /** Lets a job waiting in `ready` run. */
+  start(): void;
 }
 
 export class Worker {
@@ -64,7 +75,10 @@ export class Worker {
   private readonly pollMs: number;
   private readonly claimBatch: number;
   private readonly held = new Map<string, Held>();
+  /** Jobs running now (at most the concurrency). */
   private busy = 0;
+  /** Claimed jobs waiting for a free runner (their leases are held and renewed). */
+  private ready: ClaimedJob[] = [];
   private slots: number[] = [];
   private ownedSet = new Set<number>();
   private deployment: DeploymentRow | null = null;
@@ -91,7 +105,7 @@ export class Worker {
     this.heartbeatMs = options.heartbeatMs ?? 3_000;
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.pollMs = options.pollMs ?? 1_000;
-    this.claimBatch = Math.max(1, options.claimBatch ?? this.concurrency);
+    this.claimBatch = Math.max(1, options.claimBatch ?? Math.max(50, 5 * this.concurrency));
     this.completions = new CompletionBatcher(db.pool, this.name);
     this.programs = new Programs(db.pool);
     this.activities = new ActivityHost({ baseDir: options.baseDir, query: (text, params) => db.pool.query(text, params) });
@@ -212,16 +226,25 @@ export class Worker {
 
   private async claimPass(): Promise<void> {
     while (!this.stopping && this.slots.length > 0) {
-      const free = this.concurrency - this.busy;
-      if (free <= 0) return;
-      const want = Math.min(free, this.claimBatch);
+      // Claim a whole batch once there is room for one beside what runs and waits; when the
+      // runners are idle, claim whatever there is room for.
+      const room = this.concurrency + this.claimBatch - this.busy - this.ready.length;
+      const idle = this.busy < this.concurrency && this.ready.length === 0;
+      if (room < this.claimBatch && !(idle && room > 0)) return;
+      const want = Math.min(room, this.claimBatch);
       const claimed = await claimJobs(this.db.pool, this.name, this.slots, want, this.timeoutMs);
-      for (const c of claimed) this.launch(c);
+      for (const c of claimed) this.hold(c);
+      this.dispatch();
       if (claimed.length < want) {
         await this.armWakeTimer();
         return;
       }
     }
+  }
+
+  /** Starts claimed jobs while runners are free. */
+  private dispatch(): void {
+    while (this.busy < this.concurrency && this.ready.length > 0 && !this.stopping) this.launch(this.ready.shift()!);
   }
 
   /** A timer for the next due job (a sleep ending), when it comes before the next poll. */
@@ -237,9 +260,25 @@ export class Worker {
     }, Math.max(1, delay + 2));
   }
 
-  private launch(claim: ClaimedJob): void {
-    this.busy++;
+  /** Takes the lease of a claimed job; it waits in `ready` until a runner is free. */
+  private hold(claim: ClaimedJob): void {
     const lease = new JobLease(this.db.pool, this.name, claim, this.options.onCommit ?? (() => undefined));
+    let start!: () => void;
+    const started = new Promise<void>((r) => (start = r));
+    const done = started.then(() => this.run(claim, lease));
+    const held: Held = { claim, lease, done, start };
+    this.held.set(claim.id, held);
+    this.ready.push(claim);
+  }
+
+  private launch(claim: ClaimedJob): void {
+    const held = this.held.get(claim.id);
+    if (!held) return;
+    this.busy++;
+    held.start();
+  }
+
+  private async run(claim: ClaimedJob, lease: JobLease): Promise<void> {
     const env: RunnerEnv = {
       pool: this.db.pool,
       worker: this.name,
@@ -249,20 +288,21 @@ export class Worker {
       handOver: (slot) => this.handOver(slot),
       released: () => {
         this.busy--;
+        this.dispatch();
         this.kick();
       },
     };
-    const done = runJob(env, claim, lease)
-      .catch((e) => {
-        // A database error in the middle of a job: stop running it here; its lease expires and
-        // it resumes from its latest checkpoint elsewhere.
-        lease.markLost();
-        this.log(`job ${claim.id}: ${(e as Error).message}; it resumes from its latest checkpoint when its lease expires`);
-      })
-      .finally(() => {
-        if (this.held.get(claim.id)?.lease === lease) this.held.delete(claim.id);
-      });
-    this.held.set(claim.id, { claim, lease, done });
+    try {
+      await runJob(env, claim, lease);
+    } catch (e) {
+      // A database error in the middle of a job: stop running it here; its lease expires and
+      // it resumes from its latest checkpoint elsewhere.
+      lease.markLost();
+      this.log(`job ${claim.id}: ${(e as Error).message}; it resumes from its latest checkpoint when its lease expires`);
+    } finally {
+      if (this.held.get(claim.id)?.lease === lease) this.held.delete(claim.id);
+      this.options.onJobLeft?.(claim.id);
+    }
   }
 
   private handOver(slot: number): { status: "queued" | "suspended"; reason: string } | null {
@@ -288,6 +328,13 @@ export class Worker {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.listenerRetry) clearTimeout(this.listenerRetry);
     await this.claiming;
+    // Claimed jobs that never started go straight back to the queue.
+    for (const claim of this.ready.splice(0)) {
+      const held = this.held.get(claim.id);
+      if (!held) continue;
+      this.held.delete(claim.id);
+      await held.lease.release(`worker ${this.name} stopped before starting it`).catch(() => false);
+    }
     // Keep the leases alive while the jobs finish their current step.
     const renew = setInterval(() => void this.beat().catch(() => undefined), this.heartbeatMs);
     try {

@@ -17,8 +17,11 @@ export interface Completion {
   reason: string;
 }
 
-/** Writes the batch; returns the ids written (the others were lost). */
-export async function completeJobs(db: Queryable, worker: string, batch: Completion[]): Promise<Set<string>> {
+/**
+ * Writes the batch in one statement; returns the ids written (the others were lost) and those
+ * some job awaits (to wake with `wakeAwaiters`).
+ */
+export async function completeJobs(db: Queryable, worker: string, batch: Completion[]): Promise<{ written: Set<string>; awaited: string[] }> {
   const input = batch.map((c) => ({
     id: c.id,
     epoch: c.epoch,
@@ -30,17 +33,18 @@ export async function completeJobs(db: Queryable, worker: string, batch: Complet
     signal: c.consumeSignal,
     reason: c.reason,
   }));
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query<{ id: string; awaited: boolean }>(
     `WITH input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb)
          AS x(id text, epoch bigint, status text, result jsonb, error jsonb, records jsonb, n int, signal bigint, reason text)
      ), done AS (
-       UPDATE jobs j SET status = x.status, result = x.result, error = x.error, stream_seq = j.stream_seq + x.n,
+       -- An operator's stop pending on a job that failed (its activity was aborted) ends it stopped.
+       UPDATE jobs j SET status = CASE WHEN j.control = 'stop' AND x.status = 'failed' THEN 'stopped' ELSE x.status END, result = x.result, error = x.error, stream_seq = j.stream_seq + x.n,
               due_at = NULL, finished_at = now(), updated_at = now(), control = NULL,
               wait_signal = NULL, await_job = NULL, wait_until = NULL
        FROM input x
        WHERE j.id = x.id AND j.lease_epoch = x.epoch
-       RETURNING j.id
+       RETURNING j.id, j.awaited, j.status
      ), streams AS (
        INSERT INTO job_streams (job_id, seq, stream, value)
        SELECT x.id, r.seq, r.stream, r.value
@@ -49,19 +53,19 @@ export async function completeJobs(db: Queryable, worker: string, batch: Complet
        UPDATE signals s SET consumed_at = now() FROM done d JOIN input x ON x.id = d.id WHERE s.id = x.signal
      ), history AS (
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
-       SELECT x.id, 'running', x.status, $2, x.reason FROM done d JOIN input x ON x.id = d.id
+       SELECT x.id, 'running', d.status, $2, CASE WHEN d.status = x.status THEN x.reason ELSE 'stopped by operator' END
+       FROM done d JOIN input x ON x.id = d.id
      )
-     SELECT id FROM done`,
+     SELECT id, awaited FROM done`,
     [JSON.stringify(input), worker],
   );
-  return new Set(rows.map((r) => r.id));
+  return { written: new Set(rows.map((r) => r.id)), awaited: rows.filter((r) => r.awaited).map((r) => r.id) };
 }
 
 /**
  * Wakes the jobs parked on `await` of any of these finished jobs. Runs as its own statement
  * after the finishing write, so it sees every awaiter that committed its park before; an awaiter
- * parking concurrently reads the finished job under a share lock and sees it ended (see
- * park.ts `awaitedJob`).
+ * parking concurrently locks the finished job's row and sees it ended (park.ts `markAwaited`).
  */
 export async function wakeAwaiters(db: Queryable, finished: string[]): Promise<string[]> {
   if (finished.length === 0) return [];

@@ -116,15 +116,21 @@ export async function consumeSignal(db: Queryable, signalId: string): Promise<vo
 }
 
 /**
- * The awaited job's ending, read under a share lock: a child finishing at this moment either
- * commits first (we see it) or waits for our park to commit (then it wakes us). See
- * docs/runtime.md, "await".
+ * Marks the awaited job (its final write then wakes its waiters) and reads its ending, under the
+ * row lock this takes: a job finishing at this moment either commits first (we see it ended) or
+ * waits for our park to commit and then sees `awaited` and wakes us. See docs/runtime.md.
  */
-export async function awaitedJob(db: Queryable, id: string): Promise<{ status: JobStatus; result: unknown; error: unknown } | null> {
+export async function markAwaited(db: Queryable, id: string): Promise<{ status: JobStatus; result: unknown; error: unknown } | null> {
   const { rows } = await db.query<{ status: JobStatus; result: unknown; error: unknown }>(
-    "SELECT status, result, error FROM jobs WHERE id = $1 FOR SHARE",
+    "UPDATE jobs SET awaited = true WHERE id = $1 RETURNING status, result, error",
     [id],
   );
+  return rows[0] ?? null;
+}
+
+/** The awaited job's ending, read without a lock (a claimed job checking whether it may go on). */
+export async function awaitedJob(db: Queryable, id: string): Promise<{ status: JobStatus; result: unknown; error: unknown } | null> {
+  const { rows } = await db.query<{ status: JobStatus; result: unknown; error: unknown }>("SELECT status, result, error FROM jobs WHERE id = $1", [id]);
   return rows[0] ?? null;
 }
 

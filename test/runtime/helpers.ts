@@ -30,7 +30,7 @@ export async function enqueue(
   runbook: string,
   version: string,
   params: Record<string, Json> = {},
-  id = randomUUID(),
+  id: string = randomUUID(),
   before?: (client: pg.PoolClient) => Promise<unknown>,
 ): Promise<string> {
   await withTransaction(db.pool, async (client) => {
