@@ -227,7 +227,12 @@ export abstract class ExprChecker {
   protected listLiteral(e: ast.ListLiteral, expected: Type | undefined): Type {
     const want = expected && nonNull(expected).kind === "list" ? (nonNull(expected) as { kind: "list"; element: Type }).element : undefined;
     const types = e.elements.map((el) => this.expr(el, want));
-    if (want && types.every((t) => isAssignable(t, want))) return T.list(want);
+    if (want) {
+      // Against a known element type, point at the first element that does not fit (once).
+      const bad = types.findIndex((t) => !isAssignable(t, want));
+      if (bad >= 0) this.report(M.elementMismatch, e.elements[bad]!.span, [typeToString(want), typeToString(types[bad]!)]);
+      return T.list(want);
+    }
     if (types.length === 0) return T.list(T.any);
     let acc = types[0]!;
     for (let i = 1; i < types.length; i++) {
@@ -250,25 +255,34 @@ export abstract class ExprChecker {
       if (first) this.report(M.duplicateKey, entry.keySpan, [entry.key], { related: [{ message: "first given here", span: first }] });
       else seen.set(entry.key, entry.keySpan);
     }
+    // Against a known map or record type, each problem is reported where it is, and the
+    // literal takes the expected type so the caller does not report it again.
     const want = expected && nonNull(expected);
     if (want?.kind === "map") {
-      const types = e.entries.map((en) => this.expr(en.value, want.value));
-      if (types.every((t) => isAssignable(t, want.value))) return want;
-      return T.record(Object.fromEntries(e.entries.map((en, i) => [en.key, types[i]!])));
+      for (const en of e.entries) {
+        const t = this.expr(en.value, want.value);
+        if (!isAssignable(t, want.value)) this.report(M.fieldMismatch, en.value.span, [en.key, typeToString(want.value), typeToString(t)]);
+      }
+      return want;
     }
     if (want?.kind === "record") {
-      let extra = false;
-      const fields: Record<string, Type> = {};
       for (const en of e.entries) {
         const fieldType = want.fields[en.key];
+        const t = this.expr(en.value, fieldType);
         if (fieldType === undefined) {
-          extra = true;
-          this.report(M.extraField, en.keySpan, [en.key, typeToString(want)], { hint: didYouMean(en.key, Object.keys(want.fields)) });
+          const near = closest(en.key, Object.keys(want.fields).filter((f) => !seen.has(f)));
+          this.report(M.extraField, en.keySpan, [en.key, typeToString(want)], { hint: near && `did you mean \`${near}\`?` });
+        } else if (!isAssignable(t, fieldType)) {
+          this.report(M.fieldMismatch, en.value.span, [en.key, typeToString(fieldType), typeToString(t)]);
         }
-        fields[en.key] = this.expr(en.value, fieldType);
       }
-      // Reported already: give the expected type so the caller does not report it again.
-      return extra ? want : T.record(fields);
+      // A misspelled field is one mistake: it is not also reported missing.
+      const meant = new Set(e.entries.filter((en) => !(en.key in want.fields)).map((en) => closest(en.key, Object.keys(want.fields))));
+      const missing = Object.entries(want.fields)
+        .filter(([name, t]) => !seen.has(name) && !isAssignable(T.null, t) && !meant.has(name))
+        .map(([name]) => name);
+      if (missing.length) this.report(M.missingFields, e.span, [missing, typeToString(want)]);
+      return want;
     }
     if (e.entries.length === 0) return T.map(T.any);
     return T.record(Object.fromEntries(e.entries.map((en) => [en.key, this.expr(en.value, undefined)])));

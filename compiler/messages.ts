@@ -81,6 +81,9 @@ export const M = {
   nullishNeverNull: def("RB2047", "warning", (type: string) => `the left side of ${q("??")} is never null (it is ${type})`),
   extraField: def("RB2051", "error", (name: string, type: string) => `field ${q(name)} is not in ${type}`),
   duplicateKey: def("RB2052", "error", (key: string) => `key ${q(key)} appears twice in this map`),
+  elementMismatch: def("RB2053", "error", (want: string, got: string) => `list element must be ${want}, got ${got}`),
+  fieldMismatch: def("RB2054", "error", (field: string, want: string, got: string) => `field ${q(field)} must be ${want}, got ${got}`),
+  missingFields: def("RB2055", "error", (names: string[], type: string) => `missing ${names.length === 1 ? "field" : "fields"} ${list(names)} of ${type}`),
 
   // The project
   nameMismatch: def("RB2020", "error", (name: string, file: string) => `runbook ${q(name)} is in file ${q(file)}; the file name must be ${q(`${name}.runbook`)}`),
