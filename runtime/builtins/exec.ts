@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import type { Json } from "../abi.js";
+import { formatMs, stringMap } from "./args.js";
 
 export interface ExecOptions {
   /** Bytes kept per stream (default 1 MiB). */
@@ -36,7 +37,7 @@ const PIPE_LINGER_MS = 1000;
 export async function exec(args: ExecArgs, signal: AbortSignal, options: ExecOptions = {}): Promise<ExecResult> {
   const argv = checkArgv(args.argv);
   const timeoutMs = checkTimeout(args.timeout);
-  const env = checkEnv(args.env);
+  const env = stringMap(args.env, "exec env", "exec env");
   const cap = options.maxOutputBytes ?? MiB;
   const grace = options.killGraceMs ?? 5000;
   const shown = JSON.stringify(argv[0]);
@@ -202,26 +203,11 @@ function checkTimeout(v: Json | undefined): number | undefined {
   return v;
 }
 
-function checkEnv(v: Json | undefined): Record<string, string> {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) throw new Error("exec env must be a map of strings");
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v)) {
-    if (typeof val !== "string") throw new Error(`exec env ${k} is ${JSON.stringify(val)}, not a string`);
-    out[k] = val;
-  }
-  return out;
-}
-
 function spawnError(program: string, err: NodeJS.ErrnoException): string {
   const shown = JSON.stringify(program);
   if (err.code === "ENOENT") return `exec ${shown}: no such executable (not found on PATH)`;
   if (err.code === "EACCES") return `exec ${shown}: permission denied (not executable)`;
   return `exec ${shown}: cannot start: ${err.message}`;
-}
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 function formatBytes(n: number): string {

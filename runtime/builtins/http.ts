@@ -3,6 +3,7 @@
 // timeout or an oversized response is an error. Objects and lists are sent as JSON; a response
 // whose content type is JSON comes back parsed, any other as text.
 import type { Json } from "../abi.js";
+import { formatMs, stringMap } from "./args.js";
 
 export interface HttpOptions {
   /** Whole-request timeout (default 30 s, or env RUNBOOK_HTTP_TIMEOUT_MS). */
@@ -24,7 +25,7 @@ export async function http(args: HttpArgs, signal: AbortSignal, options: HttpOpt
   const method = typeof args.method === "string" ? args.method.toUpperCase() : "";
   if (!METHODS.has(method)) throw new Error(`http method must be one of ${[...METHODS].join(", ")}, got ${JSON.stringify(args.method)}`);
   const url = checkUrl(args.url);
-  const headers = checkHeaders(args.headers);
+  const headers = stringMap(args.headers, "http header", "http headers");
   const timeoutMs = options.timeoutMs ?? (Number(process.env.RUNBOOK_HTTP_TIMEOUT_MS) || 30_000);
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
 
@@ -113,21 +114,6 @@ function checkUrl(v: Json): string {
   return u.toString();
 }
 
-function checkHeaders(v: Json | undefined): Record<string, string> {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) throw new Error("http headers must be a map of strings");
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v)) {
-    if (typeof val !== "string") throw new Error(`http header ${k} is ${JSON.stringify(val)}, not a string`);
-    out[k] = val;
-  }
-  return out;
-}
-
 function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((k) => k.toLowerCase() === name);
-}
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
