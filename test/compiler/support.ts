@@ -1,6 +1,8 @@
 // Helpers for the back end's tests: compile runbook text through the real front end, load the
 // emitted JavaScript the way the runtime does, and run it with the in-memory executor.
-import type { Json } from "../../runtime/abi.js";
+import { isDeepStrictEqual } from "node:util";
+import type { JobState, Json } from "../../runtime/abi.js";
+import type { Program } from "../../runtime/driver.js";
 import { compileProject, type CompiledModule } from "../../compiler/compile.js";
 import type { CheckedProject } from "../../compiler/checked.js";
 import { checkSources } from "../../compiler/program.js";
@@ -40,11 +42,31 @@ export interface RunOptions {
 export async function runSources(sources: string[], opts: RunOptions = {}): Promise<ModeRuns & { modules: CompiledModule[] }> {
   const modules = compileSources(sources);
   const loaded = await Promise.all(modules.map((m) => loadRunbook(m.js, m.name)));
-  const runs = await runAllModes(programOf(loaded), runbookName(sources[0]), opts.params ?? {}, {
+  const program = programOf(loaded);
+  const problems: string[] = [];
+  const runs = await runAllModes(program, runbookName(sources[0]), opts.params ?? {}, {
     signals: opts.signals,
     activity: opts.activity,
+    onCommit: (event) => problems.push(...stateProblems(event.state, program)),
   });
+  if (problems.length) throw new Error(`bad committed states:\n${[...new Set(problems)].join("\n")}`);
   return { ...runs, modules };
+}
+
+/**
+ * What is wrong with a committed state: it must survive JSON unchanged, and each frame may hold
+ * only the locals its runbook lists as live at the frame's pc.
+ */
+export function stateProblems(state: JobState, program: Program): string[] {
+  const problems: string[] = [];
+  const text = JSON.stringify(state);
+  if (!isDeepStrictEqual(JSON.parse(text), state)) problems.push(`state does not survive JSON: ${text}`);
+  for (const f of state.frames) {
+    const live = program.get(f.runbook)?.live[f.pc];
+    if (!live) continue;
+    for (const name of Object.keys(f.locals)) if (!live.includes(name)) problems.push(`${f.runbook} pc ${f.pc} keeps dead local ${name}`);
+  }
+  return problems;
 }
 
 /** The output stream's values of a run. */
