@@ -17,12 +17,13 @@
 // - Built-ins are module "": exec, http, sql, asset.
 // - Secrets: `asset()` of a secret adds its texts to the job's mask set; `forJob` also preloads
 //   every stored secret, so a job resumed on another worker masks what an earlier run read.
-//   Whoever writes stream records (and prints a job) passes each value through `job.mask()`.
+//   Whoever writes stream records passes each value through `job.mask()`, and a job's final
+//   result and error through `job.maskOutcome()`.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import type { Json } from "./abi.js";
+import type { Json, Outcome } from "./abi.js";
 import type { ActivityContext } from "./activity-context.js";
 import { asset, maskSecrets, secretValues } from "./builtins/asset.js";
 import { exec, type ExecOptions } from "./builtins/exec.js";
@@ -163,6 +164,20 @@ export class JobActivities {
   /** A copy of a stream value (or any value about to be shown) with secrets replaced by `***`. */
   mask(value: Json): Json {
     return maskSecrets(value, this.secretTexts);
+  }
+
+  /**
+   * An outcome as it may be stored and shown: a completed job's result and a failed job's error
+   * (message and data) with secrets masked. Other outcomes are returned as they are.
+   */
+  maskOutcome(outcome: Outcome): Outcome {
+    if (this.secretTexts.size === 0) return outcome;
+    if (outcome.kind === "completed") return { kind: "completed", result: this.mask(outcome.result) };
+    if (outcome.kind === "failed") {
+      const e = outcome.error;
+      return { kind: "failed", error: { ...e, message: String(this.mask(e.message)), data: this.mask(e.data) } };
+    }
+    return outcome;
   }
 
   /**

@@ -150,6 +150,20 @@ describe("JSON check and masking helpers", () => {
     expect(checkJson([shared, shared], "f")).toEqual([{ k: 1 }, { k: 1 }]); // shared, not a cycle
   });
 
+  it("maskOutcome masks a job's result and error", async () => {
+    const host = new ActivityHost({ query: async () => ({ rows: [] }) });
+    const j = await host.forJob({ jobId: "j", log: () => {} });
+    const error = { message: "login failed", runbook: "r", file: "r.runbook", line: 1, column: 1, data: null };
+    expect(j.maskOutcome({ kind: "failed", error })).toEqual({ kind: "failed", error });
+    (j.secrets as Set<string>).add("pa55word-x");
+    expect(j.maskOutcome({ kind: "completed", result: { pw: "pa55word-x" } })).toEqual({ kind: "completed", result: { pw: "***" } });
+    expect(j.maskOutcome({ kind: "failed", error: { ...error, message: "login failed with pa55word-x", data: ["pa55word-x"] } })).toEqual({
+      kind: "failed",
+      error: { ...error, message: "login failed with ***", data: ["***"] },
+    });
+    expect(j.maskOutcome({ kind: "sleep", ms: 5 })).toEqual({ kind: "sleep", ms: 5 });
+  });
+
   it("maskSecrets replaces every occurrence, in strings and keys, also JSON-escaped", () => {
     const secrets = ["hunter2-pass", 'p"q\\r-long'];
     expect(maskSecrets({ line: "login with hunter2-pass now", ["hunter2-pass"]: ["x hunter2-pass"] }, secrets)).toEqual({
