@@ -109,7 +109,8 @@ export class ExpressionBuilder {
     }
     const operands = splitOperands(c, opTokens).map((part) => this.operand(part));
     const ops: OperatorToken[] = opTokens.map((t) => ({
-      operator: t.image as A.BinaryOperator,
+      // By type, not image: `&&` and `||` were reported and stand for `and` and `or`.
+      operator: t.tokenType === T.And ? "and" : t.tokenType === T.Or ? "or" : (t.image as A.BinaryOperator),
       start: t.startOffset,
       end: end(t),
     }));
@@ -276,12 +277,14 @@ export class ExpressionBuilder {
     const stop = end(t);
     const text = this.ctx.lines.text;
     const triple = text.startsWith('"""', start);
-    if (!scan.terminated) {
-      this.issue(start, stop, triple ? messages.unterminatedTripleString() : messages.unterminatedString());
-    }
     const d = decodeString(text, start, stop, scan.terminated);
+    if (!scan.terminated) {
+      // The string ran to the end of its line (or file): name the `${` left open, if that is why.
+      const open = d.unterminatedInterpolations[0];
+      if (open !== undefined) this.issue(open, stop, messages.unterminatedInterpolation());
+      else this.issue(start, stop, triple ? messages.unterminatedTripleString() : messages.unterminatedString());
+    }
     for (const at of d.badEscapes) this.issue(at, Math.min(at + 2, stop), messages.badEscape(text.slice(at, at + 2)));
-    for (const at of d.unterminatedInterpolations) if (scan.terminated) this.issue(at, at + 2, messages.unterminatedInterpolation());
     for (const at of d.emptyInterpolations) this.issue(at, at + 2, messages.emptyInterpolation());
     const span = this.span(start, stop);
     if (d.pieces.length === 1 && typeof d.pieces[0] === "string") return { kind: "String", span, value: d.pieces[0] };

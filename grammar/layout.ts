@@ -136,18 +136,23 @@ class Layout {
           const d = findMatching(stack, type);
           if (d < 0) {
             const close = tok.image;
-            if (stack.length > 0 && stack[stack.length - 1].kind !== "block") {
-              const f = stack[stack.length - 1];
-              const p = this.lines.position(f.open.startOffset);
-              this.issueAt(tok.startOffset, tok.startOffset + 1, messages.mismatchedClose(close, f.open.image, CLOSER_TEXT[f.kind], p.line, p.column));
-            } else this.issueAt(tok.startOffset, tok.startOffset + 1, messages.unmatchedClose(close));
-            continue; // drop it
+            const f = stack[stack.length - 1];
+            if (f === undefined || f.kind === "block") {
+              this.issueAt(tok.startOffset, tok.startOffset + 1, messages.unmatchedClose(close));
+              continue; // drop it
+            }
+            // `f(1]`: most likely a typo for the closer the open bracket wants; read it as that.
+            const p = this.lines.position(f.open.startOffset);
+            this.issueAt(tok.startOffset, tok.startOffset + 1, messages.mismatchedClose(close, f.open.image, CLOSER_TEXT[f.kind], p.line, p.column));
+            stack.pop();
+            out.push(virtual(CLOSER[f.kind], tok.startOffset, "`" + close + "`", true));
+            continue;
           }
           // Frames above the match were left open: close them here.
           const k = stack.length - 1 - d;
           while (stack.length - 1 > k) this.closeUnclosed(tok.startOffset);
           const f = stack.pop()!;
-          if (f.kind === "block" && !endsStatement(this.lastType())) out.push(virtual(T.Newline, tok.startOffset));
+          if (f.kind === "block" && !endsStatement(this.lastType())) out.push(virtual(T.Newline, tok.startOffset, "`}`", false));
           break;
         }
         case T.ForeignOp: {
@@ -164,7 +169,7 @@ class Layout {
             if (next !== T.Colon && prev !== T.Dot && prev !== T.QuestionDot) {
               const at = out.length > 0 ? tokenEnd(out[out.length - 1]) : tok.startOffset;
               while (stack.length > 0 && stack[stack.length - 1].kind !== "block") this.closeUnclosed(at);
-              if (!endsStatement(this.lastType())) out.push(virtual(T.Newline, at));
+              if (!endsStatement(this.lastType())) out.push(virtual(T.Newline, at, "end of line", true));
             }
           }
       }
@@ -193,15 +198,24 @@ class Layout {
     const f = this.stack.pop()!;
     const p = this.lines.position(f.open.startOffset);
     this.issueAt(at, at, messages.unclosed(CLOSER_TEXT[f.kind], WHAT[f.kind], p.line, p.column));
-    if (f.kind === "block" && !endsStatement(this.lastType())) this.out.push(virtual(T.Newline, at));
-    this.out.push(virtual(CLOSER[f.kind], at));
+    if (f.kind === "block" && !endsStatement(this.lastType())) this.out.push(virtual(T.Newline, at, "end of line", true));
+    this.out.push(virtual(CLOSER[f.kind], at, "`" + CLOSER_TEXT[f.kind] + "`", true));
   }
 }
 
+/** What the layout adds to a token it makes up. */
+export interface VirtualToken extends IToken {
+  /** How a diagnostic names it ("`}`", "end of line"). */
+  shownAs: string;
+  /** Made up to recover from an error already reported: errors found at it are not news. */
+  recovery: boolean;
+}
+
 /** A zero-width token the layout inserts (a closer that was missing, or a statement end). */
-function virtual(type: TokenType, at: number): IToken {
-  const t = createTokenInstance(type, "", at, at - 1, NaN, NaN, NaN, NaN);
-  (t as { isVirtual?: boolean }).isVirtual = true;
+function virtual(type: TokenType, at: number, shownAs: string, recovery: boolean): IToken {
+  const t = createTokenInstance(type, "", at, at - 1, NaN, NaN, NaN, NaN) as VirtualToken;
+  t.shownAs = shownAs;
+  t.recovery = recovery;
   return t;
 }
 

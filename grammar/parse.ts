@@ -7,7 +7,7 @@ import type { Diagnostic } from "./diagnostic.js";
 import type { SourceFileNode } from "./ast.js";
 import { AstBuilder } from "./build.js";
 import { lex } from "./lexer.js";
-import { layout } from "./layout.js";
+import { layout, type VirtualToken } from "./layout.js";
 import { messages, type SyntaxIssue } from "./messages.js";
 import { parser } from "./parser.js";
 import { splitParserMessage } from "./parser-messages.js";
@@ -46,9 +46,15 @@ function parseChecked(lines: LineMap): ParseResult {
   parser.input = laid.tokens;
   parser.issues = [];
   const cst = parser.sourceFile();
-  for (const i of parser.issues) issues.push(i);
+  // A lexer error usually leaves its statement broken: further complaints about that line are
+  // echoes, as are errors at the tokens the layout made up to recover (it reported those).
+  const lexErrorLines = new Set(lexed.errors.map((e) => lines.position(e.offset).line));
+  const echo = (start: number) => lexErrorLines.size > 0 && lexErrorLines.has(lines.position(start).line);
+  for (const i of parser.issues) if (!echo(i.start)) issues.push(i);
   for (const e of parser.errors) {
     const t = e.token;
+    if ((t as Partial<VirtualToken>).recovery === true) continue;
+    if (!Number.isNaN(t.startOffset) && echo(t.startOffset)) continue;
     const start = Number.isNaN(t.startOffset) ? lines.text.length : t.startOffset;
     const stop = Number.isNaN(t.startOffset) ? start : t.startOffset + t.image.length;
     issues.push({ ...splitParserMessage(e.message), start, end: stop });

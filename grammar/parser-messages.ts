@@ -3,6 +3,7 @@
 // `splitParserMessage` takes it apart again.
 import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
 import { messages, type SyntaxMessage } from "./messages.js";
+import type { VirtualToken } from "./layout.js";
 import * as T from "./tokens.js";
 
 const SEP = "\u0001";
@@ -24,7 +25,9 @@ const RULE_WANTS: Record<string, string> = {
 export function describeToken(tok: IToken): string {
   const t = tok.tokenType;
   if (t === EOF || t === undefined) return "end of file";
-  if (t === T.Newline) return tok.image === "" ? "end of block" : "end of line";
+  const shownAs = (tok as Partial<VirtualToken>).shownAs;
+  if (shownAs !== undefined) return shownAs;
+  if (t === T.Newline) return "end of line";
   if (t === T.StringLit) return "a string";
   if (tok.image === "") return label(t);
   const img = tok.image.length > 24 ? tok.image.slice(0, 24) + "…" : tok.image;
