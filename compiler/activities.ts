@@ -95,7 +95,7 @@ function project(): Project {
  * Never throws: any problem with the module is `error`.
  */
 export function loadActivityModule(runbookFile: string, usePath: string, alias: string): ActivityModule {
-  const shown = path.normalize(path.join(path.dirname(runbookFile), usePath));
+  const shown = path.isAbsolute(usePath) ? path.normalize(usePath) : path.normalize(path.join(path.dirname(runbookFile), usePath));
   const resolved = path.resolve(shown);
   let loaded: CachedModule;
   try {

@@ -174,6 +174,14 @@ describe("module problems are one-line errors, never exceptions", () => {
     expect(m.functions.get("buffer")!.unserializable).toBe("x.buffer returns { at: Date }: Date is not serializable; return an ISO string");
   });
 
+  it("takes an absolute use path as it is", () => {
+    const abs = path.resolve("test/activities/fixtures/mapping.ts");
+    const m = loadActivityModule("elsewhere/x.runbook", abs, "t");
+    expect(m.error).toBeUndefined();
+    expect(m.path).toBe(abs);
+    expect(m.functions.get("primitives")!.declaration.file).toBe(abs);
+  });
+
   it("resolves imported types from other files", () => {
     fs.writeFileSync(path.join(dir, "types.ts"), "export interface Disk { device: string; usedPercent: number }\n");
     fs.writeFileSync(path.join(dir, "uses.ts"), 'import type { Disk } from "./types.js";\nexport async function disks(): Promise<Disk[]> { return []; }\n');
