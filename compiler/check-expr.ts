@@ -423,8 +423,11 @@ export abstract class ExprChecker {
       this.view.uses.get(name)!.used = true;
       this.report(M.aliasAsValue, callee.span, [name], { hint: `call one of its functions: \`${name}.fn(...)\`` });
     } else {
+      // An activity of a `use` module called without its alias is the likeliest slip.
+      const alias = [...this.view.uses].find(([, u]) => u.module.functions.has(name))?.[0];
       const candidates = [...this.view.signatures.keys(), ...this.view.builtins.keys(), ...this.view.builtinActivities.keys()];
-      this.report(M.unknownCallee, callee.span, [name], { hint: didYouMean(name, candidates) });
+      const hint = alias !== undefined ? `did you mean \`${alias}.${name}\`?` : didYouMean(name, candidates);
+      this.report(M.unknownCallee, callee.span, [name], { hint });
     }
     return this.argsOnly(e, T.error);
   }

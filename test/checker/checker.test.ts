@@ -112,6 +112,40 @@ describe("inference", () => {
   });
 });
 
+describe("built-in functions", () => {
+  it("types their results from their arguments", () => {
+    const p = project({
+      b: `runbook b(m: map<number>, r: {a: number, b: number}, xs: list<duration>) {
+  let a = values(m)
+  let b2 = values(r)
+  let c = min(xs)
+  let d = max(1, 2, 3)
+  let e = max(1s, 2m)
+  let f = keys(r)
+  let g = split("a,b", ",")
+  let h = int("3")
+  let i = contains(m, "k")
+  let j = time("2026-01-01T00:00:00Z")
+  log {a: a, b2: b2, c: c, d: d, e: e, f: f, g: g, h: h, i: i, j: j}
+}`,
+    });
+    expect(p.diagnostics).toEqual([]);
+    const t = (name: string) => letType(p, "b", name);
+    expect([t("a"), t("b2"), t("c"), t("d"), t("e"), t("f"), t("g"), t("h"), t("i"), t("j")]).toEqual([
+      "list<number>",
+      "list<number>",
+      "duration",
+      "number",
+      "duration",
+      "list<string>",
+      "list<string>",
+      "number",
+      "bool",
+      "time",
+    ]);
+  });
+});
+
 describe("scopes", () => {
   it("allows shadowing in an inner block and refuses redeclaring in the same one", () => {
     const p = project({
