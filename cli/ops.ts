@@ -1,6 +1,6 @@
 // Operations on the worker deployment: `runbook workers`, `runbook deploy`, `runbook drain`.
 import { assignSlots, eligibleWorkers } from "../runtime/slots.js";
-import { currentDeployment, deploy as deployWorkers, listWorkers } from "../runtime/sql/workers.js";
+import { currentDeployment, deploy as deployWorkers, listWorkers, requestDrain } from "../runtime/sql/workers.js";
 import { CliError } from "./errors.js";
 import { withDb } from "./jobs.js";
 
@@ -39,8 +39,19 @@ export async function workers(opts: { json?: boolean }): Promise<void> {
 export async function deploy(opts: { workers?: string }): Promise<void> {
   await withDb(async (db) => {
     if (opts.workers === undefined) {
-      const d = await currentDeployment(db.pool);
-      process.stdout.write(d ? `generation ${d.generation}${d.auto ? " (automatic)" : ""}: ${d.workers.join(", ")}\n` : "no deployment yet\n");
+      const [d, rows] = await Promise.all([currentDeployment(db.pool), listWorkers(db.pool)]);
+      if (!d) {
+        process.stdout.write("no deployment yet (the first worker to start makes one)\n");
+        return;
+      }
+      const live = rows.filter((w) => w.alive && !w.draining).map((w) => w.name);
+      const owners = assignSlots(db.slotCount, eligibleWorkers(d, live));
+      process.stdout.write(`generation ${d.generation}${d.auto ? " (automatic)" : ""}\n`);
+      for (const name of d.workers) {
+        const w = rows.find((x) => x.name === name);
+        const state = !w ? "never seen" : w.stopped_at ? "stopped" : w.draining ? "draining" : w.alive ? "alive" : "dead";
+        process.stdout.write(`  ${name}: ${state}, ${owners.filter((o) => o === name).length} slots\n`);
+      }
       return;
     }
     const names = [...new Set(opts.workers.split(",").map((s) => s.trim()).filter(Boolean))];
@@ -50,6 +61,34 @@ export async function deploy(opts: { workers?: string }): Promise<void> {
   });
 }
 
-export async function drain(name: string, _opts: { timeout: string; suspend?: boolean }): Promise<void> {
-  throw new CliError(`runbook drain is not implemented yet (issue 5); stop worker ${name} with SIGTERM to hand its jobs over at their next checkpoint`, 1);
+/**
+ * `runbook drain NAME [--timeout D] [--suspend]`: the worker claims nothing more, hands each
+ * running job over at its next checkpoint (queued for the slot's next owner, or left suspended),
+ * releases the rest from their latest checkpoint at the timeout, and exits 0. This command waits
+ * until it has stopped.
+ */
+export async function drain(name: string, opts: { timeout: string; suspend?: boolean }): Promise<void> {
+  const { parseDuration } = await import("./test.js");
+  const timeoutMs = parseDuration(opts.timeout);
+  if (timeoutMs === null) throw new CliError(`--timeout ${opts.timeout} is not a duration (write it like 30s, 10m or 1h)`, 2);
+  await withDb(async (db) => {
+    if (!(await requestDrain(db.pool, name, timeoutMs, opts.suspend ?? false))) {
+      const known = (await listWorkers(db.pool)).filter((w) => w.alive).map((w) => w.name);
+      throw new CliError(`no live worker ${name}${known.length ? ` (alive: ${known.join(", ")})` : " (no worker is alive)"}`, 1);
+    }
+    const held = (await listWorkers(db.pool)).find((w) => w.name === name)?.running ?? 0;
+    process.stdout.write(`draining ${name}: ${held} running job${held === 1 ? "" : "s"} ${opts.suspend ? "suspend" : "hand over"} at their next checkpoint (timeout ${opts.timeout})\n`);
+    // Wait for it to stop, or to die (its heartbeat runs out).
+    for (;;) {
+      const w = (await listWorkers(db.pool)).find((x) => x.name === name);
+      if (!w || w.stopped_at) break;
+      if (!w.alive) {
+        process.stdout.write(`${name} stopped heartbeating before it finished draining; its jobs resume elsewhere when their leases expire\n`);
+        process.exitCode = 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    process.stdout.write(`${name} has drained and stopped\n`);
+  });
 }

@@ -38,6 +38,8 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    // `runbook drain NAME` from anywhere stops it the same way.
+    void w.whenStopped().then(resolve);
   });
   await db.close();
   log(`worker ${w.name} stopped`);

@@ -56,6 +56,10 @@ export interface WorkerOptions {
 export interface StopOptions {
   /** How long running jobs may take to reach a checkpoint before they are released. */
   graceMs?: number;
+  /** Leave handed-over jobs suspended instead of queued (`runbook drain --suspend`). */
+  suspend?: boolean;
+  /** Why, for the jobs' history ("stopping", "draining"). */
+  reason?: string;
 }
 
 interface Held {
@@ -95,6 +99,9 @@ export class Worker {
   private readonly activities: ActivityHost;
   private readonly log: (line: string) => void;
   private stopped: Promise<void> | null = null;
+  private stopMode: { suspend: boolean; reason: string } = { suspend: false, reason: "stopping" };
+  private resolveStopped!: () => void;
+  private readonly stoppedSignal = new Promise<void>((r) => (this.resolveStopped = r));
 
   private constructor(
     private readonly db: Db,
@@ -122,6 +129,11 @@ export class Worker {
   /** Slots this worker owns now. */
   get ownedSlots(): readonly number[] {
     return this.slots;
+  }
+
+  /** True once the worker has begun to stop (signal, `stop()`, or a drain). */
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
   /** Ids of the jobs whose lease this worker holds. */
@@ -154,6 +166,10 @@ export class Worker {
       if (job && !renewed.has(h.id) && job.lease.epoch === h.epoch && !this.stopping) job.lease.markLost();
     }
     this.setView(view.deployment, view.alive);
+    if (view.drainLeftMs !== null && !this.stopping) {
+      this.log(`worker ${this.name} is draining: claiming nothing more; running jobs hand over at their next checkpoint`);
+      void this.stop({ graceMs: view.drainLeftMs, suspend: view.me?.drain_suspend ?? false, reason: "draining" });
+    }
   }
 
   private setView(deployment: DeploymentRow | null, alive: string[]): void {
@@ -168,11 +184,11 @@ export class Worker {
 
   private async listen(): Promise<void> {
     if (this.stopping) return;
-    const client = new pg.Client({ connectionString: this.db.url });
+    const client = new pg.Client({ connectionString: this.db.url, application_name: `runbook-listen:${this.name}` });
     client.on("error", () => this.relisten(client));
     client.on("end", () => this.relisten(client));
     client.on("notification", (n) => {
-      if (n.payload === "deploy") void this.beat().catch(() => undefined);
+      if (n.payload === "deploy" || n.payload?.startsWith("drain:")) void this.beat().catch(() => undefined);
       else if (n.payload === "control") void this.checkStops();
       else this.kick();
     });
@@ -306,7 +322,7 @@ export class Worker {
   }
 
   private handOver(slot: number): { status: "queued" | "suspended"; reason: string } | null {
-    if (this.stopping) return { status: "queued", reason: `worker ${this.name} is stopping` };
+    if (this.stopping) return { status: this.stopMode.suspend ? "suspended" : "queued", reason: `worker ${this.name} is ${this.stopMode.reason}` };
     if (!this.ownedSet.has(slot)) return { status: "queued", reason: `slot ${slot} moved to another worker` };
     return null;
   }
@@ -317,8 +333,17 @@ export class Worker {
    * connection. Idempotent.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    this.stopped ??= this.shutdown(options.graceMs ?? 30_000);
+    if (!this.stopped) {
+      this.stopMode = { suspend: options.suspend ?? false, reason: options.reason ?? "stopping" };
+      this.stopped = this.shutdown(options.graceMs ?? 30_000);
+      this.stopped.then(() => this.resolveStopped());
+    }
     return this.stopped;
+  }
+
+  /** Settles when the worker has stopped (after `stop()`, or a drain requested by an operator). */
+  whenStopped(): Promise<void> {
+    return this.stoppedSignal;
   }
 
   private async shutdown(graceMs: number): Promise<void> {
@@ -344,7 +369,7 @@ export class Worker {
       clearTimeout(timer);
       if (timedOut) {
         for (const h of this.held.values()) {
-          await h.lease.release(`interrupted: worker ${this.name} stopped before the job reached a checkpoint`).catch(() => false);
+          await h.lease.release(`interrupted: worker ${this.name} was ${this.stopMode.reason} and the job reached no checkpoint in time`).catch(() => false);
         }
       }
       await this.completions.idle();

@@ -29,6 +29,8 @@ export interface View {
   me: WorkerRow | null;
   /** Jobs (of the ones passed) whose lease was renewed; the others are lost. */
   renewed: string[];
+  /** Milliseconds left before this worker's drain deadline (null: not draining). */
+  drainLeftMs: number | null;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface View {
  * reads the deployment and who is alive, to recompute slot ownership.
  */
 export async function heartbeat(db: Queryable, name: string, held: { id: string; epoch: string }[], leaseMs: number): Promise<View> {
-  const { rows } = await db.query<{ me: WorkerRow | null; renewed: string[]; deployment: DeploymentRow | null; alive: string[] }>(
+  const { rows } = await db.query<{ me: WorkerRow | null; renewed: string[]; deployment: DeploymentRow | null; alive: string[]; drain_left_ms: number | null }>(
     `WITH me AS (
        UPDATE workers SET heartbeat_at = now() WHERE name = $1 RETURNING *
      ), renewed AS (
@@ -52,14 +54,21 @@ export async function heartbeat(db: Queryable, name: string, held: { id: string;
             ARRAY(SELECT name FROM workers
                   WHERE stopped_at IS NULL AND NOT draining
                     AND (name = $1 OR heartbeat_at > now() - timeout_ms * interval '1 millisecond')
-                  ORDER BY name) AS alive`,
+                  ORDER BY name) AS alive,
+            (SELECT greatest(0, extract(epoch FROM drain_deadline - now()) * 1000)::float8 FROM me WHERE draining) AS drain_left_ms`,
     [name, held.map((h) => h.id), held.map((h) => h.epoch), leaseMs],
   );
   const r = rows[0];
   // row_to_json gives timestamps as strings; callers only compare names and generations.
   const me = r.me ? { ...r.me, heartbeat_at: new Date(r.me.heartbeat_at) } : null;
   const alive = me && (me.draining || me.stopped_at) ? r.alive.filter((n) => n !== name) : r.alive;
-  return { me, renewed: r.renewed, deployment: r.deployment && { ...r.deployment, generation: String(r.deployment.generation) }, alive };
+  return {
+    me,
+    renewed: r.renewed,
+    deployment: r.deployment && { ...r.deployment, generation: String(r.deployment.generation) },
+    alive,
+    drainLeftMs: r.drain_left_ms,
+  };
 }
 
 /**
@@ -112,6 +121,25 @@ export async function deploy(db: Queryable, workers: string[]): Promise<Deployme
 export async function currentDeployment(db: Queryable): Promise<DeploymentRow | null> {
   const { rows } = await db.query<DeploymentRow>("SELECT * FROM deployments ORDER BY generation DESC LIMIT 1");
   return rows[0] ?? null;
+}
+
+/**
+ * Asks a worker to drain: it claims nothing more and hands its running jobs over at their next
+ * checkpoint (or leaves them suspended); at the deadline the rest are released. It stops
+ * counting as alive at once, so the others take its slots. Returns false when no live worker
+ * has that name.
+ */
+export async function requestDrain(db: Queryable, name: string, timeoutMs: number, suspend: boolean): Promise<boolean> {
+  const { rows } = await db.query(
+    `WITH w AS (
+       UPDATE workers SET draining = true, drain_deadline = now() + $2 * interval '1 millisecond', drain_suspend = $3
+       WHERE name = $1 AND stopped_at IS NULL AND heartbeat_at > now() - timeout_ms * interval '1 millisecond'
+       RETURNING name
+     )
+     SELECT name, pg_notify('runbook', 'drain:' || name), pg_notify('runbook', 'deploy') FROM w`,
+    [name, timeoutMs, suspend],
+  );
+  return rows.length === 1;
 }
 
 /** A clean exit: the worker stops counting as alive at once, and the others are told. */

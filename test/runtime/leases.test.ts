@@ -6,12 +6,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ActivityHost } from "../../runtime/activities.js";
 import { CompletionBatcher } from "../../runtime/batcher.js";
-import type { Db } from "../../runtime/db/connect.js";
+import { openDb, type Db } from "../../runtime/db/connect.js";
 import { JobLease } from "../../runtime/lease.js";
 import { Programs } from "../../runtime/programs.js";
 import { runJob } from "../../runtime/runner.js";
 import { assignSlots } from "../../runtime/slots.js";
 import { claimJobs } from "../../runtime/sql/claim.js";
+import { controlJob } from "../../runtime/sql/control.js";
+import { requestDrain } from "../../runtime/sql/workers.js";
+import { withTransaction } from "../../runtime/db/tx.js";
 import { writeCheckpoint } from "../../runtime/sql/checkpoint.js";
 import { Worker } from "../../runtime/worker.js";
 import { freshDb } from "../setup/db.js";
@@ -189,5 +192,76 @@ describe("handover between workers", () => {
     await a.stop();
     workers.splice(workers.indexOf(a), 1);
     await waitFor("B to own every slot", async () => b.ownedSlots.length === db.slotCount);
+  });
+});
+
+describe("drain", () => {
+  it("hands a draining worker's running job over at its next checkpoint, then the worker stops", async () => {
+    const a = await startWorker("drain-A");
+    const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "drain-handover" });
+    await gate("drain-handover").reached;
+    await startWorker("drain-B");
+    expect(await requestDrain(db.pool, "drain-A", 10_000, false)).toBe(true);
+    await waitFor("A to hear of its drain", async () => a.isStopping);
+    gate("drain-handover").release();
+    await a.whenStopped();
+    const done = await waitStatus(db, id, "completed");
+    expect(done.worker).toBe("drain-B");
+    expect(calls().filter((c) => c.job === id).map((c) => c.step)).toEqual(["a", "b"]);
+    const reasons = (await db.pool.query("SELECT reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows.map((r) => r.reason);
+    expect(reasons).toContain("worker drain-A is draining");
+    expect(await requestDrain(db.pool, "drain-A", 1_000, false)).toBe(false); // it has stopped
+  });
+
+  it("leaves drained jobs suspended with --suspend, until an operator resumes them", async () => {
+    const a = await startWorker("drain-suspend-A");
+    const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "drain-suspend" });
+    await gate("drain-suspend").reached;
+    await requestDrain(db.pool, "drain-suspend-A", 10_000, true);
+    await waitFor("A to hear of its drain", async () => a.isStopping);
+    gate("drain-suspend").release();
+    await a.whenStopped();
+    expect(await job(db, id)).toMatchObject({ status: "suspended", checkpoint_label: "after-b" });
+    await startWorker("drain-suspend-B");
+    await withTransaction(db.pool, (c) => controlJob(c, id, "resume", "test"));
+    expect((await waitStatus(db, id, "completed")).worker).toBe("drain-suspend-B");
+  });
+
+  it("interrupts a job that reaches no checkpoint by the drain timeout; it restarts from its latest checkpoint elsewhere", async () => {
+    const a = await startWorker("drain-timeout-A");
+    const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "drain-timeout" });
+    await gate("drain-timeout").reached;
+    await startWorker("drain-timeout-B");
+    await requestDrain(db.pool, "drain-timeout-A", 300, false);
+    await a.whenStopped(); // the gate is still closed: A's job never reached its next checkpoint
+    const done = await waitStatus(db, id, "completed");
+    expect(done.worker).toBe("drain-timeout-B");
+    gate("drain-timeout").release(); // A's stuck activity returns; A writes nothing more
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await outputs(db, id)).toEqual(["a done", "b started", "b done"]);
+    const reasons = (await db.pool.query("SELECT reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows.map((r) => r.reason);
+    expect(reasons.some((r) => r.startsWith("interrupted: worker drain-timeout-A was draining"))).toBe(true);
+  });
+});
+
+describe("worker shutdown", () => {
+  it("leaves no timer and no connection behind", async () => {
+    // Its own pool, closed at the end, so only the worker's resources and this pool's count.
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const own = await openDb({ url: db.url, max: 4 });
+    const w = await Worker.start(own, { name: "leak-check", concurrency: 2, ...fast });
+    const id = await enqueue(db, "sleeper", versions.get("sleeper")!, { ms: 50 });
+    await waitStatus(db, id, "completed");
+    expect(timers()).toBeGreaterThan(before);
+    const listening = async () =>
+      (await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'runbook-listen:leak-check'")).rows[0].n;
+    expect(await listening()).toBe(1);
+    await w.stop();
+    await own.close();
+    await new Promise((r) => setImmediate(r));
+    // Timers of earlier tests' pools may have run out meanwhile: never more than before.
+    expect(timers()).toBeLessThanOrEqual(before);
+    await waitFor("the LISTEN connection to close", async () => (await listening()) === 0, 5_000);
   });
 });
