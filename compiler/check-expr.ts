@@ -443,9 +443,12 @@ export abstract class ExprChecker {
     if (object.kind !== "Name" || !this.isAlias(object.name)) {
       const t = this.expr(object, undefined);
       const fn = callee.property.name;
-      this.report(M.memberCallNotAlias, callee.span, [], {
-        hint: this.view.builtins.has(fn) ? `built-in functions take the value as an argument: \`${fn}(...)\`` : t.kind !== "error" ? `\`${describeTarget(object)}\` is a value of type ${typeToString(t)}` : undefined,
-      });
+      // An object with an error of its own (`nope.f()`) is reported once, there.
+      if (t.kind !== "error") {
+        this.report(M.memberCallNotAlias, callee.span, [], {
+          hint: this.view.builtins.has(fn) ? `built-in functions take the value as an argument: \`${fn}(...)\`` : `\`${describeTarget(object)}\` is a value of type ${typeToString(t)}`,
+        });
+      }
       return this.argsOnly(e, T.error);
     }
     const use = this.view.uses.get(object.name)!;
