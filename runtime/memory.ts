@@ -49,7 +49,7 @@ export interface MemoryOptions {
    */
   replay?: ActivityCall[];
   onCommit?: (event: CommitEvent) => void;
-  /** Guard against endless loops of suspensions. */
+  /** Guard against endless loops of suspensions: the job fails after this many (default 10,000). */
   maxSuspensions?: number;
 }
 
@@ -104,16 +104,19 @@ interface StoredJob {
   /** The suspension the job stopped at, answered when it continues; null before its first run. */
   pending: Outcome | null;
   ending: Ending | null;
-  streams: StreamRecord[];
   mailbox: Signal[];
-  /** Activity calls committed so far (the replay cursor is their count). */
-  calls: ActivityCall[];
+  /** Activity calls made so far (the replay cursor). */
+  callCount: number;
   suspensions: number;
   runs: number;
   notes: string[];
 }
 
-/** Everything committed: what survives an interruption. */
+/**
+ * Everything committed that a job continues from: what survives an interruption. Committed
+ * stream records and activity calls are append-only logs kept beside it (like rows of their
+ * own), so a commit does not rewrite them.
+ */
 interface Store {
   clock: number;
   ids: number;
@@ -135,6 +138,8 @@ class MemoryExecutor {
   private text = "";
   private readonly active = new Set<string>();
   private readonly recorded = new Map<string, ActivityCall[]>();
+  private readonly streams = new Map<string, StreamRecord[]>();
+  private readonly calls = new Map<string, ActivityCall[]>();
   private mismatch: string | null = null;
 
   constructor(
@@ -162,7 +167,7 @@ class MemoryExecutor {
       id: j.id,
       runbook: j.runbook,
       ending: j.ending!,
-      streams: j.streams,
+      streams: this.streams.get(j.id) ?? [],
       suspensions: j.suspensions,
       runs: j.runs,
       notes: j.notes,
@@ -170,7 +175,7 @@ class MemoryExecutor {
     return {
       ...jobRun(final.jobs[ROOT_JOB]),
       children: final.order.filter((id) => id !== ROOT_JOB).map((id) => jobRun(final.jobs[id])),
-      activityCalls: final.order.flatMap((id) => final.jobs[id].calls),
+      activityCalls: final.order.flatMap((id) => this.calls.get(id) ?? []),
       replayMismatch: this.mismatch,
     };
   }
@@ -187,7 +192,7 @@ class MemoryExecutor {
   private async runJob(id: string): Promise<void> {
     if (this.load().jobs[id].ending) return;
     this.active.add(id);
-    const max = this.options.maxSuspensions ?? 100_000;
+    const max = this.options.maxSuspensions ?? 10_000;
     for (;;) {
       let store: Store;
       if (this.options.mode === "before-checkpoint") {
@@ -197,10 +202,12 @@ class MemoryExecutor {
       } else {
         store = this.load();
       }
-      const outcome = await this.segment(store, id);
+      const { outcome, emitted, calls } = await this.segment(store, id);
       const job = store.jobs[id];
+      append(this.streams, id, emitted);
+      append(this.calls, id, calls);
       if (!job.ending && job.suspensions >= max) {
-        job.ending = { kind: "failed", error: { message: `stopped after ${max} suspension points (an endless loop?)`, runbook: job.runbook, file: "", line: 0, column: 0, data: null } };
+        job.ending = { kind: "failed", error: { message: `stopped after ${max} suspension points (an endless loop?)`, ...this.position(job) } };
       }
       this.commit(store);
       this.options.onCommit?.({ job: id, runbook: job.runbook, outcome, state: job.state });
@@ -217,11 +224,12 @@ class MemoryExecutor {
   }
 
   /** Runs job `id` of `store` from its committed state to its next suspension point or end. */
-  private async segment(store: Store, id: string): Promise<Outcome> {
+  private async segment(store: Store, id: string): Promise<{ outcome: Outcome; emitted: StreamRecord[]; calls: ActivityCall[] }> {
     const job = store.jobs[id];
     job.runs++;
     const input = this.inputFor(store, job);
     const emitted: StreamRecord[] = [];
+    const calls: ActivityCall[] = [];
     const ops = createOps({
       now: () => store.clock,
       uuid: () => `00000000-0000-4000-8000-${(store.ids++).toString(16).padStart(12, "0")}`,
@@ -230,7 +238,9 @@ class MemoryExecutor {
       emit: (record) => emitted.push(record),
       activity: (module, fn, args, caller) => {
         const log = (message: string) => emitted.push({ stream: "log", value: message });
-        return this.options.replay ? this.replayCall(job, module, fn, args, log) : this.runCall(job, module, fn, args, caller, log, ops);
+        const call: ActivityCall = { job: id, module, fn, args: structuredClone(args), outcome: { value: null }, logs: [] };
+        calls.push(call);
+        return this.options.replay ? this.replayCall(job, call, log) : this.runCall(call, caller, log, ops);
       },
       start: async (runbook, args, seq) => {
         const child = `${id}.${seq}`;
@@ -245,19 +255,17 @@ class MemoryExecutor {
     const { outcome, state } = await resume(job.state, this.program, ctx, input);
     job.state = state;
     job.pending = outcome;
-    job.streams.push(...emitted);
     if (outcome.kind === "completed" || outcome.kind === "failed") job.ending = outcome;
     else job.suspensions++;
-    return outcome;
+    return { outcome, emitted, calls };
   }
 
-  /** Runs an activity for real and records the call in the job (committed with its segment). */
-  private async runCall(job: StoredJob, module: string, fn: string, args: Record<string, Json>, caller: CompiledRunbook, log: (m: string) => void, ops: Ops): Promise<Json> {
-    const call: ActivityCall = { job: job.id, module, fn, args: structuredClone(args), outcome: { value: null }, logs: [] };
-    job.calls.push(call);
+  /** Runs an activity for real, recording what it did in `call`. */
+  private async runCall(call: ActivityCall, caller: CompiledRunbook, log: (m: string) => void, ops: Ops): Promise<Json> {
+    const { module, fn } = call;
     try {
       const run = this.options.activity ?? noActivities;
-      const result = await run(module, fn, args, { job: job.id, caller, log: (m) => (call.logs.push(m), log(m)) });
+      const result = await run(module, fn, structuredClone(call.args) as Record<string, Json>, { job: call.job, caller, log: (m) => (call.logs.push(m), log(m)) });
       call.outcome = { value: activityResult(ops, module, fn, result) };
       return call.outcome.value;
     } catch (e) {
@@ -268,11 +276,9 @@ class MemoryExecutor {
   }
 
   /** Answers an activity call with the job's next recorded call, which it must match. */
-  private async replayCall(job: StoredJob, module: string, fn: string, args: Record<string, Json>, log: (m: string) => void): Promise<Json> {
-    const k = job.calls.length;
+  private async replayCall(job: StoredJob, made: ActivityCall, log: (m: string) => void): Promise<Json> {
+    const k = job.callCount++;
     const recorded = this.recorded.get(job.id)?.[k];
-    const made: ActivityCall = { job: job.id, module, fn, args, outcome: { value: null }, logs: [] };
-    job.calls.push(made);
     if (!recorded || callText(recorded) !== callText(made)) {
       const problem = `activity call ${k + 1} of job ${job.id} is ${callText(made)}; the straight run ${recorded ? `called ${callText(recorded)}` : `made only ${k} calls`}`;
       this.mismatch ??= problem;
@@ -284,8 +290,8 @@ class MemoryExecutor {
     return structuredClone(recorded.outcome.value);
   }
 
-  /** Where the job's top frame stands (its `await`), for errors the executor raises there. */
-  private awaitPosition(job: StoredJob): Omit<ErrorRecord, "message"> {
+  /** Where the job's top frame stands, for errors the executor raises there. */
+  private position(job: StoredJob): Omit<ErrorRecord, "message"> {
     const top = job.state.frames[job.state.frames.length - 1];
     const compiled = top && this.program.get(top.runbook);
     const [line, column] = compiled?.positions[top.pc] ?? [0, 0];
@@ -312,7 +318,7 @@ class MemoryExecutor {
       }
       case "await": {
         const child = store.jobs[pending.job];
-        const at = this.awaitPosition(job);
+        const at = this.position(job);
         if (!child) return { error: { message: `there is no job ${JSON.stringify(pending.job)} to await`, ...at } };
         if (!child.ending) return { error: { message: `job ${pending.job} cannot be awaited here: it is waiting for this job`, ...at } };
         return child.ending.kind === "completed" ? { value: child.ending.result } : { error: child.ending.error };
@@ -328,7 +334,13 @@ function callText(c: { module: string; fn: string; args: Json }): string {
 }
 
 function newJob(id: string, runbook: string, params: Record<string, Json>): StoredJob {
-  return { id, runbook, state: initialState(runbook, params), pending: null, ending: null, streams: [], mailbox: [], calls: [], suspensions: 0, runs: 0, notes: [] };
+  return { id, runbook, state: initialState(runbook, params), pending: null, ending: null, mailbox: [], callCount: 0, suspensions: 0, runs: 0, notes: [] };
+}
+
+function append<T>(log: Map<string, T[]>, id: string, items: T[]): void {
+  const list = log.get(id);
+  if (list) list.push(...items);
+  else log.set(id, [...items]);
 }
 
 async function noActivities(module: string, fn: string): Promise<never> {
