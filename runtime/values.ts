@@ -132,7 +132,12 @@ function numbers(a: Json, b: Json, verb: string): [number, number] {
 
 function compare(a: Json, b: Json, op: string): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
-  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === "string" && typeof b === "string") {
+    // Two times compare as instants, so one written as `...00Z` and one as `...00.000+00:00`
+    // (a job parameter not normalized) still order correctly.
+    if (isTime(a) && isTime(b)) return Date.parse(a) - Date.parse(b);
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
   return fault(`cannot compare ${describe(a)} ${op} ${describe(b)}`);
 }
 

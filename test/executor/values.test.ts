@@ -59,6 +59,9 @@ describe("comparison and equality", () => {
     expect(ops.gt("b", "a")).toBe(true);
     expect(ops.ge(T, "2026-03-01T11:00:00.000Z")).toBe(false);
     expect(faultOf(() => ops.lt(1, "2"))).toBe("cannot compare a number < a string");
+    expect(ops.lt("2026-01-01T00:00:00.500Z", "2026-01-01T00:00:01Z")).toBe(true);
+    expect(ops.ge("2026-01-01T01:00:00+01:00", "2026-01-01T00:00:00.000Z")).toBe(true);
+    expect(ops.lt("a10", "a9")).toBe(true);
   });
   it("compares structurally, maps regardless of key order", () => {
     expect(ops.eq({ a: [1, { b: null }], c: "x" }, { c: "x", a: [1, { b: null }] })).toBe(true);
