@@ -12,6 +12,7 @@ import { getJob, insertJobs } from "../runtime/sql/enqueue.js";
 import { jobHistory, jobsWithPrefix, listJobs, streamsAfter } from "../runtime/sql/inspect.js";
 import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
 import { CliError } from "./errors.js";
+import { parseJobParams } from "./params.js";
 import { followJob, recordText, writeRecord } from "./run.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -68,7 +69,6 @@ export async function start(name: string, opts: StartOptions): Promise<void> {
 export async function startJob(db: Db, name: string, flags: string[], key?: string): Promise<string> {
   const version = await currentVersion(db.pool, name);
   if (!version) throw new CliError(`no published runbook ${name}${await suggest(await publishedNames(db.pool), name)}`, 1);
-  const { parseJobParams } = await import("./params.js");
   const params = parseJobParams(name, version.params, flags);
   const id = key ?? randomUUID();
   const inserted = await insertJobs(db.pool, [{ id, runbook: name, version: version.hash, params }], `started by ${process.env.USER ?? "an operator"}`);

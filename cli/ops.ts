@@ -2,6 +2,7 @@
 import { assignSlots, eligibleWorkers } from "../runtime/slots.js";
 import { currentDeployment, deploy as deployWorkers, listWorkers, requestDrain } from "../runtime/sql/workers.js";
 import { CliError } from "./errors.js";
+import { parseDuration } from "./params.js";
 import { withDb } from "./jobs.js";
 
 export async function workers(opts: { json?: boolean }): Promise<void> {
@@ -68,7 +69,6 @@ export async function deploy(opts: { workers?: string }): Promise<void> {
  * until it has stopped.
  */
 export async function drain(name: string, opts: { timeout: string; suspend?: boolean }): Promise<void> {
-  const { parseDuration } = await import("./test.js");
   const timeoutMs = parseDuration(opts.timeout);
   if (timeoutMs === null) throw new CliError(`--timeout ${opts.timeout} is not a duration (write it like 30s, 10m or 1h)`, 2);
   await withDb(async (db) => {

@@ -27,6 +27,15 @@ beforeAll(async () => {
 }
 `,
   );
+  fs.mkdirSync(path.join(dir, "rb2"));
+  fs.writeFileSync(
+    path.join(dir, "rb2", "fails.runbook"),
+    `runbook fails(n: number = 1) {
+  output "start"
+  fail "boom \${n}"
+}
+`,
+  );
   env = { DATABASE_URL: await freshDatabaseUrl() };
 });
 
@@ -112,6 +121,29 @@ describe("runbook CLI on a database", () => {
     expect(badJson.code).toBe(2);
     const noJob = await runbook(["job", "nothing-here"], { cwd: dir, env });
     expect(noJob).toMatchObject({ code: 1, stderr: "runbook: no job nothing-here\n" });
+  });
+
+  it("runs a failing runbook with `run`: its error with the .runbook position, exit 1", async () => {
+    const r = await runbook(["run", "rb2/fails.runbook", "--param", "n=7"], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("start\n");
+    expect(r.stderr).toMatch(/^runbook: job [0-9a-f-]{36} failed: rb2\/fails\.runbook:3:\d+: boom 7$/m);
+    const byName = await runbook(["run", "fails", "--param", "n=seven"], { cwd: dir, env });
+    expect(byName).toMatchObject({ code: 2, stderr: 'runbook: parameter n (number): "seven" is not a number\n' });
+  });
+
+  it("drains a worker process: it stops and exits 0", async () => {
+    const worker = spawn(process.execPath, [BIN, "worker", "--name", "cli-drained"], { cwd: dir, env: { ...process.env, ...env }, stdio: "ignore" });
+    const exited = new Promise<number | null>((r) => worker.on("exit", (code) => r(code)));
+    let drained;
+    for (let i = 0; i < 40; i++) {
+      drained = await runbook(["drain", "cli-drained", "--timeout", "5s"], { cwd: dir, env });
+      if (drained.code === 0) break;
+      expect(drained.stderr).toMatch(/no live worker cli-drained/);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(drained!.stdout).toMatch(/^draining cli-drained: 0 running jobs hand over at their next checkpoint \(timeout 5s\)\ncli-drained has drained and stopped\n$/);
+    expect(await exited).toBe(0);
   });
 
   it("reports an unreachable database in one line naming its host", async () => {
