@@ -10,16 +10,15 @@
 // usage (a missing file, a bad --param or --signal).
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import type { CheckedRunbook } from "../compiler/checked.js";
 import { compileProject } from "../compiler/compile.js";
 import { loadProject } from "../compiler/program.js";
 import { formatDiagnostics } from "../compiler/report.js";
-import { typeToString, validateValue, type Type } from "../compiler/types.js";
 import type { CompiledRunbook, ErrorRecord, Json, StreamRecord } from "../runtime/abi.js";
 import { ActivityHost, type JobActivities } from "../runtime/activities.js";
 import { programOf, runAllModes, type JobRun, type MemoryActivity, type MemoryRun, type ModeRuns, type Signal } from "../runtime/memory.js";
 import { loadRunbook } from "../runtime/load.js";
 import { CliError } from "./errors.js";
+import { parseParams } from "./params.js";
 
 export interface TestOptions {
   param: string[];
@@ -124,6 +123,9 @@ function summary(name: string, runs: Record<"straight" | "every-suspension" | "b
       `${runs["every-suspension"].runs} interrupted at every suspension point, ` +
       `${runs["before-checkpoint"].runs} re-running each segment before its checkpoint`,
   );
+  if (s.activityCalls.length > 0) {
+    lines.push(`  ${plural(s.activityCalls.length, "activity call")} ran once; the interrupted runs replayed ${s.activityCalls.length === 1 ? "its answer" : "their answers"}`);
+  }
   if (s.children.length > 0) {
     const kids = s.children.map((c: JobRun) => `${c.id} ${c.runbook} ${c.ending.kind}`).join(", ");
     lines.push(`  ${plural(s.children.length, "child job")}: ${kids}`);
@@ -134,107 +136,8 @@ function summary(name: string, runs: Record<"straight" | "every-suspension" | "b
 // ---------------------------------------------------------------------------------------------
 // --param and --signal
 
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `1h30m` → 5400000, or null when the text is not a duration. */
-export function parseDuration(s: string): number | null {
-  if (!DURATION.test(s)) return null;
-  let ms = 0;
-  for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(n) * UNIT_MS[unit];
-  return ms;
-}
-
-/** A value read from JSON, with durations written as text (`"30s"`) and times normalized. */
-function normalize(v: Json, type: Type): Json {
-  switch (type.kind) {
-    case "optional":
-      return v === null ? null : normalize(v, type.inner);
-    case "duration":
-      return typeof v === "string" ? (parseDuration(v) ?? v) : v;
-    case "time":
-      return typeof v === "string" && !Number.isNaN(Date.parse(v)) ? new Date(Date.parse(v)).toISOString() : v;
-    case "list":
-      return Array.isArray(v) ? v.map((x) => normalize(x, type.element)) : v;
-    case "map":
-      return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x, type.value)])) : v;
-    case "record":
-      return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, type.fields[k] ? normalize(x, type.fields[k]) : x])) : v;
-    default:
-      return v;
-  }
-}
-
-function isObject(v: Json): v is { [k: string]: Json } {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Reads one `--param` value by its declared type; throws a one-line error naming it. */
-export function readParam(name: string, raw: string, type: Type): Json {
-  const bad = (why: string): never => {
-    throw new CliError(`parameter ${name} (${typeToString(type)}): ${why}`, 2);
-  };
-  const scalar = (t: Type): Json => {
-    switch (t.kind) {
-      case "optional":
-        return raw === "null" ? null : scalar(t.inner);
-      case "string":
-        return raw;
-      case "number": {
-        const n = raw.trim() === "" ? NaN : Number(raw);
-        return Number.isFinite(n) ? n : bad(`${JSON.stringify(raw)} is not a number`);
-      }
-      case "bool":
-        return raw === "true" ? true : raw === "false" ? false : bad(`${JSON.stringify(raw)} is not true or false`);
-      case "duration":
-        return parseDuration(raw) ?? bad(`${JSON.stringify(raw)} is not a duration (write it like 30s, 2m, 1h30m or 250ms)`);
-      case "time": {
-        const ms = Date.parse(raw);
-        return Number.isNaN(ms) ? bad(`${JSON.stringify(raw)} is not a time (write it like 2026-01-01T00:00:00Z)`) : new Date(ms).toISOString();
-      }
-      case "any":
-        try {
-          return JSON.parse(raw) as Json;
-        } catch {
-          return raw; // plain text is a string
-        }
-      default:
-        try {
-          return normalize(JSON.parse(raw) as Json, t);
-        } catch {
-          return bad(`${JSON.stringify(raw)} is not JSON`);
-        }
-    }
-  };
-  const value = scalar(type);
-  const problem = validateValue(value, type);
-  if (problem) bad(problem);
-  return value;
-}
-
-/** The job's parameters from `--param k=v` flags, checked against the runbook's header. */
-export function parseParams(rb: CheckedRunbook, flags: string[]): Record<string, Json> {
-  const declared = rb.signature.params;
-  const out: Record<string, Json> = {};
-  for (const flag of flags) {
-    const eq = flag.indexOf("=");
-    if (eq <= 0) throw new CliError(`--param ${flag}: write it as NAME=VALUE`, 2);
-    const name = flag.slice(0, eq);
-    const p = declared.find((d) => d.name === name);
-    if (!p) {
-      const takes = declared.length ? `it takes ${declared.map((d) => d.name).join(", ")}` : "it takes no parameters";
-      throw new CliError(`unknown parameter ${name} for runbook ${rb.signature.name} (${takes})`, 2);
-    }
-    if (Object.hasOwn(out, name)) throw new CliError(`parameter ${name} is given twice`, 2);
-    out[name] = readParam(name, flag.slice(eq + 1), p.type);
-  }
-  const missing = declared.filter((d) => !d.hasDefault && !Object.hasOwn(out, d.name));
-  if (missing.length > 0) {
-    const list = missing.map((d) => `${d.name} (${typeToString(d.type)})`).join(", ");
-    throw new CliError(`missing parameter${missing.length > 1 ? "s" : ""} ${list}: pass --param ${missing[0].name}=VALUE`, 2);
-  }
-  return out;
-}
+// The parser lives in cli/params.ts, shared with `runbook run` and `runbook start`.
+export { parseDuration, parseParams, readParam } from "./params.js";
 
 /** `--signal NAME=JSON` → a signal for the job's mailbox. */
 export function parseSignal(flag: string): Signal {
