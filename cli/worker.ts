@@ -22,6 +22,8 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
     concurrency,
     heartbeatMs: envMs("RUNBOOK_HEARTBEAT_MS"),
     timeoutMs: envMs("RUNBOOK_TIMEOUT_MS"),
+    pollMs: envMs("RUNBOOK_POLL_MS"),
+    claimBatch: envMs("RUNBOOK_CLAIM_BATCH"),
     log,
   });
   log(`worker ${w.name} started: concurrency ${concurrency}, ${w.ownedSlots.length} of ${db.slotCount} slots`);
@@ -45,6 +47,7 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
   log(`worker ${w.name} stopped`);
 }
 
+/** A positive number from the environment (milliseconds, or a count for RUNBOOK_CLAIM_BATCH). */
 function envMs(name: string): number | undefined {
   const v = process.env[name];
   if (v === undefined || v === "") return undefined;

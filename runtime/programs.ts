@@ -1,7 +1,6 @@
 // Loading published versions for running: each version's modules are imported once per process
 // (runtime/load.ts caches by code) and kept by hash.
 import type { CompiledRunbook } from "./abi.js";
-import type { Program } from "./driver.js";
 import { loadRunbook } from "./load.js";
 import type { Queryable } from "./rows.js";
 import { getVersion } from "./sql/versions.js";
@@ -9,12 +8,12 @@ import { getVersion } from "./sql/versions.js";
 export class VersionMissing extends Error {}
 
 export class Programs {
-  private readonly cache = new Map<string, Promise<Program>>();
+  private readonly cache = new Map<string, Promise<Map<string, CompiledRunbook>>>();
 
   constructor(private readonly db: Queryable) {}
 
-  /** The runbooks of a version by name; rejects with a one-line error if it cannot be loaded. */
-  get(hash: string): Promise<Program> {
+  /** The runbooks of a version by name (a driver Program); rejects with a one-line error if it cannot be loaded. */
+  get(hash: string): Promise<Map<string, CompiledRunbook>> {
     let p = this.cache.get(hash);
     if (!p) {
       p = this.load(hash);
@@ -24,7 +23,7 @@ export class Programs {
     return p;
   }
 
-  private async load(hash: string): Promise<Program> {
+  private async load(hash: string): Promise<Map<string, CompiledRunbook>> {
     const version = await getVersion(this.db, hash);
     if (!version) throw new VersionMissing(`version ${hash.slice(0, 12)} of this job's runbook is missing from the database`);
     const runbooks = new Map<string, CompiledRunbook>();

@@ -1,10 +1,10 @@
 // Running one claimed job: from its latest checkpoint (or its start) through the driver
 // (runtime/driver.ts `resume`) to each suspension point, writing what each one means, until the
 // job parks, ends, is handed over, or its lease is lost.
-import type { ErrorRecord, Input, JobState, Json, Outcome, StreamRecord } from "./abi.js";
+import type { CompiledRunbook, ErrorRecord, Input, JobState, Json, Outcome, StreamRecord } from "./abi.js";
 import type { ActivityHost, JobActivities } from "./activities.js";
 import type { CompletionBatcher } from "./batcher.js";
-import { initialState, resume, type DriverContext, type Program } from "./driver.js";
+import { initialState, resume, type DriverContext } from "./driver.js";
 import { JobLease, awaitedInput, type ParkOutcome } from "./lease.js";
 import type { Programs } from "./programs.js";
 import type { ClaimedJob } from "./sql/claim.js";
@@ -44,7 +44,7 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     await lease.finish(env.completions, { status, result, error, reason }, records);
   };
 
-  let program: Program;
+  let program: Map<string, CompiledRunbook>;
   try {
     program = await env.programs.get(claim.version);
   } catch (e) {
@@ -68,9 +68,10 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     (activities ??= await env.activities.forJob({
       jobId: claim.id,
       log: (message) => records.push({ stream: "log", value: message }),
-      runbooks: [...(program as Map<string, never>).values()],
+      runbooks: [...program.values()],
     }));
-  lease.abort.signal.addEventListener("abort", () => activities?.abort("the job's lease was lost"));
+  // Lost lease or operator stop: activities in flight see ctx.signal fire, with the reason.
+  lease.abort.signal.addEventListener("abort", () => activities?.abort((lease.abort.signal.reason as Error | undefined)?.message ?? "the job is stopping"));
   const masked = async (rs: StreamRecord[]) => {
     if (rs.length === 0) return rs;
     const a = await jobActivities();
