@@ -276,14 +276,8 @@ export class ExpressionBuilder {
     const start = t.startOffset;
     const stop = end(t);
     const text = this.ctx.lines.text;
-    const triple = text.startsWith('"""', start);
+    // An unterminated string was reported with the lexer's output (parse.ts), wherever it is.
     const d = decodeString(text, start, stop, scan.terminated);
-    if (!scan.terminated) {
-      // The string ran to the end of its line (or file): name the `${` left open, if that is why.
-      const open = d.unterminatedInterpolations[0];
-      if (open !== undefined) this.issue(open, stop, messages.unterminatedInterpolation());
-      else this.issue(start, stop, triple ? messages.unterminatedTripleString() : messages.unterminatedString());
-    }
     for (const at of d.badEscapes) this.issue(at, Math.min(at + 2, stop), messages.badEscape(text.slice(at, at + 2)));
     for (const at of d.emptyInterpolations) this.issue(at, at + 2, messages.emptyInterpolation());
     const span = this.span(start, stop);

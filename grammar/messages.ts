@@ -59,6 +59,10 @@ export const messages = {
   expectedStatement: (found: string, what: string) => m("RB1029", `expected ${what}, found ${found}`),
   /** chevrotain's "no alternative matched": `what` names the rule ("an expression", "a type"). */
   expectedConstruct: (what: string, found: string) => m("RB1030", `expected ${what}, found ${found}`),
+  binaryFile: (count: number) =>
+    m("RB1031", `this is not a text file: it holds ${count} control characters; a runbook is UTF-8 text`),
+  /** The safety net: the call stack ran out although nesting was bounded (should not happen). */
+  stackExhausted: () => m("RB1098", "input nested too deeply to parse", "split the expression with `let`"),
   internalError: (detail: string) => m("RB1099", `internal parser error (please report it): ${detail}`),
 } as const;
 

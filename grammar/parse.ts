@@ -13,6 +13,8 @@ import { parser } from "./parser.js";
 import { splitParserMessage } from "./parser-messages.js";
 import { LineMap } from "./positions.js";
 import { exceedsDepth, MAX_TREE_DEPTH } from "./depth.js";
+import { unterminatedReason, type StringScan } from "./strings.js";
+import { StringLit } from "./tokens.js";
 
 /** At most this many syntax diagnostics per file; then one saying the rest were left out. */
 export const MAX_SYNTAX_DIAGNOSTICS = 100;
@@ -28,16 +30,27 @@ export function parse(file: string, text: string): ParseResult {
     return parseChecked(lines);
   } catch (e) {
     // A bug or an exhausted stack must not escape as a crash: report it as a diagnostic.
-    const reason = e instanceof RangeError ? messages.tooComplex() : messages.internalError(String((e as Error)?.message ?? e));
+    const reason = e instanceof RangeError ? messages.stackExhausted() : messages.internalError(String((e as Error)?.message ?? e));
     return { ast: emptyFile(lines), diagnostics: toDiagnostics(lines, [{ ...reason, start: 0, end: 0 }]) };
   }
 }
 
 function parseChecked(lines: LineMap): ParseResult {
+  const binary = binaryEvidence(lines.text);
+  if (binary !== undefined) {
+    const issue = { ...messages.binaryFile(binary.count), start: binary.first, end: binary.first + 1 };
+    return { ast: emptyFile(lines), diagnostics: toDiagnostics(lines, [issue]) };
+  }
   const issues: SyntaxIssue[] = [];
   const lexed = lex(lines.text);
   for (const e of lexed.errors) {
     issues.push({ ...messages.unexpectedCharacter(lines.text.slice(e.offset, e.offset + e.length)), start: e.offset, end: e.offset + e.length });
+  }
+  for (const t of lexed.tokens) {
+    if (t.tokenType !== StringLit || (t.payload as StringScan).terminated) continue;
+    const why = unterminatedReason(lines.text, t.startOffset, t.startOffset + t.image.length);
+    const msg = why.interpolation ? messages.unterminatedInterpolation() : why.triple ? messages.unterminatedTripleString() : messages.unterminatedString();
+    issues.push({ ...msg, start: why.at, end: why.end });
   }
   const laid = layout(lexed.tokens, lines, false);
   for (const i of laid.issues) issues.push(i);
@@ -69,6 +82,25 @@ function parseChecked(lines: LineMap): ParseResult {
   }
   if (ast.runbook === undefined && issues.length === 0) issues.push({ ...messages.noRunbook(), start: 0, end: 0 });
   return { ast, diagnostics: toDiagnostics(lines, issues) };
+}
+
+/**
+ * Control characters (other than tab, line breaks, form feed) and U+FFFD (what undecodable
+ * bytes become) in quantity mean binary data, not a runbook with a typo: lexing it would only
+ * produce thousands of "unexpected character" errors, slowly. Returns the count and the first
+ * offset when there are more than 64 of them making up over 1% of the text.
+ */
+function binaryEvidence(text: string): { count: number; first: number } | undefined {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 11 && c !== 12 && c !== 13) || c === 0xfffd || c === 127) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  return count > 64 && count * 100 > text.length ? { count, first } : undefined;
 }
 
 function emptyFile(lines: LineMap): SourceFileNode {

@@ -209,3 +209,13 @@ export function decodeString(text: string, start: number, end: number, terminate
   if (buf !== "" || out.pieces.length === 0) out.pieces.push(buf);
   return out;
 }
+
+/**
+ * Why the string token at start..end (unterminated) is unterminated: the `${` left open if
+ * that is the reason, else the string itself.
+ */
+export function unterminatedReason(text: string, start: number, end: number): { at: number; end: number; interpolation: boolean; triple: boolean } {
+  const open = decodeString(text, start, end, false).unterminatedInterpolations[0];
+  const triple = isTripleQuote(text, start);
+  return open !== undefined ? { at: open, end, interpolation: true, triple } : { at: start, end, interpolation: false, triple };
+}

@@ -95,6 +95,23 @@ export const StringLit = createToken({
   label: "a string",
 });
 
+function matchNewlines(text: string, offset: number): CustomPatternMatcherReturn | null {
+  let i = offset;
+  let end = -1; // just past the last line break matched
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 13) i += text.charCodeAt(i + 1) === 10 ? 2 : 1;
+    else if (c === 10) i += 1;
+    else break;
+    end = i;
+    while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+    if (text.charCodeAt(i) === 35 /* # */) {
+      while (i < text.length && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
+    }
+  }
+  return end < 0 ? null : ([text.slice(offset, end)] as CustomPatternMatcherReturn);
+}
+
 // A duration is digits with units, possibly summed (`1h30m`); it must not run into a name.
 export const DurationLit = createToken({
   name: "DurationLit",
@@ -107,9 +124,13 @@ export const NumberLit = createToken({
   label: "a number",
 });
 
+// One token for a line break and any blank or comment-only lines after it: fewer tokens. A
+// hand-written matcher, because a regular expression with a repeated group backtracks through
+// a stack that a file of a million blank lines exhausts.
 export const Newline = createToken({
   name: "Newline",
-  pattern: /\r\n?|\n/,
+  pattern: { exec: matchNewlines },
+  start_chars_hint: ["\n", "\r"],
   line_breaks: true,
   categories: [StatementEnd],
   label: "end of line",
