@@ -160,8 +160,9 @@ async function inputAfterClaim(env: RunnerEnv, claim: ClaimedJob, lease: JobLeas
     const child = await awaitedJob(env.pool, claim.await_job);
     const ended = !child || ["completed", "failed", "stopped"].includes(child.status);
     if (ended) return awaitedInput(claim.await_job, child);
-    await lease.awaitJob(null, claim.await_job, []);
-    return null;
+    // Not ended: await on. (It may end meanwhile: then this goes on at once.)
+    const out = await lease.awaitJob(null, claim.await_job, []);
+    return out.kind === "continue" ? out.input : null;
   }
   if (claim.wait_signal) {
     if (await peekSignal(env.pool, claim.id, claim.wait_signal)) {
@@ -171,8 +172,9 @@ async function inputAfterClaim(env: RunnerEnv, claim: ClaimedJob, lease: JobLeas
       return out.kind === "continue" ? out.input : null;
     }
     if (claim.timed_out) return { value: null };
-    await lease.wait(null, claim.wait_signal, null, []); // woken early: wait on
-    return null;
+    // Woken early (an operator's resume): wait on, unless the signal came meanwhile.
+    const out = await lease.wait(null, claim.wait_signal, null, []);
+    return out.kind === "continue" ? out.input : null;
   }
   if (claim.has_timer && !claim.timed_out) {
     await lease.park({ state: null, label: null, status: "sleeping", waitSignal: null, awaitJob: null, untilMs: null, keepUntil: true, reason: "sleep not over" });

@@ -50,6 +50,24 @@ const modules: HandModule[] = [
     }`,
   },
   {
+    // Starts a `waiter` child, then awaits it: the parent parks until the child ends.
+    name: "patient_parent",
+    calls: ["waiter"],
+    body: `switch (frame.pc) {
+      case 0: L.child = await ctx.start("waiter", {}); frame.pc = 1; return { kind: "await", job: L.child };
+      default:
+        if (input && input.error) return { kind: "throw", error: input.error };
+        return { kind: "return", value: input.value };
+    }`,
+  },
+  {
+    name: "await_nothing",
+    body: `switch (frame.pc) {
+      case 0: frame.pc = 1; return { kind: "await", job: "no-such-job" };
+      default: return input && input.error ? { kind: "throw", error: input.error } : { kind: "return", value: input.value };
+    }`,
+  },
+  {
     name: "child",
     body: `if (L.n < 0) return { kind: "throw", error: { message: "negative", runbook: "child", file: "child.runbook", line: 2, column: 3, data: null } };
       return { kind: "return", value: L.n * 2 };`,
@@ -152,6 +170,23 @@ describe("job lifecycle", () => {
     expect(done.result).toEqual({ child: `${id}/0`, got: 42 });
     const child = await job(db, `${id}/0`);
     expect(child).toMatchObject({ status: "completed", parent_id: id, runbook: "child", version: versions.get("parent") });
+  });
+
+  it("wakes a parent parked on await when its child ends later", async () => {
+    const id = await start("patient_parent");
+    const parked = await waitStatus(db, id, "waiting");
+    expect(parked.await_job).toBe(`${id}/0`);
+    const child = await waitStatus(db, `${id}/0`, "waiting");
+    expect(child.awaited).toBe(true);
+    await withTransaction(db.pool, (c) => sendSignal(c, `${id}/0`, "go", "from the child"));
+    expect((await waitStatus(db, id, "completed")).result).toBe("from the child");
+    const reasons = (await db.pool.query("SELECT reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows.map((r) => r.reason);
+    expect(reasons).toContain(`awaited job ${id}/0 ended`);
+  });
+
+  it("raises an error in a job that awaits an unknown job", async () => {
+    const id = await start("await_nothing");
+    expect((await waitStatus(db, id, "failed")).error!.message).toBe("no job no-such-job to await");
   });
 
   it("raises a failed child's error in the awaiting parent", async () => {
