@@ -20,7 +20,15 @@ const inCopy = (args: string[], timeoutMs?: number) => runbook(args, { cwd: copy
 beforeAll(() => {
   // A fresh folder copy: the tracked files of the project, and its installed node_modules.
   copy = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-quickstart-"));
-  const files = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+  let files: string[];
+  try {
+    files = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\0").filter(Boolean);
+  } catch {
+    // Not a git checkout: the folders a user needs to run a runbook.
+    const walk = (d: string): string[] =>
+      fs.readdirSync(path.join(ROOT, d), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+    files = ["package.json", ...["bin", "cli", "compiler", "grammar", "runtime", "runbooks"].flatMap(walk)];
+  }
   for (const f of files) {
     if (!fs.existsSync(path.join(ROOT, f))) continue;
     fs.mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
