@@ -15,6 +15,12 @@ import * as T from "./tokens.js";
 export interface BuildContext {
   lines: LineMap;
   issues: SyntaxIssue[];
+  /**
+   * The longest chain the builder made without brackets (operators in one expression, prefix
+   * or postfix operators on one operand, `else if`s): with the bracket depth it bounds the
+   * tree's depth, so the exact depth walk (depth.ts) is needed only for extreme input.
+   */
+  maxChain: number;
 }
 
 type Children = CstNode["children"];
@@ -107,6 +113,7 @@ export class ExpressionBuilder {
       if (only.nots.length === 0) return only.expr;
       return applyPrecedence([only], [], this.ctx.lines, this.ctx.issues);
     }
+    if (opTokens.length > this.ctx.maxChain) this.ctx.maxChain = opTokens.length;
     const operands = splitOperands(c, opTokens).map((part) => this.operand(part));
     const ops: OperatorToken[] = opTokens.map((t) => ({
       // By type, not image: `&&` and `||` were reported and stand for `and` and `or`.
@@ -121,6 +128,8 @@ export class ExpressionBuilder {
   private operand(c: Children): Operand {
     let expr = this.postfix(c);
     const minus = (c.Minus ?? []) as IToken[];
+    const prefixes = minus.length + (c.Not?.length ?? 0);
+    if (prefixes > this.ctx.maxChain) this.ctx.maxChain = prefixes;
     for (let i = minus.length - 1; i >= 0; i--) {
       const span = { file: expr.span.file, start: this.ctx.lines.position(minus[i].startOffset), end: expr.span.end };
       // `-` directly on a number literal folds into the literal (so `-1e3` is a Number).
@@ -133,7 +142,9 @@ export class ExpressionBuilder {
   /** The primary and postfix operators in `c` (an operand's or a postfix rule's children). */
   private postfix(c: Children): A.Expr {
     let expr = this.primary(c);
-    for (const opCst of (c.postfixOp ?? []) as CstNode[]) expr = this.postfixOp(expr, opCst.children);
+    const ops = (c.postfixOp ?? []) as CstNode[];
+    if (ops.length > this.ctx.maxChain) this.ctx.maxChain = ops.length;
+    for (const opCst of ops) expr = this.postfixOp(expr, opCst.children);
     return expr;
   }
 

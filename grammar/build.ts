@@ -189,6 +189,7 @@ export class AstBuilder extends ExpressionBuilder {
     const conditions = (c.expression as CstNode[]).map((e) => this.expression(e));
     const blocks = (c.block as CstNode[]).map((b) => this.block(b));
     const ifs = c.If as IToken[];
+    if (ifs.length > this.ctx.maxChain) this.ctx.maxChain = ifs.length;
     let otherwise: A.Block | A.IfStmt | undefined = blocks.length > conditions.length ? blocks[blocks.length - 1] : undefined;
     for (let i = conditions.length - 1; i >= 0; i--) {
       const last: A.Block | A.IfStmt = otherwise ?? blocks[i];

@@ -39,6 +39,8 @@ interface Frame {
 export interface LayoutResult {
   tokens: IToken[];
   issues: SyntaxIssue[];
+  /** Deepest nesting of brackets, blocks and strings seen (≤ MAX_NESTING unless tooDeep). */
+  maxDepth: number;
   /** Set when nesting exceeds MAX_NESTING; `tokens` is then empty and must not be parsed. */
   tooDeep: boolean;
 }
@@ -84,6 +86,8 @@ class Layout {
   private readonly out: IToken[] = [];
   private readonly stack: Frame[] = [];
   private readonly issues: SyntaxIssue[] = [];
+  private maxDepth = 0;
+  private keywordRun = 0;
 
   constructor(
     private readonly tokens: IToken[],
@@ -102,10 +106,14 @@ class Layout {
       }
       if (CONTINUES_BEFORE.has(type) && this.lastType() === T.Newline && this.significant()) out.pop();
 
-      const extra = type === T.StringLit ? ((tok.payload as StringScan | undefined)?.depth ?? 1) : 0;
+      // `await await ... x` recurses in the parser like brackets do: count such runs as nesting.
+      if (type === T.Await || type === T.Start || type === T.Wait) this.keywordRun++;
+      else this.keywordRun = 0;
+      const extra = type === T.StringLit ? ((tok.payload as StringScan | undefined)?.depth ?? 1) : this.keywordRun;
+      if (stack.length + extra > this.maxDepth) this.maxDepth = stack.length + extra;
       if (stack.length + extra > MAX_NESTING) {
         this.issueAt(tok.startOffset, tokenEnd(tok), messages.tooDeep(MAX_NESTING));
-        return { tokens: [], issues: this.issues, tooDeep: true };
+        return { tokens: [], issues: this.issues, maxDepth: stack.length + extra, tooDeep: true };
       }
 
       switch (type) {
@@ -177,7 +185,7 @@ class Layout {
     }
     const end = this.lines.text.length;
     while (stack.length > 0) this.closeUnclosed(end);
-    return { tokens: out, issues: this.issues, tooDeep: false };
+    return { tokens: out, issues: this.issues, maxDepth: this.maxDepth, tooDeep: false };
   }
 
   private issueAt(start: number, end: number, msg: SyntaxMessage): void {

@@ -74,9 +74,9 @@ function parseChecked(lines: LineMap): ParseResult {
   }
   parser.input = []; // let the token vector be collected
 
-  const builder = new AstBuilder({ lines, issues });
-  let ast = builder.sourceFile(cst);
-  if (exceedsDepth(ast, MAX_TREE_DEPTH)) {
+  const ctx = { lines, issues, maxChain: 0 };
+  let ast = new AstBuilder(ctx).sourceFile(cst);
+  if (mayExceedDepth(laid.maxDepth, ctx.maxChain) && exceedsDepth(ast, MAX_TREE_DEPTH)) {
     issues.push({ ...messages.tooComplex(), start: 0, end: 0 });
     ast = emptyFile(lines);
   }
@@ -101,6 +101,15 @@ function binaryEvidence(text: string): { count: number; first: number } | undefi
     }
   }
   return count > 64 && count * 100 > text.length ? { count, first } : undefined;
+}
+
+/**
+ * Whether the tree might be deeper than MAX_TREE_DEPTH. Each level of brackets, blocks and
+ * strings adds a few tree levels (statement, expression, call, argument...: 6 is generous) plus
+ * at most the longest chain built without brackets.
+ */
+function mayExceedDepth(nesting: number, maxChain: number): boolean {
+  return 6 * (nesting + 1) * (maxChain + 2) > MAX_TREE_DEPTH;
 }
 
 function emptyFile(lines: LineMap): SourceFileNode {

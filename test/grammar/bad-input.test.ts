@@ -80,6 +80,7 @@ describe("deep nesting", () => {
     ["unclosed brackets", "[".repeat(10_000)],
     ["interpolations", '"${'.repeat(10_000) + "x" + '}"'.repeat(10_000)],
     ["unclosed interpolations", '"${'.repeat(10_000)],
+    ["awaits", "await ".repeat(10_000) + "j"],
   ])("10,000 nested %s: one diagnostic, nesting deeper than 200 levels", (_what, e) => {
     const r = parseSafely(wrap(e));
     expect(r.diagnostics.map(show)).toEqual([expect.stringMatching(/^2:\d+ RB1007 nesting deeper than 200 levels$/)]);
