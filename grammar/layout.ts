@@ -9,9 +9,9 @@
 //   `?.`, `->`, `:`, `{`), or right before a token that cannot start one (a binary operator
 //   other than `-`, `.`, `?.`, and `else`, `catch`, `finally`).
 // - A `{` opens a block when it follows what can end an expression or header (a name, a
-//   literal, `)`, `]`, `}`, `>` or `?` of a type, `else`, `try`, `finally`, `retry`, `catch`);
-//   after anything else (`=`, `(`, `,`, `:`, an operator, `return`, ...) it opens a map literal
-//   or a record type.
+//   literal, `)`, `]`, `}`, `>` or `?` of a type, `else`, `try`, `finally`, `retry`, `catch`),
+//   also across a line break (Allman style); after anything else (`=`, `(`, `,`, `:`, an
+//   operator, `return`, ...) it opens a map literal or a record type.
 //
 // Brackets: a closer that does not match is dropped with a diagnostic; brackets left open are
 // closed with zero-width virtual tokens (with a diagnostic naming where they were opened), at
@@ -127,6 +127,10 @@ class Layout {
           stack.push({ kind: "bracket", open: tok });
           break;
         case T.LCurly: {
+          // Allman style, `if x` then `{` on the next line: the line break does not count.
+          if (this.lastType() === T.Newline && this.significant() && out.length >= 2 && BLOCK_AFTER.has(out[out.length - 2].tokenType)) {
+            out.pop();
+          }
           const prev = this.lastType();
           // `runbook f(a: string {` + line break: the `)` is missing, and this is the body.
           const top = stack[stack.length - 1];

@@ -386,6 +386,22 @@ describe("statement separation and layout", () => {
     expect(stmts("let x = a\n-b")).toEqual([{ kind: "Let", name: id("x"), value: name("a") }, exprStmt(un("-", name("b")))]);
   });
 
+  it("a `{` on the line after a header opens the block (Allman style)", () => {
+    expect(stmt("if a\n{\n  b()\n}\nelse\n{\n}")).toEqual({
+      kind: "If",
+      condition: name("a"),
+      then: block(exprStmt(call(name("b")))),
+      otherwise: block(),
+    });
+    expect(runbookOf("", "runbook t() -> string\n").name.name).toBe("t");
+  });
+
+  it("a record result type before the body, and a map literal at the start of a value", () => {
+    expect(strip(runbookOf("", "runbook t() -> {a: string}").returnType)).toEqual({ kind: "RecordType", fields: [{ name: id("a"), type: named("string") }] });
+    expect(stmt("return {\n  a: 1\n}")).toEqual({ kind: "Return", value: { kind: "Map", entries: [{ key: "a", value: num(1) }] } });
+    expect(stmt("if x == {} {\n}")).toEqual({ kind: "If", condition: bin("==", name("x"), { kind: "Map", entries: [] }), then: block() });
+  });
+
   it("blocks on one line and statements right before `}`", () => {
     expect(stmt("if a { b() }")).toEqual({ kind: "If", condition: name("a"), then: block(exprStmt(call(name("b")))) });
     expect(stmt("if a { b(); c() }")).toEqual({ kind: "If", condition: name("a"), then: block(exprStmt(call(name("b"))), exprStmt(call(name("c")))) });
