@@ -5,6 +5,8 @@
 // (p50 0.16 ms)"; our goal is at most 1.5x that per checkpoint, so the common case (no stream
 // records, no signal to consume) is exactly one single-row UPDATE. "checkpoints cannot be
 // batched across jobs without delaying their durability" and "checkpoints never notify".
+// The hot statements (here, claim, park, complete) are named, so each connection parses and
+// plans them once (prepared statements).
 import type { JobState } from "../abi.js";
 import type { Queryable } from "../rows.js";
 
@@ -32,17 +34,19 @@ export interface CheckpointWrite {
 export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promise<{ control: "suspend" | "stop" | null } | null> {
   const state = JSON.stringify(w.state);
   if (w.records.length === 0 && w.consumeSignal === null) {
-    const { rows } = await db.query<{ control: "suspend" | "stop" | null }>(
-      `UPDATE jobs SET state = $3, checkpoint_label = $4, checkpoint_at = now(), checkpoints = checkpoints + 1,
+    const { rows } = await db.query<{ control: "suspend" | "stop" | null }>({
+      name: "runbook_checkpoint",
+      text: `UPDATE jobs SET state = $3, checkpoint_label = $4, checkpoint_at = now(), checkpoints = checkpoints + 1,
               wait_signal = NULL, await_job = NULL, wait_until = NULL, updated_at = now()
        WHERE id = $1 AND lease_epoch = $2
        RETURNING control`,
-      [w.id, w.epoch, state, w.label],
-    );
+      values: [w.id, w.epoch, state, w.label],
+    });
     return rows[0] ?? null;
   }
-  const { rows } = await db.query<{ control: "suspend" | "stop" | null }>(
-    `WITH j AS (
+  const { rows } = await db.query<{ control: "suspend" | "stop" | null }>({
+    name: "runbook_checkpoint_records",
+    text: `WITH j AS (
        UPDATE jobs SET state = $3, checkpoint_label = $4, checkpoint_at = now(), checkpoints = checkpoints + 1,
               stream_seq = stream_seq + $5, wait_signal = NULL, await_job = NULL, wait_until = NULL, updated_at = now()
        WHERE id = $1 AND lease_epoch = $2
@@ -54,7 +58,7 @@ export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promis
        UPDATE signals SET consumed_at = now() WHERE id = $7 AND EXISTS (SELECT 1 FROM j)
      )
      SELECT control FROM j`,
-    [w.id, w.epoch, state, w.label, w.records.length, JSON.stringify(w.records), w.consumeSignal],
-  );
+    values: [w.id, w.epoch, state, w.label, w.records.length, JSON.stringify(w.records), w.consumeSignal],
+  });
   return rows[0] ?? null;
 }

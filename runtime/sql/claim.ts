@@ -37,8 +37,9 @@ export async function claimJobs(
   limit: number,
   leaseMs: number,
 ): Promise<ClaimedJob[]> {
-  const { rows } = await db.query<ClaimedJob>(
-    `WITH picked AS (
+  const { rows } = await db.query<ClaimedJob>({
+    name: "runbook_claim",
+    text: `WITH picked AS (
        SELECT id, status AS from_status, worker AS from_worker
        FROM jobs
        WHERE due_at <= now() AND slot = ANY($2::int[])
@@ -66,8 +67,8 @@ export async function claimJobs(
        FROM claimed
      )
      SELECT * FROM claimed`,
-    [worker, slots, limit, leaseMs],
-  );
+    values: [worker, slots, limit, leaseMs],
+  });
   return rows;
 }
 

@@ -33,8 +33,9 @@ export async function completeJobs(db: Queryable, worker: string, batch: Complet
     signal: c.consumeSignal,
     reason: c.reason,
   }));
-  const { rows } = await db.query<{ id: string; awaited: boolean }>(
-    `WITH input AS (
+  const { rows } = await db.query<{ id: string; awaited: boolean }>({
+    name: "runbook_complete",
+    text: `WITH input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb)
          AS x(id text, epoch bigint, status text, result jsonb, error jsonb, records jsonb, n int, signal bigint, reason text)
      ), done AS (
@@ -57,8 +58,8 @@ export async function completeJobs(db: Queryable, worker: string, batch: Complet
        FROM done d JOIN input x ON x.id = d.id
      )
      SELECT id, awaited FROM done`,
-    [JSON.stringify(input), worker],
-  );
+    values: [JSON.stringify(input), worker],
+  });
   return { written: new Set(rows.map((r) => r.id)), awaited: rows.filter((r) => r.awaited).map((r) => r.id) };
 }
 

@@ -36,8 +36,9 @@ export interface Parked {
 
 /** Returns null when the lease was lost. */
 export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | null> {
-  const { rows } = await db.query<Parked>(
-    `WITH old AS (
+  const { rows } = await db.query<Parked>({
+    name: "runbook_park",
+    text: `WITH old AS (
        SELECT control FROM jobs WHERE id = $1 AND lease_epoch = $2 FOR UPDATE
      ), until AS (
        SELECT CASE WHEN $12::boolean THEN (SELECT wait_until FROM jobs WHERE id = $1)
@@ -75,7 +76,7 @@ export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | nul
        FROM j WHERE j.status <> 'running'
      )
      SELECT status, control FROM j`,
-    [
+    values: [
       p.id,
       p.epoch,
       p.state === null ? null : JSON.stringify(p.state),
@@ -91,7 +92,7 @@ export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | nul
       p.worker,
       p.reason,
     ],
-  );
+  });
   return rows[0] ?? null;
 }
 
