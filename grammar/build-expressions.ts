@@ -287,6 +287,11 @@ export class ExpressionBuilder {
     const start = t.startOffset;
     const stop = end(t);
     const text = this.ctx.lines.text;
+    // Most strings are plain "text": no escapes, no `${`, no line breaks. Take them as they are.
+    const image = t.image;
+    if (scan.terminated && scan.depth === 1 && image.length >= 2 && image.charCodeAt(1) !== 34 && image.indexOf("\\") < 0) {
+      return { kind: "String", span: this.span(start, stop), value: image.slice(1, -1) };
+    }
     // An unterminated string was reported with the lexer's output (parse.ts), wherever it is.
     const d = decodeString(text, start, stop, scan.terminated);
     for (const at of d.badEscapes) this.issue(at, Math.min(at + 2, stop), messages.badEscape(text.slice(at, at + 2)));
