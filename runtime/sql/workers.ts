@@ -5,11 +5,15 @@
 import type pg from "pg";
 import type { DeploymentRow, Queryable, WorkerRow } from "../rows.js";
 
-/** Registers (or re-registers after a restart) a worker, alive as of now. */
+/**
+ * Registers (or re-registers after a restart) a worker, alive as of now. Rows of workers that
+ * stopped cleanly more than a day ago go (every `runbook run` adds one); history keeps names.
+ */
 export async function registerWorker(
   db: Queryable,
   w: { name: string; host: string; pid: number; concurrency: number; timeoutMs: number },
 ): Promise<void> {
+  await db.query("DELETE FROM workers WHERE stopped_at < now() - interval '1 day'");
   await db.query(
     `INSERT INTO workers (name, host, pid, concurrency, timeout_ms)
      VALUES ($1, $2, $3, $4, $5)
