@@ -6,26 +6,17 @@
 //   nesting costs less stack) and gives one place that owns precedence.
 // - Every statement is followed by a StatementEnd (line break or `;`); the layout pass puts one
 //   before each block's `}`.
-// - Error recovery is ours, not chevrotain's: a statement that fails to parse is dropped and the
-//   parser skips to the end of its line (bracket-aware, so a broken `if` skips its whole block);
-//   a line that cannot start a statement is skipped the same way. Brackets are already balanced
-//   by the layout pass, so one mistake stays one diagnostic.
-import { CstParser, EOF, isRecognitionException, type CstNode, type IToken, type TokenType } from "chevrotain";
-import { messages, type SyntaxIssue } from "./messages.js";
-import { errorMessageProvider, describeToken } from "./parser-messages.js";
+// - Error recovery is ours, not chevrotain's (grammar/recovering-parser.ts): a statement that
+//   fails to parse is dropped and the rest of its line skipped; a line that cannot start a
+//   statement is skipped the same way.
+import { messages } from "./messages.js";
+import { describeToken } from "./parser-messages.js";
+import { RecoveringParser } from "./recovering-parser.js";
 import * as T from "./tokens.js";
 
-/** The few chevrotain internals recovery needs (stable across chevrotain 10 and 11). */
-interface ParserInternals {
-  SKIP_TOKEN(): IToken;
-}
-
-export class RunbookParser extends CstParser {
-  /** Problems the grammar reports itself (skipped lines, missing separators); reset per parse. */
-  issues: SyntaxIssue[] = [];
-
+export class RunbookParser extends RecoveringParser {
   constructor() {
-    super(T.allTokens, { recoveryEnabled: false, maxLookahead: 3, errorMessageProvider });
+    super();
     this.performSelfAnalysis();
   }
 
@@ -109,28 +100,28 @@ export class RunbookParser extends CstParser {
   };
 
   private readonly typeAtomAlts = [
-      {
-        ALT: () => {
-          this.CONSUME(T.Identifier);
-          this.OPTION(() => {
-            this.CONSUME(T.Lt);
-            this.SUBRULE(this.type);
-            this.CONSUME(T.Gt);
-          });
-        },
+    {
+      ALT: () => {
+        this.CONSUME(T.Identifier);
+        this.OPTION(() => {
+          this.CONSUME(T.Lt);
+          this.SUBRULE(this.type);
+          this.CONSUME(T.Gt);
+        });
       },
-      {
-        ALT: () => {
-          this.CONSUME(T.LCurly);
-          this.OPTION2(() => {
-            this.SUBRULE(this.recordField);
-            this.MANY(this.moreRecordFields);
-            this.OPTION3(() => this.CONSUME2(T.Comma));
-          });
-          this.CONSUME(T.RCurly);
-        },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(T.LCurly);
+        this.OPTION2(() => {
+          this.SUBRULE(this.recordField);
+          this.MANY(this.moreRecordFields);
+          this.OPTION3(() => this.CONSUME2(T.Comma));
+        });
+        this.CONSUME(T.RCurly);
       },
-    ];
+    },
+  ];
 
   typeAtom = this.RULE("typeAtom", () => {
     this.OR(this.typeAtomAlts);
@@ -404,33 +395,33 @@ export class RunbookParser extends CstParser {
   };
 
   private readonly postfixAlts = [
-      {
-        ALT: () => {
-          this.CONSUME(T.Dot);
-          this.CONSUME(T.AnyName);
-        },
+    {
+      ALT: () => {
+        this.CONSUME(T.Dot);
+        this.CONSUME(T.AnyName);
       },
-      {
-        ALT: () => {
-          this.CONSUME(T.QuestionDot);
-          this.CONSUME2(T.AnyName);
-        },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(T.QuestionDot);
+        this.CONSUME2(T.AnyName);
       },
-      {
-        ALT: () => {
-          this.CONSUME(T.LBracket);
-          this.SUBRULE(this.expression);
-          this.CONSUME(T.RBracket);
-        },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(T.LBracket);
+        this.SUBRULE(this.expression);
+        this.CONSUME(T.RBracket);
       },
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          this.OPTION(this.argumentList);
-          this.CONSUME(T.RParen);
-        },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(T.LParen);
+        this.OPTION(this.argumentList);
+        this.CONSUME(T.RParen);
       },
-    ];
+    },
+  ];
 
   postfixOp = this.RULE("postfixOp", () => {
     this.OR(this.postfixAlts);
@@ -522,77 +513,6 @@ export class RunbookParser extends CstParser {
     this.CONSUME(T.Await);
     this.SUBRULE(this.postfix);
   });
-
-  /**
-   * chevrotain makes each CST node's `children` with `Object.create(null)`, a dictionary-mode
-   * object of a few hundred bytes; with a plain object the CST of a 10,000-line file shrinks
-   * from ~21 MB to a fraction, and the garbage collector's copying with it. Rule and token names
-   * never collide with Object.prototype's. (Overrides chevrotain 11's TreeBuilder method of the
-   * same name; nodeLocationTracking is "none", so there is no location to set.)
-   */
-  cstInvocationStateUpdate(fullRuleName: string): void {
-    (this as unknown as { CST_STACK: CstNode[] }).CST_STACK.push({ name: fullRuleName, children: {} });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Recovery helpers (plain code, not grammar: they only run outside the recording phase)
-
-  /**
-   * Runs `body`; when it raises a syntax error (already recorded in `this.errors`), skips to
-   * the end of the line, or with `toBlock` to a `{` that can start the body of a declaration.
-   */
-  private guard(body: () => void, toBlock: boolean): void {
-    try {
-      body();
-    } catch (e) {
-      if (!isRecognitionException(e as Error)) throw e;
-      this.skipLine(toBlock);
-    }
-  }
-
-  /** A line that starts with something that cannot start `what`: report it and skip it. */
-  private junk(what: string): void {
-    const tok = this.CONSUME(T.Junk);
-    this.ACTION(() => {
-      this.report(tok, messages.expectedStatement(describeToken(tok), what));
-      if (!this.isStatementEnd(this.LA(1)) && tokenIsOpener(tok.tokenType)) this.skipLine(false, 1);
-      else if (!this.isStatementEnd(this.LA(1))) this.skipLine(false);
-    });
-  }
-
-  /**
-   * Skips tokens up to (not including) the next line end outside brackets, or the `}` closing
-   * the current block, or the end of the input; with `toBlock`, also up to a `{` at depth 0.
-   */
-  private skipLine(toBlock: boolean, startDepth = 0): void {
-    const self = this as unknown as ParserInternals;
-    let depth = startDepth;
-    for (let tok = this.LA(1); tok.tokenType !== EOF; ) {
-      const t = tok.tokenType;
-      if (depth <= 0 && (t === T.Newline || t === T.Semicolon)) return;
-      if (depth <= 0 && toBlock && t === T.LCurly) return;
-      if (t === T.LCurly || t === T.LParen || t === T.LBracket) depth++;
-      else if (t === T.RCurly || t === T.RParen || t === T.RBracket) {
-        if (depth <= 0 && t === T.RCurly) return;
-        depth--;
-      }
-      tok = self.SKIP_TOKEN();
-    }
-  }
-
-  private isStatementEnd(tok: IToken): boolean {
-    const t = tok.tokenType;
-    return t === T.Newline || t === T.Semicolon || t === EOF || t === T.RCurly;
-  }
-
-  private report(tok: IToken, msg: { code: string; message: string; hint?: string }): void {
-    const start = tok.startOffset;
-    this.issues.push({ ...msg, start, end: start + Math.max(tok.image.length, 0) });
-  }
-}
-
-function tokenIsOpener(t: TokenType): boolean {
-  return t === T.LCurly || t === T.LParen || t === T.LBracket;
 }
 
 /** The one parser of the process: building it (performSelfAnalysis) is the expensive part. */
