@@ -429,26 +429,26 @@ export class RunbookParser extends RecoveringParser {
 
   /** The alternatives of a primary expression, shared by `expression` and `postfix`. */
   private readonly primaryAlts = [
-      { ALT: () => this.CONSUME(T.NumberLit) },
-      { ALT: () => this.CONSUME(T.DurationLit) },
-      { ALT: () => this.CONSUME(T.StringLit) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.CONSUME(T.Null) },
-      { ALT: () => this.CONSUME(T.Identifier) },
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          this.SUBRULE(this.expression);
-          this.CONSUME(T.RParen);
-        },
+    { ALT: () => this.CONSUME(T.NumberLit) },
+    { ALT: () => this.CONSUME(T.DurationLit) },
+    { ALT: () => this.CONSUME(T.StringLit) },
+    { ALT: () => this.CONSUME(T.True) },
+    { ALT: () => this.CONSUME(T.False) },
+    { ALT: () => this.CONSUME(T.Null) },
+    { ALT: () => this.CONSUME(T.Identifier) },
+    {
+      ALT: () => {
+        this.CONSUME(T.LParen);
+        this.SUBRULE(this.expression);
+        this.CONSUME(T.RParen);
       },
-      { ALT: () => this.SUBRULE(this.listLit) },
-      { ALT: () => this.SUBRULE(this.mapLit) },
-      { ALT: () => this.SUBRULE(this.waitExpr) },
-      { ALT: () => this.SUBRULE(this.startExpr) },
-      { ALT: () => this.SUBRULE(this.awaitExpr) },
-    ];
+    },
+    { ALT: () => this.SUBRULE(this.listLit) },
+    { ALT: () => this.SUBRULE(this.mapLit) },
+    { ALT: () => this.SUBRULE(this.waitExpr) },
+    { ALT: () => this.SUBRULE(this.startExpr) },
+    { ALT: () => this.SUBRULE(this.awaitExpr) },
+  ];
 
 
   private readonly moreElements = {
