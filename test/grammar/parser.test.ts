@@ -480,6 +480,15 @@ describe("expressions and operators (LANGUAGE.md: Expressions)", () => {
       call(name("sql"), arg(str("select 1 where a = $1")), arg({ kind: "List", elements: [name("a")] })),
     );
     expect(expr("uuid()")).toEqual(call(name("uuid")));
+    expect(expr('asset("db-password")')).toEqual(call(name("asset"), arg(str("db-password"))));
+    expect(expr('exec(["ls", "-l"], 10s, env: {LANG: "C"})')).toEqual(
+      call(
+        name("exec"),
+        arg({ kind: "List", elements: [str("ls"), str("-l")] }),
+        arg({ kind: "Duration", milliseconds: 10_000 }),
+        arg({ kind: "Map", entries: [{ key: "LANG", value: str("C") }] }, "env"),
+      ),
+    );
   });
 });
 
