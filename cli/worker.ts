@@ -24,6 +24,7 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
     timeoutMs: envMs("RUNBOOK_TIMEOUT_MS"),
     pollMs: envMs("RUNBOOK_POLL_MS"),
     claimBatch: envMs("RUNBOOK_CLAIM_BATCH"),
+    handoverTimeoutMs: envMs("RUNBOOK_HANDOVER_TIMEOUT_MS"),
     log,
   });
   log(`worker ${w.name} started: concurrency ${concurrency}, ${w.ownedSlots.length} of ${db.slotCount} slots`);

@@ -49,6 +49,11 @@ export interface WorkerOptions {
   onCommit?: (jobId: string, records: NumberedRecord[]) => void;
   /** A job left this worker (ended, parked, handed over or lost). */
   onJobLeft?: (jobId: string) => void;
+  /**
+   * A running job whose slot moved to another worker hands over at its next checkpoint; after
+   * this long without one it is released from its latest checkpoint (default 10 minutes).
+   */
+  handoverTimeoutMs?: number;
   /** Diagnostics of the worker itself (not of jobs). */
   log?: (line: string) => void;
 }
@@ -78,6 +83,9 @@ export class Worker {
   private readonly timeoutMs: number;
   private readonly pollMs: number;
   private readonly claimBatch: number;
+  private readonly handoverTimeoutMs: number;
+  /** When each running job was first seen in a slot this worker no longer owns. */
+  private readonly movedSince = new Map<string, number>();
   private readonly held = new Map<string, Held>();
   /** Jobs running now (at most the concurrency). */
   private busy = 0;
@@ -113,6 +121,7 @@ export class Worker {
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.pollMs = options.pollMs ?? 1_000;
     this.claimBatch = Math.max(1, options.claimBatch ?? Math.max(50, 5 * this.concurrency));
+    this.handoverTimeoutMs = options.handoverTimeoutMs ?? 600_000;
     this.completions = new CompletionBatcher(db.pool, this.name);
     this.programs = new Programs(db.pool);
     this.activities = new ActivityHost({ baseDir: options.baseDir, query: (text, params) => db.pool.query(text, params) });
@@ -180,6 +189,37 @@ export class Worker {
     this.slots = slots;
     this.ownedSet = new Set(slots);
     if (gained) this.kick();
+    if (!this.stopping) void this.leaveMovedSlots();
+  }
+
+  /**
+   * Jobs in slots this worker no longer owns (a redeploy, a worker joining): claimed ones not yet
+   * started go back to the queue at once; running ones hand over at their next checkpoint
+   * (runner.ts), or are released from their latest checkpoint once `handoverTimeoutMs` passes
+   * without one.
+   */
+  private async leaveMovedSlots(): Promise<void> {
+    const now = performance.now();
+    for (const [id, held] of this.held) {
+      const slot = held.claim.slot;
+      if (this.ownedSet.has(slot)) {
+        this.movedSince.delete(id);
+        continue;
+      }
+      const waiting = this.ready.indexOf(held.claim);
+      if (waiting >= 0) {
+        this.ready.splice(waiting, 1);
+        this.held.delete(id);
+        await held.lease.release(`slot ${slot} moved to another worker before the job started`).catch(() => false);
+        continue;
+      }
+      const since = this.movedSince.get(id) ?? now;
+      this.movedSince.set(id, since);
+      if (now - since >= this.handoverTimeoutMs) {
+        this.movedSince.delete(id);
+        await held.lease.release(`interrupted: slot ${slot} moved to another worker and the job reached no checkpoint in ${this.handoverTimeoutMs} ms`).catch(() => false);
+      }
+    }
   }
 
   private async listen(): Promise<void> {
@@ -317,6 +357,7 @@ export class Worker {
       this.log(`job ${claim.id}: ${(e as Error).message}; it resumes from its latest checkpoint when its lease expires`);
     } finally {
       if (this.held.get(claim.id)?.lease === lease) this.held.delete(claim.id);
+      this.movedSince.delete(claim.id);
       this.options.onJobLeft?.(claim.id);
     }
   }

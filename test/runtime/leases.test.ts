@@ -13,7 +13,7 @@ import { runJob } from "../../runtime/runner.js";
 import { assignSlots } from "../../runtime/slots.js";
 import { claimJobs } from "../../runtime/sql/claim.js";
 import { controlJob } from "../../runtime/sql/control.js";
-import { requestDrain } from "../../runtime/sql/workers.js";
+import { deploy, requestDrain } from "../../runtime/sql/workers.js";
 import { withTransaction } from "../../runtime/db/tx.js";
 import { writeCheckpoint } from "../../runtime/sql/checkpoint.js";
 import { Worker } from "../../runtime/worker.js";
@@ -192,6 +192,43 @@ describe("handover between workers", () => {
     await a.stop();
     workers.splice(workers.indexOf(a), 1);
     await waitFor("B to own every slot", async () => b.ownedSlots.length === db.slotCount);
+  });
+});
+
+describe("redeploy", () => {
+  afterEach(async () => {
+    // Back to automatic deployments for the tests that follow.
+    await db.pool.query("INSERT INTO deployments (workers, auto) VALUES ('{}', true)");
+  });
+
+  it("hands a running job over at its next checkpoint when a redeploy moves its slot", async () => {
+    const a = await startWorker("redeploy-A");
+    const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "redeploy" });
+    await gate("redeploy").reached;
+    const b = await startWorker("redeploy-B");
+    await deploy(db.pool, ["redeploy-B"]);
+    await waitFor("the slots to move to B", async () => b.ownedSlots.length === db.slotCount && a.ownedSlots.length === 0);
+    gate("redeploy").release();
+    const done = await waitStatus(db, id, "completed");
+    expect(done.worker).toBe("redeploy-B");
+    const history = (await db.pool.query("SELECT worker, reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows;
+    expect(history).toContainEqual({ worker: "redeploy-A", reason: `slot ${done.slot} moved to another worker` });
+    expect(calls().filter((c) => c.job === id).map((c) => c.step)).toEqual(["a", "b"]);
+  });
+
+  it("releases a job that reaches no checkpoint within the handover timeout after its slot moved", async () => {
+    const a = await Worker.start(db, { name: "moved-A", concurrency: 4, ...fast, handoverTimeoutMs: 300 });
+    workers.push(a);
+    const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "moved-timeout" });
+    await gate("moved-timeout").reached;
+    await startWorker("moved-B");
+    await deploy(db.pool, ["moved-B"]);
+    const done = await waitStatus(db, id, "completed"); // A is still stuck inside step b
+    expect(done.worker).toBe("moved-B");
+    gate("moved-timeout").release();
+    const reasons = (await db.pool.query("SELECT reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows.map((r) => r.reason);
+    expect(reasons.some((r) => r.startsWith(`interrupted: slot ${done.slot} moved to another worker`))).toBe(true);
+    expect(await outputs(db, id)).toEqual(["a done", "b started", "b done"]);
   });
 });
 
