@@ -1,0 +1,19 @@
+// Migrations: applied once, in order, under an advisory lock, even when several processes open a
+// new database at the same moment; recorded in runbook_migrations.
+import { expect, it } from "vitest";
+import { openDb } from "../../runtime/db/connect.js";
+import { readMigrations } from "../../runtime/db/migrate.js";
+import { freshDatabaseUrl } from "../setup/db.js";
+
+it("applies every migration exactly once when three clients open a new database together", async () => {
+  const url = await freshDatabaseUrl();
+  const dbs = await Promise.all([openDb({ url, max: 1 }), openDb({ url, max: 1 }), openDb({ url, max: 1 })]);
+  try {
+    const { rows } = await dbs[0].pool.query<{ version: number; name: string }>("SELECT version, name FROM runbook_migrations ORDER BY version");
+    expect(rows).toEqual(readMigrations().map((m) => ({ version: m.version, name: m.name })));
+    expect(rows.map((r) => r.name).slice(0, 1)).toEqual(["0001_init.sql"]);
+    expect(dbs.map((d) => d.slotCount)).toEqual([256, 256, 256]);
+  } finally {
+    await Promise.all(dbs.map((d) => d.close()));
+  }
+});
