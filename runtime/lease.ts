@@ -109,7 +109,7 @@ export class JobLease {
       if (this.pendingSignal) await consumeSignal(client, this.pendingSignal);
       const found = await peekSignal(client, this.id, signal);
       const parked = await parkJob(client, {
-        ...this.parkBase(state, numbered),
+        ...this.parkBase(state, numbered, `wait ${signal}`),
         status: found ? "running" : "waiting",
         waitSignal: signal,
         awaitJob: null,
@@ -135,7 +135,7 @@ export class JobLease {
       const child = await markAwaited(client, job);
       const ended = !child || child.status === "completed" || child.status === "failed" || child.status === "stopped";
       const parked = await parkJob(client, {
-        ...this.parkBase(state, numbered),
+        ...this.parkBase(state, numbered, "await"),
         status: ended ? "running" : "waiting",
         waitSignal: null,
         awaitJob: job,
@@ -151,8 +151,9 @@ export class JobLease {
     return this.afterPark(out, numbered, null);
   }
 
-  private parkBase(state: JobState | null, records: NumberedRecord[]) {
-    return { id: this.id, epoch: this.epoch, worker: this.worker, state, label: null, records, consumeSignal: null };
+  /** Checkpoints made by sleep, wait, await and suspend are labelled with the statement. */
+  private parkBase(state: JobState | null, records: NumberedRecord[], label: string) {
+    return { id: this.id, epoch: this.epoch, worker: this.worker, state, label, records, consumeSignal: null };
   }
 
   private async afterPark(out: ParkOutcome, numbered: NumberedRecord[], received: string | null): Promise<ParkOutcome> {

@@ -132,9 +132,9 @@ async function commit(
       return { kind: "continue", input: undefined };
     }
     case "sleep":
-      return lease.park({ state, label: null, status: "sleeping", ...none, untilMs: Math.max(0, outcome.ms), reason: `sleeping ${outcome.ms} ms` }, records);
+      return lease.park({ state, label: "sleep", status: "sleeping", ...none, untilMs: Math.max(0, outcome.ms), reason: `sleeping ${outcome.ms} ms` }, records);
     case "suspend":
-      return lease.park({ state, label: null, status: "suspended", ...none, reason: outcome.reason ? `suspend: ${outcome.reason}` : "suspend statement" }, records);
+      return lease.park({ state, label: "suspend", status: "suspended", ...none, reason: outcome.reason ? `suspend: ${outcome.reason}` : "suspend statement" }, records);
     case "wait":
       return lease.wait(state, outcome.signal, outcome.timeoutMs, records);
     case "await":

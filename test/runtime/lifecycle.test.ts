@@ -119,6 +119,7 @@ describe("job lifecycle", () => {
     const id = await start("sleeper", { ms: 400 });
     const sleeping = await waitStatus(db, id, "sleeping");
     expect(sleeping.wait_until!.getTime()).toBeGreaterThan(sleeping.updated_at.getTime() + 300);
+    expect(sleeping.checkpoint_label).toBe("sleep");
     expect(worker.runningJobs).not.toContain(id);
     const done = await waitStatus(db, id, "completed");
     expect(done.result).toBe("slept");
@@ -149,6 +150,7 @@ describe("job lifecycle", () => {
     const id = await start("waiter");
     const waiting = await waitStatus(db, id, "waiting");
     expect(waiting.wait_signal).toBe("go");
+    expect(waiting.checkpoint_label).toBe("wait go");
     expect(waiting.due_at).toBeNull();
     const sent = await withTransaction(db.pool, (c) => sendSignal(c, id, "go", "approved"));
     expect(sent.woke).toBe(true);
