@@ -138,6 +138,14 @@ export class AstBuilder extends ExpressionBuilder {
       const k = (c[key][0] as CstNode).children;
       switch (key) {
         case "letStmt": return this.letStmt(k);
+        case "recoveredLet": {
+          // A `let` whose value did not parse (reported): the name stays declared.
+          const kw = tok(k, "Let")!;
+          const name = this.ident(tok(k, "Identifier")!);
+          const stop = Math.max(end(tok(k, "Last")!), name.span.end.offset);
+          const value: A.ErrorExpr = { kind: "ErrorExpr", span: this.span(name.span.end.offset, stop) };
+          return { kind: "Let", span: this.span(kw.startOffset, stop), name, type: undefined, value };
+        }
         case "exprStmt": return this.exprStmt(k);
         case "ifStmt": return this.ifStmt(k);
         case "forStmt": return this.forStmt(k);

@@ -39,6 +39,13 @@ interface Frame {
 export interface LayoutResult {
   tokens: IToken[];
   issues: SyntaxIssue[];
+  /** Blocks still open at the end of the input (each reported). */
+  openBlocksAtEnd: number;
+  /**
+   * Index (in the input) of the first line start or `}` less indented than the line opening its
+   * block: where a missing `}` most likely belongs.
+   */
+  misindentedClose?: number;
   /** Deepest nesting of brackets, blocks and strings seen (≤ MAX_NESTING unless tooDeep). */
   maxDepth: number;
   /** Set when nesting exceeds MAX_NESTING; `tokens` is then empty and must not be parsed. */
@@ -78,7 +85,18 @@ const FOREIGN: Record<string, [TokenType, string]> = { "&&": [T.And, "and"], "||
  * where no line break counts.
  */
 export function layout(tokens: IToken[], lines: LineMap, interpolation: boolean): LayoutResult {
-  return new Layout(tokens, lines, interpolation).run();
+  let best = new Layout(tokens, lines, interpolation, new Set()).run();
+  // A block left open at the end of the file: its `}` is most likely missing where a `}` first
+  // closes a block less indented than the line that opened it. Lay out again with a `}` assumed
+  // there, and keep that reading if it leaves fewer blocks open (a few rounds at most).
+  const forced = new Set<number>();
+  for (let round = 0; round < 3 && best.openBlocksAtEnd > 0 && best.misindentedClose !== undefined; round++) {
+    forced.add(best.misindentedClose);
+    const next = new Layout(tokens, lines, interpolation, new Set(forced)).run();
+    if (next.openBlocksAtEnd >= best.openBlocksAtEnd) break;
+    best = next;
+  }
+  return best;
 }
 
 // A class rather than closures: layout runs once per file and once per interpolation.
@@ -93,7 +111,11 @@ class Layout {
     private readonly tokens: IToken[],
     private readonly lines: LineMap,
     private readonly interpolation: boolean,
+    /** Indices of `}` tokens before which the open blocks indented deeper than them are closed. */
+    private readonly forceCloseBefore: Set<number>,
   ) {}
+
+  private misindentedClose: number | undefined;
 
   run(): LayoutResult {
     const { tokens, out, stack } = this;
@@ -105,6 +127,7 @@ class Layout {
         continue;
       }
       if (CONTINUES_BEFORE.has(type) && this.lastType() === T.Newline && this.significant()) out.pop();
+      else if (type !== T.RCurly && i > 0 && tokens[i - 1].tokenType === T.Newline && !this.interpolation) this.checkLineStart(i);
 
       // `await await ... x` recurses in the parser like brackets do: count such runs as nesting.
       if (type === T.Await || type === T.Start || type === T.Wait) this.keywordRun++;
@@ -113,7 +136,7 @@ class Layout {
       if (stack.length + extra > this.maxDepth) this.maxDepth = stack.length + extra;
       if (stack.length + extra > MAX_NESTING) {
         this.issueAt(tok.startOffset, tokenEnd(tok), messages.tooDeep(MAX_NESTING));
-        return { tokens: [], issues: this.issues, maxDepth: stack.length + extra, tooDeep: true };
+        return { tokens: [], issues: this.issues, maxDepth: stack.length + extra, tooDeep: true, openBlocksAtEnd: 0 };
       }
 
       switch (type) {
@@ -161,8 +184,9 @@ class Layout {
             continue;
           }
           // Frames above the match were left open: close them here.
-          const k = stack.length - 1 - d;
+          let k = stack.length - 1 - d;
           while (stack.length - 1 > k) this.closeUnclosed(tok.startOffset);
+          if (type === T.RCurly && stack[k].kind === "block") k = this.checkIndentation(i, k);
           const f = stack.pop()!;
           if (f.kind === "block" && !endsStatement(this.lastType())) out.push(virtual(T.Newline, tok.startOffset, "`}`", false));
           break;
@@ -170,9 +194,9 @@ class Layout {
         case T.ForeignOp: {
           const [replacement, word] = FOREIGN[tok.image] ?? [T.And, "and"];
           this.issueAt(tok.startOffset, tokenEnd(tok), messages.foreignOperator(tok.image, word));
-          tok.tokenType = replacement;
-          tok.tokenTypeIdx = replacement.tokenTypeIdx!;
-          break;
+          // A copy: the input may be laid out again.
+          out.push({ ...tok, tokenType: replacement, tokenTypeIdx: replacement.tokenTypeIdx! });
+          continue;
         }
         default:
           if (!this.interpolation && STATEMENT_KEYWORDS.has(type) && stack.length > 0 && stack[stack.length - 1].kind !== "block") {
@@ -187,9 +211,71 @@ class Layout {
       }
       out.push(tok);
     }
-    const end = this.lines.text.length;
+    // Report what is left open after the last token rather than at the very end of the file,
+    // so that the caret sits on a line with code.
+    let end = this.lines.text.length;
+    for (let j = out.length - 1; j >= 0; j--) {
+      if (out[j].image.length > 0 && out[j].tokenType !== T.Newline) {
+        end = tokenEnd(out[j]);
+        break;
+      }
+    }
+    const openBlocksAtEnd = stack.filter((f) => f.kind === "block").length;
     while (stack.length > 0) this.closeUnclosed(end);
-    return { tokens: out, issues: this.issues, maxDepth: this.maxDepth, tooDeep: false };
+    return { tokens: out, issues: this.issues, maxDepth: this.maxDepth, tooDeep: false, openBlocksAtEnd, misindentedClose: this.misindentedClose };
+  }
+
+  /**
+   * The `}` at input index `i` closes the block frame `k`. Notes the first `}` (first on its
+   * line) less indented than its block's opening line; when told to (a second layout round),
+   * closes such blocks as unclosed right before it instead and returns the frame it closes.
+   */
+  private checkIndentation(i: number, k: number): number {
+    const close = this.tokens[i];
+    const at = this.lines.indentation(close.startOffset);
+    if (!at.first) return k;
+    const openerIndent = (f: Frame) => this.lines.indentation(f.open.startOffset).indent;
+    if (openerIndent(this.stack[k]) <= at.indent) return k;
+    if (this.forceCloseBefore.has(i)) {
+      const before = this.lastRealEnd();
+      while (k > 0 && this.stack[k - 1].kind === "block" && openerIndent(this.stack[k]) > at.indent) {
+        this.closeUnclosed(before);
+        k--;
+      }
+      return k;
+    }
+    if (this.misindentedClose === undefined) this.misindentedClose = i;
+    return k;
+  }
+
+  /**
+   * The token at input index `i` starts a line. Notes the first line start that is not indented
+   * deeper than the line opening the block it is in; when told to (a second layout round),
+   * closes such blocks as unclosed right before it.
+   */
+  private checkLineStart(i: number): void {
+    const stack = this.stack;
+    const top = stack[stack.length - 1];
+    if (top === undefined || top.kind !== "block" || stack.length < 2) return;
+    const indent = this.lines.indentation(this.tokens[i].startOffset).indent;
+    const openerIndent = (f: Frame) => this.lines.indentation(f.open.startOffset).indent;
+    if (openerIndent(top) < indent) return;
+    if (this.forceCloseBefore.has(i)) {
+      const before = this.lastRealEnd();
+      while (stack.length >= 2 && stack[stack.length - 1].kind === "block" && stack[stack.length - 2].kind === "block" && openerIndent(stack[stack.length - 1]) >= indent) {
+        this.closeUnclosed(before);
+      }
+      if (!endsStatement(this.lastType())) this.out.push(virtual(T.Newline, before, "end of line", true));
+    } else if (this.misindentedClose === undefined) this.misindentedClose = i;
+  }
+
+  /** Offset just past the last real (not made-up) token laid out so far. */
+  private lastRealEnd(): number {
+    for (let j = this.out.length - 1; j >= 0; j--) {
+      const t = this.out[j];
+      if (t.image.length > 0 && t.tokenType !== T.Newline) return tokenEnd(t);
+    }
+    return 0;
   }
 
   private issueAt(start: number, end: number, msg: SyntaxMessage): void {

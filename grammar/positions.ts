@@ -61,6 +61,22 @@ export class LineMap {
     return p;
   }
 
+  /**
+   * The indentation (leading spaces and tabs) of the line holding `offset`, and whether only
+   * that indentation precedes `offset` on its line.
+   */
+  indentation(offset: number): { indent: number; first: boolean } {
+    const p = this.position(offset);
+    const lineStart = offset - (p.column - 1);
+    let i = lineStart;
+    while (i < offset && (this.text.charCodeAt(i) === 32 || this.text.charCodeAt(i) === 9)) i++;
+    let indent = i - lineStart;
+    const first = i === offset;
+    if (first) return { indent, first };
+    while (this.text.charCodeAt(lineStart + indent) === 32 || this.text.charCodeAt(lineStart + indent) === 9) indent++;
+    return { indent, first };
+  }
+
   /** A span from `start` (inclusive) to `end` (exclusive) offsets; `end` is raised to `start`. */
   span(start: number, end: number): Span {
     const s = this.position(start);

@@ -6,7 +6,7 @@
 // Instead a statement that fails to parse is dropped and the parser skips to the end of its line,
 // bracket-aware, so a broken `if` skips its whole block and the `}` of the enclosing block is
 // never eaten. The layout pass has balanced the brackets already, so this always finds its way.
-import { CstParser, EOF, isRecognitionException, type CstNode, type IToken, type TokenType } from "chevrotain";
+import { CstParser, EOF, isRecognitionException, tokenMatcher, type CstNode, type IToken, type TokenType } from "chevrotain";
 import { messages, type SyntaxIssue, type SyntaxMessage } from "./messages.js";
 import { describeToken, errorMessageProvider } from "./parser-messages.js";
 import * as T from "./tokens.js";
@@ -14,6 +14,7 @@ import * as T from "./tokens.js";
 /** The chevrotain internal recovery needs (present in chevrotain 10 and 11). */
 interface ParserInternals {
   SKIP_TOKEN(): IToken;
+  exportLexerState(): number;
   CST_STACK: CstNode[];
 }
 
@@ -43,11 +44,23 @@ export abstract class RecoveringParser extends CstParser {
    * the end of the line, or with `toBlock` to a `{` that can start the body of a declaration.
    */
   protected guard(body: () => void, toBlock: boolean): void {
+    const self = this as unknown as ParserInternals;
+    const before = self.exportLexerState();
     try {
       body();
     } catch (e) {
       if (!isRecognitionException(e as Error)) throw e;
       this.skipLine(toBlock);
+      const input = this.input;
+      const [first, second] = [input[before + 1], input[before + 2]];
+      if (first?.tokenType === T.Let && second !== undefined && tokenMatcher(second, T.Identifier)) {
+        // `let x = <broken>`: keep the declaration (its value becomes an ErrorExpr), so that the
+        // lines using `x` are not reported as well.
+        const last = input[self.exportLexerState()] ?? second;
+        const kept: CstNode = { name: "recoveredLet", children: { Let: [first], Identifier: [second], Last: [last] } };
+        const block = self.CST_STACK[self.CST_STACK.length - 1];
+        (block.children.stmtLine ??= []).push({ name: "stmtLine", children: { recoveredLet: [kept] } });
+      }
     }
   }
 

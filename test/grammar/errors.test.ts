@@ -28,8 +28,8 @@ describe("each syntax diagnostic", () => {
 
   it("RB1004 a bracket left open names where it was opened", () => {
     expect(messages("runbook t() {\n  if x {\n    f()\n")).toEqual([
-      "4:1 RB1004 expected `}` to close the block opened at 2:8",
-      "4:1 RB1004 expected `}` to close the block opened at 1:13",
+      "3:8 RB1004 expected `}` to close the block opened at 2:8",
+      "3:8 RB1004 expected `}` to close the block opened at 1:13",
     ]);
     expect(messages(wrap("  foo(1, 2\n  let y = 1"))).toEqual(["2:11 RB1004 expected `)` to close the `(` opened at 2:6"]);
     expect(messages(wrap("  let xs = [1, 2\n  log xs"))).toEqual(["2:17 RB1004 expected `]` to close the `[` opened at 2:12"]);
@@ -158,12 +158,22 @@ describe("recovery", () => {
     const kinds = r.ast.runbook!.body.statements.map((s) => s.kind);
     expect(kinds).toEqual(["Let", "Stream", "If"]);
     const inner = (r.ast.runbook!.body.statements[2] as { then: { statements: { kind: string }[] } }).then.statements;
-    expect(inner.map((s) => s.kind)).toEqual(["Stream"]);
+    // `let b = (1 +` failed, but `b` stays declared (with an ErrorExpr) so `log b` is no news.
+    expect(inner.map((s) => s.kind)).toEqual(["Let", "Stream"]);
+    expect((inner[0] as unknown as { value: { kind: string } }).value.kind).toBe("ErrorExpr");
   });
 
-  it("one missing `}` gives one diagnostic, not one per following line", () => {
+  it("one missing `}` gives one diagnostic, placed by indentation where the block should end", () => {
     const text = "runbook t() {\n  if a {\n    f()\n  log 1\n  log 2\n  log 3\n}\n";
-    expect(codes(text)).toEqual(["8:1 RB1004"]);
+    expect(messages(text)).toEqual(["3:8 RB1004 expected `}` to close the block opened at 2:8"]);
+    const r = parse("t.runbook", text);
+    expect(r.ast.runbook!.body.statements.map((s) => s.kind)).toEqual(["If", "Stream", "Stream", "Stream"]);
+    const nested = "runbook t() {\n  for i in xs {\n    if i > 1 {\n      log i\n  }\n  log 2\n}\n";
+    expect(messages(nested)).toEqual(["4:12 RB1004 expected `}` to close the block opened at 3:14"]);
+  });
+
+  it("a `}` less indented than its block's first line is fine when the braces balance", () => {
+    expect(codes("runbook t() {\n  if a {\n    f()\n}\n}\n")).toEqual([]);
   });
 
   it("one missing `)` in a call gives one diagnostic and the next statements parse", () => {
