@@ -6,11 +6,12 @@ import type { ErrorRecord, Json } from "../runtime/abi.js";
 import { openDb, type Db } from "../runtime/db/connect.js";
 import { withTransaction } from "../runtime/db/tx.js";
 import { bundleProject, publishBundles, type Bundle } from "../runtime/publish.js";
-import { JOB_STATUSES, type JobRow, type JobStatus } from "../runtime/rows.js";
+import { FINISHED, JOB_STATUSES, type JobRow, type JobStatus } from "../runtime/rows.js";
 import { ControlRefused, controlJob, sendSignal, type ControlVerb } from "../runtime/sql/control.js";
 import { getJob, insertJobs } from "../runtime/sql/enqueue.js";
 import { jobHistory, jobsWithPrefix, listJobs, streamsAfter } from "../runtime/sql/inspect.js";
 import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
+import { listWorkers } from "../runtime/sql/workers.js";
 import { CliError } from "./errors.js";
 import { parseJobParams } from "./params.js";
 import { followJob, recordText, writeRecord } from "./run.js";
@@ -189,6 +190,10 @@ export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
 
 /** Follows a job to its end like `run`; exit code 1 unless it completed. */
 async function followToExit(db: Db, id: string): Promise<void> {
+  const job = await getJob(db.pool, id);
+  if (job && !FINISHED.includes(job.status) && !(await listWorkers(db.pool)).some((w) => w.alive)) {
+    process.stderr.write(`runbook: no worker is running: job ${id} waits until one starts (runbook worker)\n`);
+  }
   const end = await followJob(db, id);
   if (end && end.status !== "completed") process.exitCode = 1;
 }
