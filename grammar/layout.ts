@@ -85,11 +85,14 @@ const FOREIGN: Record<string, [TokenType, string]> = { "&&": [T.And, "and"], "||
  * where no line break counts.
  */
 export function layout(tokens: IToken[], lines: LineMap, interpolation: boolean): LayoutResult {
-  let best = new Layout(tokens, lines, interpolation, new Set()).run();
-  // A block left open at the end of the file: its `}` is most likely missing where a `}` first
-  // closes a block less indented than the line that opened it. Lay out again with a `}` assumed
-  // there, and keep that reading if it leaves fewer blocks open (a few rounds at most).
+  let best = new Layout(tokens, lines, interpolation, undefined).run();
+  if (best.openBlocksAtEnd === 0 || interpolation) return best;
+  // A block left open at the end of the file: its `}` is most likely missing where the first
+  // line (or `}`) less indented than the line that opened the block is. Lay out again with a
+  // `}` assumed there, and keep that reading if it leaves fewer blocks open (a few rounds at
+  // most). Only broken files pay for looking at indentation.
   const forced = new Set<number>();
+  best = new Layout(tokens, lines, interpolation, forced).run();
   for (let round = 0; round < 3 && best.openBlocksAtEnd > 0 && best.misindentedClose !== undefined; round++) {
     forced.add(best.misindentedClose);
     const next = new Layout(tokens, lines, interpolation, new Set(forced)).run();
@@ -111,8 +114,11 @@ class Layout {
     private readonly tokens: IToken[],
     private readonly lines: LineMap,
     private readonly interpolation: boolean,
-    /** Indices of `}` tokens before which the open blocks indented deeper than them are closed. */
-    private readonly forceCloseBefore: Set<number>,
+    /**
+     * Undefined: ignore indentation. Otherwise note where a `}` is likely missing, and close the
+     * blocks left open before these input indices (line starts and `}`s).
+     */
+    private readonly forceCloseBefore: Set<number> | undefined,
   ) {}
 
   private misindentedClose: number | undefined;
@@ -127,7 +133,7 @@ class Layout {
         continue;
       }
       if (CONTINUES_BEFORE.has(type) && this.lastType() === T.Newline && this.significant()) out.pop();
-      else if (type !== T.RCurly && i > 0 && tokens[i - 1].tokenType === T.Newline && !this.interpolation) this.checkLineStart(i);
+      else if (this.forceCloseBefore !== undefined && type !== T.RCurly && i > 0 && tokens[i - 1].tokenType === T.Newline) this.checkLineStart(i);
 
       // `await await ... x` recurses in the parser like brackets do: count such runs as nesting.
       if (type === T.Await || type === T.Start || type === T.Wait) this.keywordRun++;
@@ -186,7 +192,7 @@ class Layout {
           // Frames above the match were left open: close them here.
           let k = stack.length - 1 - d;
           while (stack.length - 1 > k) this.closeUnclosed(tok.startOffset);
-          if (type === T.RCurly && stack[k].kind === "block") k = this.checkIndentation(i, k);
+          if (this.forceCloseBefore !== undefined && type === T.RCurly && stack[k].kind === "block") k = this.checkIndentation(i, k);
           const f = stack.pop()!;
           if (f.kind === "block" && !endsStatement(this.lastType())) out.push(virtual(T.Newline, tok.startOffset, "`}`", false));
           break;
@@ -236,7 +242,7 @@ class Layout {
     if (!at.first) return k;
     const openerIndent = (f: Frame) => this.lines.indentation(f.open.startOffset).indent;
     if (openerIndent(this.stack[k]) <= at.indent) return k;
-    if (this.forceCloseBefore.has(i)) {
+    if (this.forceCloseBefore!.has(i)) {
       const before = this.lastRealEnd();
       while (k > 0 && this.stack[k - 1].kind === "block" && openerIndent(this.stack[k]) > at.indent) {
         this.closeUnclosed(before);
@@ -260,7 +266,7 @@ class Layout {
     const indent = this.lines.indentation(this.tokens[i].startOffset).indent;
     const openerIndent = (f: Frame) => this.lines.indentation(f.open.startOffset).indent;
     if (openerIndent(top) < indent) return;
-    if (this.forceCloseBefore.has(i)) {
+    if (this.forceCloseBefore!.has(i)) {
       const before = this.lastRealEnd();
       while (stack.length >= 2 && stack[stack.length - 1].kind === "block" && stack[stack.length - 2].kind === "block" && openerIndent(stack[stack.length - 1]) >= indent) {
         this.closeUnclosed(before);
