@@ -55,6 +55,9 @@ export interface JobOptions {
   attempt?: number;
   /** Writes a line to the job's verbose (log) stream. */
   log(message: string): void;
+  /** The worker and lease epoch, handed to activities as `ctx.worker` and `ctx.leaseEpoch`. */
+  worker?: string;
+  leaseEpoch?: string;
   /**
    * The runbooks of the job's program, to resolve an alias when a call does not say which
    * runbook it comes from. An alias bound to two different modules then needs the caller.
@@ -199,6 +202,7 @@ export class JobActivities {
       attempt: this.job.attempt ?? 1,
       signal: this.controller.signal,
       log: (message: string) => this.job.log(String(message)),
+      ...(this.job.worker === undefined ? {} : { worker: this.job.worker, leaseEpoch: this.job.leaseEpoch }),
     };
     let result: unknown;
     try {

@@ -11,4 +11,11 @@ export interface ActivityContext {
   signal: AbortSignal;
   /** Writes one line to the job's verbose (log) stream. */
   log(message: string): void;
+  /** The worker running the job (absent outside a worker, e.g. `runbook test`). */
+  worker?: string;
+  /**
+   * The job's lease epoch on that worker: a fencing token. An external system that stores it
+   * with each write, and refuses a lower one, is safe from a worker that lost the job mid-call.
+   */
+  leaseEpoch?: string;
 }

@@ -67,6 +67,8 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
   const jobActivities = async () =>
     (activities ??= await env.activities.forJob({
       jobId: claim.id,
+      worker: env.worker,
+      leaseEpoch: claim.lease_epoch,
       log: (message) => records.push({ stream: "log", value: message }),
       runbooks: [...program.values()],
     }));
