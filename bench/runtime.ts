@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const url = new URL(admin);
   url.pathname = `/${name}`;
   // As `runbook worker` opens it (cli/worker.ts).
-  const db = await openDb({ url: url.toString(), max: 8 });
+  const db = await openDb({ url: url.toString(), max: Number(process.env.BENCH_POOL ?? 8) });
   try {
     const { rows } = await db.pool.query<{ v: string; sc: string }>("SELECT version() AS v, current_setting('synchronous_commit') AS sc");
     console.log(`${rows[0].v.split(",")[0]}, synchronous_commit=${rows[0].sc}${home ? " (embedded)" : ""}`);

@@ -101,9 +101,21 @@ export async function initCluster(info: ClusterInfo, bins: Binaries): Promise<vo
   }
   // TCP on the loopback only; no Unix socket (its path limit and directory rights differ per
   // machine, and every client here connects over TCP).
+  // autovacuum_naptime: the job queue's claimable rows turn over thousands of times a second;
+  // with the default minute between autovacuum rounds, dead index entries pile up in front of
+  // every claim (RUNTIME.md: "falling fast as dead rows pile up"). The per-table settings of
+  // `jobs` only help once autovacuum looks. Measured in bench/runtime.ts: see docs/runtime.md.
   fs.appendFileSync(
     path.join(info.dataDir, "postgresql.conf"),
-    "\n# runbook embedded cluster\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 200\n",
+    [
+      "",
+      "# runbook embedded cluster",
+      "listen_addresses = '127.0.0.1'",
+      "unix_socket_directories = ''",
+      "max_connections = 200",
+      "autovacuum_naptime = 1s",
+      "",
+    ].join("\n"),
   );
 }
 
