@@ -4,7 +4,8 @@
 //  2. end-to-end throughput of 20,000 jobs, one worker, concurrency 10: no-op jobs (goal at
 //     least 5,000 jobs/s) and jobs with one checkpoint (goal at least 2,000 jobs/s).
 // Database: a fresh database on DATABASE_URL's server, else a temporary embedded cluster.
-// Options: --jobs N (default 20000), --ops N checkpoint samples (default 4000).
+// Options: --jobs N (default 20000), --ops N checkpoint samples (default 4000); BENCH_POOL=N
+// connections (default 8, as `runbook worker` opens them).
 import { randomUUID, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import pg from "pg";

@@ -104,7 +104,8 @@ export async function initCluster(info: ClusterInfo, bins: Binaries): Promise<vo
   // autovacuum_naptime: the job queue's claimable rows turn over thousands of times a second;
   // with the default minute between autovacuum rounds, dead index entries pile up in front of
   // every claim (RUNTIME.md: "falling fast as dead rows pile up"). The per-table settings of
-  // `jobs` only help once autovacuum looks. Measured in bench/runtime.ts: see docs/runtime.md.
+  // `jobs` only help once autovacuum looks. (bench/runtime.ts showed no difference within its
+  // noise on this loaded machine; kept for long-running queues, as RUNTIME.md advises.)
   fs.appendFileSync(
     path.join(info.dataDir, "postgresql.conf"),
     [
