@@ -9,6 +9,7 @@ import type { CompletionBatcher } from "./batcher.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import { writeCheckpoint, type NumberedRecord } from "./sql/checkpoint.js";
 import { wakeAwaiters, type Completion } from "./sql/complete.js";
+import { renewLease } from "./sql/workers.js";
 import { consumeSignal, lockLeased, markAwaited, parkJob, peekSignal, releaseLease, type ParkWrite } from "./sql/park.js";
 
 /**
@@ -30,6 +31,11 @@ export class JobLease {
   /** A signal received by a `wait`, consumed by the next write. */
   private pendingSignal: string | null = null;
   private lostFlag = false;
+  /** This worker gave the job back itself (release); any other loss is a takeover. */
+  private releasedFlag = false;
+  /** performance.now() when the latest renewal of this lease (its claim, a heartbeat) was sent. */
+  private renewedAt: number;
+  private readonly leaseMs: number | undefined;
   /** Fired when the lease is lost or the worker interrupts the job. */
   readonly abort = new AbortController();
 
@@ -39,7 +45,11 @@ export class JobLease {
     claim: ClaimedJob,
     /** Told about every record once it is committed (for `runbook run`'s live output). */
     private readonly onCommit: (jobId: string, records: NumberedRecord[]) => void,
+    /** The lease length and when the claim was sent; without them `confirm()` never checks. */
+    timing: { leaseMs: number; claimedAt: number } | null = null,
   ) {
+    this.leaseMs = timing?.leaseMs;
+    this.renewedAt = timing?.claimedAt ?? performance.now();
     this.id = claim.id;
     this.epoch = claim.lease_epoch;
     this.slot = claim.slot;
@@ -48,6 +58,36 @@ export class JobLease {
 
   get lost(): boolean {
     return this.lostFlag;
+  }
+
+  /** The lease was lost to another worker (not given back by this one). */
+  get takenOver(): boolean {
+    return this.lostFlag && !this.releasedFlag;
+  }
+
+  /** A renewal sent at `at` (performance.now()) was committed. */
+  renewed(at: number): void {
+    if (at > this.renewedAt) this.renewedAt = at;
+  }
+
+  /**
+   * Before work with effects outside the database (an activity call): true while the lease is
+   * surely still ours. Fenced writes catch a stale worker only when it writes; a worker that
+   * was paused past its lease (SIGSTOP, a long GC pause, a partition) would otherwise start the
+   * next activity of a job that is already running elsewhere. A renewal younger than half the
+   * lease needs no query (on the monotonic clock, which runs on while the process is stopped);
+   * an older one is confirmed by renewing the lease, fenced, first.
+   */
+  async confirm(): Promise<boolean> {
+    if (this.lostFlag) return false;
+    if (this.leaseMs === undefined || performance.now() - this.renewedAt < this.leaseMs / 2) return true;
+    const sent = performance.now();
+    if (!(await renewLease(this.pool, this.id, this.epoch, this.leaseMs))) {
+      this.markLost();
+      return false;
+    }
+    this.renewed(sent);
+    return true;
   }
 
   markLost(): void {
@@ -182,6 +222,7 @@ export class JobLease {
 
   /** Hands the job back to the queue from its latest checkpoint, bumping the epoch. */
   async release(reason: string): Promise<boolean> {
+    this.releasedFlag = true;
     this.markLost(); // from here on nothing of ours may be written for it
     return releaseLease(this.pool, this.id, this.epoch, this.worker, reason);
   }

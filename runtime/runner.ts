@@ -84,7 +84,8 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     emit: (record) => records.push(record),
     activity: async (module, fn, args) => {
       const a = await jobActivities();
-      if (lease.lost) throw new Error("the job's lease was lost");
+      // A worker back from a pause longer than its lease must not start the next activity.
+      if (!(await lease.confirm())) throw new Error("the job's lease was lost");
       return a.activity(module, fn, args);
     },
     start: async (runbook, args, seq) => {

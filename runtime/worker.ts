@@ -166,10 +166,12 @@ export class Worker {
   /** One heartbeat: renew, detect lost leases, recompute the slots. */
   private async beat(): Promise<void> {
     const held = [...this.held.values()].map((h) => ({ id: h.claim.id, epoch: h.lease.epoch }));
+    const sent = performance.now();
     const view = await heartbeat(this.db.pool, this.name, held, this.timeoutMs);
     const renewed = new Set(view.renewed);
     for (const h of held) {
       const job = this.held.get(h.id);
+      if (job && renewed.has(h.id) && job.lease.epoch === h.epoch) job.lease.renewed(sent);
       // Not renewed: taken over or ended elsewhere. (A job whose final write is in flight may
       // also be missing here; its own fenced write then decides.)
       if (job && !renewed.has(h.id) && job.lease.epoch === h.epoch && !this.stopping) job.lease.markLost();
@@ -288,8 +290,9 @@ export class Worker {
       const idle = this.busy < this.concurrency && this.ready.length === 0;
       if (room < this.claimBatch && !(idle && room > 0)) return;
       const want = Math.min(room, this.claimBatch);
+      const sent = performance.now();
       const claimed = await claimJobs(this.db.pool, this.name, this.slots, want, this.timeoutMs);
-      for (const c of claimed) this.hold(c);
+      for (const c of claimed) this.hold(c, sent);
       this.dispatch();
       if (claimed.length < want) {
         await this.armWakeTimer();
@@ -317,8 +320,8 @@ export class Worker {
   }
 
   /** Takes the lease of a claimed job; it waits in `ready` until a runner is free. */
-  private hold(claim: ClaimedJob): void {
-    const lease = new JobLease(this.db.pool, this.name, claim, this.options.onCommit ?? (() => undefined));
+  private hold(claim: ClaimedJob, claimedAt: number): void {
+    const lease = new JobLease(this.db.pool, this.name, claim, this.options.onCommit ?? (() => undefined), { leaseMs: this.timeoutMs, claimedAt });
     let start!: () => void;
     const started = new Promise<void>((r) => (start = r));
     const done = started.then(() => this.run(claim, lease));
@@ -348,14 +351,17 @@ export class Worker {
         this.kick();
       },
     };
+    let failed = false;
     try {
       await runJob(env, claim, lease);
     } catch (e) {
+      failed = true;
       // A database error in the middle of a job: stop running it here; its lease expires and
       // it resumes from its latest checkpoint elsewhere.
       lease.markLost();
       this.log(`job ${claim.id}: ${(e as Error).message}; it resumes from its latest checkpoint when its lease expires`);
     } finally {
+      if (lease.takenOver && !failed) this.log(`lost the lease of job ${claim.id} (epoch ${lease.epoch}): it was taken over or ended elsewhere; stopped running it here, nothing more written for it`);
       if (this.held.get(claim.id)?.lease === lease) this.held.delete(claim.id);
       this.movedSince.delete(claim.id);
       this.options.onJobLeft?.(claim.id);

@@ -81,6 +81,15 @@ export async function heartbeat(db: Queryable, name: string, held: { id: string;
   };
 }
 
+/** Renews one lease, fenced by its epoch; false when it is no longer this holder's. */
+export async function renewLease(db: Queryable, id: string, epoch: string, leaseMs: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    "UPDATE jobs SET due_at = now() + $3 * interval '1 millisecond' WHERE id = $1 AND lease_epoch = $2 AND status = 'running'",
+    [id, epoch, leaseMs],
+  );
+  return rowCount === 1;
+}
+
 /**
  * A worker joins the deployment when none names it, as long as deployments are automatic (made
  * by workers joining, the single-machine default): a new generation of the live named workers
