@@ -1,11 +1,12 @@
 // The back end's pipeline, one runbook at a time: lower → build → liveness → emit → transpile.
 // Reads as the architecture: each stage is one file and hands the next plain data.
-import { IndentationText, Project, QuoteKind, ts } from "ts-morph";
+import type { Project } from "ts-morph";
 import { build } from "./build.js";
 import type { CheckedProject, CheckedRunbook } from "./checked.js";
 import { emitModule } from "./emit.js";
 import { computeLiveness } from "./liveness.js";
 import { lowerRunbook } from "./lower.js";
+import { IndentationText, QuoteKind, morph, ts } from "./ts-morph.js";
 
 export interface CompiledModule {
   /** Runbook name. */
@@ -34,7 +35,7 @@ export function compileRunbook(rb: CheckedRunbook, scratch: Project = newScratch
 }
 
 function newScratchProject(): Project {
-  return new Project({
+  return new morph.Project({
     useInMemoryFileSystem: true,
     compilerOptions: { target: ts.ScriptTarget.ES2022, strict: true },
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Double },

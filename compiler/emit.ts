@@ -9,7 +9,7 @@
 //   REGIONS, handle       the static try table and the catch dispatcher (only when used)
 //   received              takes the driver's input at a landing (only when used)
 //   runbook.step          `dispatch: for (;;) { try { switch (frame.pc) { case N: ... } } catch }`
-import { StructureKind, VariableDeclarationKind, type CodeBlockWriter, type Project, type StatementStructures, type WriterFunction } from "ts-morph";
+import type { CodeBlockWriter, Project, StatementStructures, WriterFunction } from "ts-morph";
 import { basename } from "node:path";
 import type { Built, Case } from "./build.js";
 import type { CheckedRunbook } from "./checked.js";
@@ -17,6 +17,7 @@ import type { Op, Request } from "./ir.js";
 import type { LoweredRunbook } from "./lower.js";
 import { argsObject, cast, condition, expr, iterableCode, writeAssign, writeJump, writePosition, writeReturn, writeStatement, type CodeContext } from "./native.js";
 import { propertyName, typeText } from "./tstype.js";
+import { StructureKind, VariableDeclarationKind } from "./ts-morph.js";
 
 export interface EmitInput {
   rb: CheckedRunbook;

@@ -18,7 +18,8 @@
 // the first statement keyword met inside them, at the `}` of the enclosing block, or at the end
 // of the file. The parser therefore always sees balanced brackets, which keeps one missing `)`
 // from turning the rest of the file into errors.
-import { createTokenInstance, type IToken, type TokenType } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
+import { createTokenInstance } from "./chevrotain.js";
 import { messages, type SyntaxIssue, type SyntaxMessage } from "./messages.js";
 import type { LineMap } from "./positions.js";
 import type { StringScan } from "./strings.js";

@@ -1,7 +1,8 @@
 // The lexer: one chevrotain Lexer built once for the process. Tokens carry start offsets only
 // (a token ends at startOffset + image.length; virtual tokens are empty); lines
 // and columns come from the file's line table when a span is made (grammar/positions.ts).
-import { Lexer, type IToken } from "chevrotain";
+import type { IToken } from "chevrotain";
+import { Lexer } from "./chevrotain.js";
 import { allTokens } from "./tokens.js";
 
 const lexer = new Lexer(allTokens, {

@@ -1,7 +1,8 @@
 // How chevrotain's parse errors read: our words, our codes. chevrotain hands back only a message
 // string per error, so the code travels in front of it ("RB1003␁expected ...") and
 // `splitParserMessage` takes it apart again.
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
+import { EOF } from "./chevrotain.js";
 import { messages, type SyntaxMessage } from "./messages.js";
 import type { VirtualToken } from "./layout.js";
 import * as T from "./tokens.js";

@@ -6,7 +6,8 @@
 // Instead a statement that fails to parse is dropped and the parser skips to the end of its line,
 // bracket-aware, so a broken `if` skips its whole block and the `}` of the enclosing block is
 // never eaten. The layout pass has balanced the brackets already, so this always finds its way.
-import { CstParser, EOF, isRecognitionException, tokenMatcher, type CstNode, type IToken, type TokenType } from "chevrotain";
+import type { CstNode, IToken, TokenType } from "chevrotain";
+import { CstParser, EOF, isRecognitionException, tokenMatcher } from "./chevrotain.js";
 import { messages, type SyntaxIssue, type SyntaxMessage } from "./messages.js";
 import { describeToken, errorMessageProvider } from "./parser-messages.js";
 import * as T from "./tokens.js";

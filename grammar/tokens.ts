@@ -1,5 +1,6 @@
 // Token types of the runbook language. The order of `allTokens` is the lexer's priority order.
-import { createToken, Lexer, type CustomPatternMatcherReturn, type TokenType } from "chevrotain";
+import type { CustomPatternMatcherReturn, TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 import { scanString } from "./strings.js";
 
 /** Anything usable where a name is expected after `.`, as a map key, or as an argument name. */
