@@ -44,6 +44,8 @@ export async function run(target: string, opts: RunOptions): Promise<void> {
     worker = await Worker.start(db, {
       name: `run-${os.hostname()}-${process.pid}`,
       concurrency: 4,
+      // A running fleet keeps its slots: this worker joins only when no other worker is alive.
+      joinOnlyIfAlone: true,
       onCommit: (jobId) => jobId === id && follower.poke(),
       log: (line) => process.stderr.write(`runbook: ${line}\n`),
     });

@@ -43,6 +43,11 @@ export interface WorkerOptions {
    * on a loaded 2-core machine): batches of 10 gave 1,017 jobs/s, batches of 50 3,143 jobs/s.
    */
   claimBatch?: number;
+  /**
+   * Join an automatic deployment only when none of its workers is alive, so a short-lived
+   * worker (`runbook run`) does not move the slots of a running fleet.
+   */
+  joinOnlyIfAlone?: boolean;
   /** The folder activity modules are resolved from (default: the current folder). */
   baseDir?: string;
   /** Every stream record once committed (for `runbook run`). */
@@ -152,9 +157,13 @@ export class Worker {
 
   private async begin(): Promise<void> {
     await registerWorker(this.db.pool, { name: this.name, host: os.hostname(), pid: process.pid, concurrency: this.concurrency, timeoutMs: this.timeoutMs });
-    const { deployment, joined } = await joinDeployment(this.db.pool, this.name);
+    const { deployment, joined, alive } = await joinDeployment(this.db.pool, this.name, this.options.joinOnlyIfAlone);
     if (!joined && !deployment.workers.includes(this.name)) {
-      this.log(`worker ${this.name} is not in deployment generation ${deployment.generation} (${deployment.workers.join(", ")}): it owns no slots until \`runbook deploy\` names it`);
+      this.log(
+        deployment.auto && this.options.joinOnlyIfAlone
+          ? `jobs run on the live workers of the deployment (${alive.join(", ")})`
+          : `worker ${this.name} is not in deployment generation ${deployment.generation} (${deployment.workers.join(", ")}): it owns no slots until \`runbook deploy\` names it`,
+      );
     }
     await this.beat();
     await this.listen();

@@ -96,16 +96,30 @@ export async function renewLease(db: Queryable, id: string, epoch: string, lease
  * plus this one. An explicit deployment (`runbook deploy --workers`) is left alone: a worker it
  * does not name owns no slots until a deploy names it. Returns the deployment in force.
  */
-export async function joinDeployment(pool: pg.Pool, name: string): Promise<{ deployment: DeploymentRow; joined: boolean }> {
+export async function joinDeployment(
+  pool: pg.Pool,
+  name: string,
+  /** Join only when no worker of the deployment is alive (`runbook run`'s in-process worker). */
+  onlyIfAlone = false,
+): Promise<{ deployment: DeploymentRow; joined: boolean; alive: string[] }> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
     // One joiner at a time, so two workers starting together both end up named.
     await client.query("SELECT pg_advisory_xact_lock(7243002)");
     const current = (await client.query<DeploymentRow>("SELECT * FROM deployments ORDER BY generation DESC LIMIT 1")).rows[0];
-    if (current && (!current.auto || current.workers.includes(name))) {
+    const alive = current
+      ? (
+          await client.query<{ name: string }>(
+            `SELECT name FROM workers WHERE name = ANY($1::text[]) AND name <> $2 AND stopped_at IS NULL AND NOT draining
+               AND heartbeat_at > now() - timeout_ms * interval '1 millisecond' ORDER BY name`,
+            [current.workers, name],
+          )
+        ).rows.map((r) => r.name)
+      : [];
+    if (current && (!current.auto || current.workers.includes(name) || (onlyIfAlone && alive.length > 0))) {
       await client.query("COMMIT");
-      return { deployment: current, joined: false };
+      return { deployment: current, joined: false, alive };
     }
     const { rows } = await client.query<DeploymentRow>(
       `INSERT INTO deployments (workers, auto)
@@ -118,7 +132,7 @@ export async function joinDeployment(pool: pg.Pool, name: string): Promise<{ dep
     );
     await client.query("SELECT pg_notify('runbook', 'deploy')");
     await client.query("COMMIT");
-    return { deployment: rows[0], joined: true };
+    return { deployment: rows[0], joined: true, alive };
   } catch (e) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw e;

@@ -195,6 +195,24 @@ describe("handover between workers", () => {
   });
 });
 
+describe("joining", () => {
+  it("a worker started with joinOnlyIfAlone leaves a live fleet's slots alone, and joins when alone", async () => {
+    const fleet = await startWorker("fleet-1");
+    const visitor = await Worker.start(db, { name: "visitor", concurrency: 1, ...fast, joinOnlyIfAlone: true });
+    workers.push(visitor);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(visitor.ownedSlots).toEqual([]);
+    expect(fleet.ownedSlots.length).toBe(db.slotCount);
+    await fleet.stop();
+    workers.splice(workers.indexOf(fleet), 1);
+    await visitor.stop();
+    workers.splice(workers.indexOf(visitor), 1);
+    const alone = await Worker.start(db, { name: "alone", concurrency: 1, ...fast, joinOnlyIfAlone: true });
+    workers.push(alone);
+    expect(alone.ownedSlots.length).toBe(db.slotCount);
+  });
+});
+
 describe("redeploy", () => {
   afterEach(async () => {
     // Back to automatic deployments for the tests that follow.
