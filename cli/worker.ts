@@ -46,6 +46,9 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
   });
   await db.close();
   log(`worker ${w.name} stopped`);
+  // Stopped means gone: an activity module's open handles (a connection pool's idle clients, a
+  // timer) must not keep a drained worker's process alive (they did, for 10 s and more).
+  process.exit(0);
 }
 
 /** A positive number from the environment (milliseconds, or a count for RUNBOOK_CLAIM_BATCH). */
