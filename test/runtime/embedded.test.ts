@@ -58,7 +58,7 @@ describe("quick start on the embedded database", () => {
 
   it("runs the failover demo with `runbook run`", async () => {
     const r = await inCopy(["run", "runbooks/test_failover.runbook", "--param", "loops=3", "--param", "pause=1s"], 120_000);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^run [0-9a-f-]{36}: 3 loops, 1000 ms apart$/);
     expect(lines.slice(1)).toEqual(["loop 1 written", "loop 2 written", "loop 3 written"]);
@@ -81,7 +81,7 @@ describe("quick start on the embedded database", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(fs.existsSync(path.join(before.dataDir!, "postmaster.pid"))).toBe(true);
     const again = await inCopy(["jobs", "--status", "completed"]);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/test_failover\s+completed/);
     const after = localStatus(copy);
     expect(after.running!.pid).not.toBe(before.running!.pid);
