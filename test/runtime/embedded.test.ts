@@ -18,11 +18,14 @@ let copy: string;
 const inCopy = (args: string[], timeoutMs?: number) => runbook(args, { cwd: copy, env: noDb, bin: path.join(copy, "bin", "runbook.js"), timeoutMs });
 
 beforeAll(() => {
-  // A fresh folder copy: the tracked files of the project, and its installed node_modules.
+  // A fresh folder copy: the project's files (no .runbook/), and its installed node_modules.
   copy = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-quickstart-"));
   let files: string[];
   try {
-    files = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\0").filter(Boolean);
+    // The files of the working tree as the other tests see them: tracked, and new ones not ignored.
+    files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+      .split("\0")
+      .filter(Boolean);
   } catch {
     // Not a git checkout: the folders a user needs to run a runbook.
     const walk = (d: string): string[] =>
