@@ -9,12 +9,15 @@
 // part; the affected type is then `{ kind: "error" }` so the checker reports it once.
 //
 // One ts-morph Project is shared by every module, and each module's signatures are cached per
-// resolved path and modification time, so many runbooks sharing a module cost one load.
+// resolved path and modification time, so many runbooks sharing a module cost one load. Across
+// processes, compiler/activity-cache.ts keeps them on disk: a module that did not change (nor
+// any local file it imports) is read back without loading TypeScript at all.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import type { Node as NodeValue, Project, SourceFile, Symbol as TsSymbol, Type as TsType, ts as TsNamespace } from "ts-morph";
 import type { Span } from "../grammar/ast.js";
+import { answer, readCached, writeCached, type Probe } from "./activity-cache.js";
 import type { ActivitySignature } from "./checked.js";
 import type { Type } from "./types.js";
 
@@ -137,11 +140,22 @@ function loadCached(resolved: string, shown: string): CachedModule {
   }
   const hit = cache.get(resolved);
   if (hit && hit.mtimeMs === stat.mtimeMs) return hit;
+  const text = fs.readFileSync(resolved, "utf8");
+  const stored = readCached(resolved, text);
+  if (stored) {
+    const entry: CachedModule = { mtimeMs: stat.mtimeMs, functions: new Map(stored.functions as [string, ActivityFunction][]) };
+    cache.set(resolved, entry);
+    return entry;
+  }
 
   const p = project();
-  let sf = p.getSourceFile(resolved);
-  if (sf) sf.refreshFromFileSystemSync();
-  else sf = p.addSourceFileAtPath(resolved);
+  // TypeScript reads exactly the texts the disk cache records (the module's, and its imports'
+  // with what their resolution found), never a newer or older copy of one of them.
+  const { deps, probes } = localImports(resolved, text, p.getCompilerOptions());
+  for (const [dep, depText] of deps) {
+    if (/\.[mc]?ts$/.test(dep)) p.createSourceFile(dep, depText, { overwrite: true });
+  }
+  const sf = p.createSourceFile(resolved, text, { overwrite: true });
 
   const entry: CachedModule = { mtimeMs: stat.mtimeMs, functions: new Map() };
   const syntax = p.getProgram().getSyntacticDiagnostics(sf);
@@ -154,7 +168,56 @@ function loadCached(resolved: string, shown: string): CachedModule {
     readFunctions(sf, resolved, entry.functions);
   }
   cache.set(resolved, entry);
+  // A module with a syntax error is not stored: its message names the path as one runbook sees
+  // it, and a compile that fails on it has no time to save anyway.
+  if (entry.error === undefined) writeCached(resolved, text, deps, probes, { functions: [...entry.functions] });
   return entry;
+}
+
+/**
+ * The local files `file` imports, transitively (path → text), resolved as the project resolves
+ * them (relative and absolute specifiers only: packages are not read), and every file system
+ * question the resolution asked, for the disk cache to ask again.
+ */
+function localImports(file: string, text: string, options: TsNamespace.CompilerOptions): { deps: Map<string, string>; probes: Probe[] } {
+  const probes = new Map<string, Probe>();
+  const ask = <K extends Probe["op"]>(op: K, at: string) => {
+    const result = answer(op, at);
+    probes.set(`${op}\0${at}`, { op, path: at, result } as Probe);
+    return result;
+  };
+  const host: TsNamespace.ModuleResolutionHost = {
+    fileExists: (f) => ask("file", f) === true,
+    directoryExists: (d) => ask("dir", d) === true,
+    readFile: (f) => (ask("read", f) === null ? undefined : fs.readFileSync(f, "utf8")),
+  };
+  const deps = new Map<string, string>();
+  const queue: [string, string][] = [[file, text]];
+  const visit = (target: string) => {
+    if (target === file || deps.has(target)) return;
+    let targetText: string;
+    try {
+      targetText = fs.readFileSync(target, "utf8");
+    } catch {
+      return;
+    }
+    deps.set(target, targetText);
+    queue.push([target, targetText]);
+  };
+  for (let next = queue.pop(); next; next = queue.pop()) {
+    const [from, fromText] = next;
+    const info = ts.preProcessFile(fromText, true, true);
+    for (const ref of info.importedFiles) {
+      if (!ref.fileName.startsWith(".") && !path.isAbsolute(ref.fileName)) continue;
+      const resolved = ts.resolveModuleName(ref.fileName, from, options, host).resolvedModule;
+      if (resolved) visit(path.resolve(resolved.resolvedFileName));
+    }
+    for (const ref of info.referencedFiles) {
+      const target = path.resolve(path.dirname(from), ref.fileName);
+      if (ask("file", target) === true) visit(target);
+    }
+  }
+  return { deps, probes: [...probes.values()] };
 }
 
 function readFunctions(sf: SourceFile, file: string, out: Map<string, ActivityFunction>): void {
