@@ -220,6 +220,18 @@ export class JobLease {
     return true;
   }
 
+  /**
+   * Stops running the job here (nothing more is written for it; activities in flight see
+   * ctx.signal fire with `reason`) without giving it back yet: the worker releases it once its
+   * runner has left (`release`), so a call still in flight never overlaps with the next owner.
+   */
+  interrupt(reason: string): void {
+    this.releasedFlag = true;
+    if (this.lostFlag) return;
+    this.lostFlag = true;
+    this.abort.abort(new Error(reason));
+  }
+
   /** Hands the job back to the queue from its latest checkpoint, bumping the epoch. */
   async release(reason: string): Promise<boolean> {
     this.releasedFlag = true;
