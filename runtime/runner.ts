@@ -82,11 +82,12 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
 
   const ctx: DriverContext = {
     emit: (record) => records.push(record),
-    activity: async (module, fn, args) => {
+    activity: async (module, fn, args, caller) => {
       const a = await jobActivities();
       // A worker back from a pause longer than its lease must not start the next activity.
       if (!(await lease.confirm())) throw new Error("the job's lease was lost");
-      return a.activity(module, fn, args);
+      // The caller says which `use` module the alias names (two runbooks may bind one alias).
+      return a.activity(module, fn, args, caller);
     },
     start: async (runbook, args, seq) => {
       if (!program.get(runbook)) throw new Error(`runbook ${runbook} is not part of this job's version`);
@@ -108,7 +109,9 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     const { outcome } = await resume(state, program, ctx, input);
     input = undefined;
     if (lease.lost) return; // someone else owns the job now: write nothing
-    const out = await commit(env, claim, lease, state, outcome, await masked(records), release);
+    // Secrets read through asset() never reach the database in a stream, result or error.
+    const ending = activities && (outcome.kind === "completed" || outcome.kind === "failed") ? activities.maskOutcome(outcome) : outcome;
+    const out = await commit(env, claim, lease, state, ending, await masked(records), release);
     if (out.kind !== "continue") return;
     input = out.input;
   }

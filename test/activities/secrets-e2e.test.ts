@@ -24,7 +24,15 @@ beforeAll(async () => {
   checkpoint "connected"
   warn "still using \${pw}"
   error json_string({ pw: pw })
-  return "done"
+  return "done as app/\${pw}"
+}
+`,
+  );
+  fs.writeFileSync(
+    path.join(project, "leak_fail.runbook"),
+    `runbook leak_fail() {
+  let pw = asset("db_password")
+  fail "login refused for \${pw}"
 }
 `,
   );
@@ -35,7 +43,7 @@ afterAll(async () => {
 });
 
 describe("secrets in a running job", () => {
-  it("are masked in every stream record and in runbook run / runbook job", async () => {
+  it("are masked in every stream record, the result and the error, and in runbook run / runbook job", async () => {
     const set = await runbook(["asset", "set", "db_password", SECRET, "--secret"], { cwd: project, env });
     expect(set).toMatchObject({ code: 0, stdout: "asset db_password set (secret, encrypted)\n" });
 
@@ -56,6 +64,15 @@ describe("secrets in a running job", () => {
     const streams = await t.query("SELECT * FROM job_streams", []);
     expect(streams.rows.length).toBe(4);
     expect(JSON.stringify(streams.rows)).not.toContain(SECRET);
+    const result = await t.query("SELECT result FROM jobs WHERE id = $1", [id]);
+    expect(result.rows[0].result).toBe("done as app/***");
+
+    const failed = await runbook(["run", "leak_fail.runbook"], { cwd: project, env });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout + failed.stderr).not.toContain(SECRET);
+    expect(failed.stderr).toContain("login refused for ***");
+    const errors = await t.query("SELECT error FROM jobs WHERE runbook = 'leak_fail'", []);
+    expect(JSON.stringify(errors.rows)).not.toContain(SECRET);
     const assets = await t.query("SELECT * FROM assets", []);
     expect(JSON.stringify(assets.rows)).not.toContain(SECRET);
   });
