@@ -8,7 +8,7 @@ import type { BuiltinFunction } from "./builtins.js";
 import type { ActivitySignature, CallResolution, Signature } from "./checked.js";
 import { M, diag, type Extra, type MessageDef } from "./messages.js";
 import { Scope, closest, didYouMean } from "./scope.js";
-import { T, binaryType, isAssignable, isNullable, join, mapValueType, nonNull, typeToString, unaryType, type Type } from "./types.js";
+import { T, binaryType, isAssignable, isNullable, join, mapValueType, nonNull, describeType, unaryType, type Type } from "./types.js";
 
 export interface UseInfo {
   decl: ast.UseDecl;
@@ -129,7 +129,7 @@ export abstract class ExprChecker {
         const t = this.expr(e.operand, undefined);
         const result = unaryType(e.operator, t);
         if (result) return result;
-        this.report(M.unaryOperand, e.span, [e.operator, typeToString(t)], { hint: isNullable(t) ? "it may be null: give a default with `??`" : undefined });
+        this.report(M.unaryOperand, e.span, [e.operator, describeType(t)], { hint: isNullable(t) ? "it may be null: give a default with `??`" : undefined });
         return T.error;
       }
       case "Binary":
@@ -139,7 +139,7 @@ export abstract class ExprChecker {
         if (e.timeout) {
           const t = this.expr(e.timeout, T.duration);
           if (!this.expect(t, ["duration"])) {
-            this.report(M.waitTimeoutNotDuration, e.timeout.span, [typeToString(t)], { hint: t.kind === "number" ? "write a duration such as `10m`" : undefined });
+            this.report(M.waitTimeoutNotDuration, e.timeout.span, [describeType(t)], { hint: t.kind === "number" ? "write a duration such as `10m`" : undefined });
           }
         }
         return T.any;
@@ -152,7 +152,7 @@ export abstract class ExprChecker {
       case "Await": {
         this.suspension(e.span, place, "`await`", "let result = await job");
         const t = this.expr(e.job, T.string);
-        if (!this.expect(t, ["string"])) this.report(M.awaitNotString, e.job.span, [typeToString(t)]);
+        if (!this.expect(t, ["string"])) this.report(M.awaitNotString, e.job.span, [describeType(t)]);
         return T.any;
       }
       case "ErrorExpr":
@@ -230,7 +230,7 @@ export abstract class ExprChecker {
     if (want) {
       // Against a known element type, point at the first element that does not fit (once).
       const bad = types.findIndex((t) => !isAssignable(t, want));
-      if (bad >= 0) this.report(M.elementMismatch, e.elements[bad]!.span, [typeToString(want), typeToString(types[bad]!)]);
+      if (bad >= 0) this.report(M.elementMismatch, e.elements[bad]!.span, [describeType(want), describeType(types[bad]!)]);
       return T.list(want);
     }
     if (types.length === 0) return T.list(T.any);
@@ -238,7 +238,7 @@ export abstract class ExprChecker {
     for (let i = 1; i < types.length; i++) {
       const j = join(acc, types[i]!);
       if (!j) {
-        this.report(M.listElements, e.elements[i]!.span, [typeToString(acc), typeToString(types[i]!)], {
+        this.report(M.listElements, e.elements[i]!.span, [describeType(acc), describeType(types[i]!)], {
           hint: "declare the list's type if it is meant to mix them, e.g. `let xs: list<any> = [...]`",
         });
         return T.error;
@@ -261,7 +261,7 @@ export abstract class ExprChecker {
     if (want?.kind === "map") {
       for (const en of e.entries) {
         const t = this.expr(en.value, want.value);
-        if (!isAssignable(t, want.value)) this.report(M.fieldMismatch, en.value.span, [en.key, typeToString(want.value), typeToString(t)]);
+        if (!isAssignable(t, want.value)) this.report(M.fieldMismatch, en.value.span, [en.key, describeType(want.value), describeType(t)]);
       }
       return want;
     }
@@ -271,9 +271,9 @@ export abstract class ExprChecker {
         const t = this.expr(en.value, fieldType);
         if (fieldType === undefined) {
           const near = closest(en.key, Object.keys(want.fields).filter((f) => !seen.has(f)));
-          this.report(M.extraField, en.keySpan, [en.key, typeToString(want)], { hint: near && `did you mean \`${near}\`?` });
+          this.report(M.extraField, en.keySpan, [en.key, describeType(want)], { hint: near && `did you mean \`${near}\`?` });
         } else if (!isAssignable(t, fieldType)) {
-          this.report(M.fieldMismatch, en.value.span, [en.key, typeToString(fieldType), typeToString(t)]);
+          this.report(M.fieldMismatch, en.value.span, [en.key, describeType(fieldType), describeType(t)]);
         }
       }
       // A misspelled field is one mistake: it is not also reported missing.
@@ -281,7 +281,7 @@ export abstract class ExprChecker {
       const missing = Object.entries(want.fields)
         .filter(([name, t]) => !seen.has(name) && !isAssignable(T.null, t) && !meant.has(name))
         .map(([name]) => name);
-      if (missing.length) this.report(M.missingFields, e.span, [missing, typeToString(want)]);
+      if (missing.length) this.report(M.missingFields, e.span, [missing, describeType(want)]);
       return want;
     }
     if (e.entries.length === 0) return T.map(T.any);
@@ -300,7 +300,8 @@ export abstract class ExprChecker {
       case "record": {
         const field = base.fields[name];
         if (field === undefined) {
-          this.report(M.noMember, e.property.span, [typeToString(base), name], { hint: didYouMean(name, Object.keys(base.fields)) });
+          const subject = e.object.kind === "Name" ? e.object.name : undefined;
+          this.report(M.noMember, e.property.span, [describeType(base), name, subject], { hint: didYouMean(name, Object.keys(base.fields)) });
           return T.error;
         }
         t = field;
@@ -311,7 +312,7 @@ export abstract class ExprChecker {
         break;
       default: {
         const builtin = this.view.builtins.has(name) ? `use \`${name}(...)\` with the value as its argument` : name === "length" ? "use `len(...)`" : undefined;
-        this.report(M.noMember, e.property.span, [typeToString(base), name], { hint: builtin });
+        this.report(M.noMember, e.property.span, [describeType(base), name], { hint: builtin });
         return T.error;
       }
     }
@@ -325,7 +326,7 @@ export abstract class ExprChecker {
     const i = this.expr(e.index, want);
     const indexOk = (kind: "list" | "map") => {
       const w = kind === "list" ? T.number : T.string;
-      if (!this.expect(i, [w.kind])) this.report(M.indexType, e.index.span, [kind, typeToString(w), typeToString(i)]);
+      if (!this.expect(i, [w.kind])) this.report(M.indexType, e.index.span, [kind, describeType(w), describeType(i)]);
     };
     switch (base.kind) {
       case "error":
@@ -342,11 +343,11 @@ export abstract class ExprChecker {
         if (e.index.kind !== "String") return mapValueType(base);
         const field = base.fields[e.index.value];
         if (field !== undefined) return field;
-        this.report(M.noMember, e.index.span, [typeToString(base), e.index.value], { hint: didYouMean(e.index.value, Object.keys(base.fields)) });
+        this.report(M.noMember, e.index.span, [describeType(base), e.index.value], { hint: didYouMean(e.index.value, Object.keys(base.fields)) });
         return T.error;
       }
       default:
-        this.report(M.notIndexable, e.object.span, [typeToString(base)]);
+        this.report(M.notIndexable, e.object.span, [describeType(base)]);
         return T.error;
     }
   }
@@ -355,12 +356,12 @@ export abstract class ExprChecker {
     if (e.operator === "??") {
       const l = this.expr(e.left, expected && T.optional(expected));
       const r = this.expr(e.right, expected ?? nonNull(l));
-      if (!isNullable(l)) this.report(M.nullishNeverNull, e.left.span, [typeToString(l)], { hint: "remove `?? ...`" });
+      if (!isNullable(l)) this.report(M.nullishNeverNull, e.left.span, [describeType(l)], { hint: "remove `?? ...`" });
       if (l.kind === "error" || r.kind === "error") return T.error;
       if (l.kind === "any") return r.kind === "null" ? T.any : r;
       const result = join(nonNull(l), r);
       if (result) return l.kind === "null" ? r : result;
-      this.report(M.binaryOperands, e.span, ["??", typeToString(l), typeToString(r)]);
+      this.report(M.binaryOperands, e.span, ["??", describeType(l), describeType(r)]);
       return T.error;
     }
     const l = this.expr(e.left, undefined);
@@ -369,12 +370,12 @@ export abstract class ExprChecker {
     const r = this.inScope(this.narrowed(facts), () => this.expr(e.right, undefined));
     if (l.kind === "error" || r.kind === "error") return e.operator === "and" || e.operator === "or" || isComparison(e.operator) ? T.bool : T.error;
     if (e.operator === "==" || e.operator === "!=") {
-      if (!mayBeEqual(l, r)) this.report(M.neverEqual, e.span, [typeToString(l), typeToString(r)]);
+      if (!mayBeEqual(l, r)) this.report(M.neverEqual, e.span, [describeType(l), describeType(r)]);
       return T.bool;
     }
     const result = binaryType(e.operator, l, r);
     if (result) return result;
-    this.report(M.binaryOperands, e.span, [e.operator, typeToString(l), typeToString(r)], {
+    this.report(M.binaryOperands, e.span, [e.operator, describeType(l), describeType(r)], {
       hint:
         l.kind === "optional" || r.kind === "optional"
           ? "a side may be null: give it a default with `??`"
@@ -446,7 +447,7 @@ export abstract class ExprChecker {
       // An object with an error of its own (`nope.f()`) is reported once, there.
       if (t.kind !== "error") {
         this.report(M.memberCallNotAlias, callee.span, [], {
-          hint: this.view.builtins.has(fn) ? `built-in functions take the value as an argument: \`${fn}(...)\`` : `\`${describeTarget(object)}\` is a value of type ${typeToString(t)}`,
+          hint: this.view.builtins.has(fn) ? `built-in functions take the value as an argument: \`${fn}(...)\`` : `\`${describeTarget(object)}\` is a value of type ${describeType(t)}`,
         });
       }
       return this.argsOnly(e, T.error);
@@ -501,7 +502,7 @@ export abstract class ExprChecker {
       mismatch: (i, want) => {
         if (types[i]?.kind === "error") return;
         bad = true;
-        this.report(M.builtinArgType, e.args[i]!.value.span, [fn.name, i + 1, want, typeToString(types[i]!)]);
+        this.report(M.builtinArgType, e.args[i]!.value.span, [fn.name, i + 1, want, describeType(types[i]!)]);
       },
     });
     return bad ? T.error : result;
@@ -546,7 +547,7 @@ export abstract class ExprChecker {
       out[slot] = a.value;
       const want = params[slot]!.type;
       const t = this.expr(a.value, want);
-      if (!isAssignable(t, want)) this.report(M.argMismatch, a.value.span, [callee, params[slot]!.name, typeToString(t), typeToString(want)]);
+      if (!isAssignable(t, want)) this.report(M.argMismatch, a.value.span, [callee, params[slot]!.name, describeType(t), describeType(want)]);
     }
     const missing = params.filter((p, i) => p.required && !given[i] && !meant.has(p.name)).map((p) => p.name);
     if (missing.length) this.report(M.missingArgs, e.callee.span, [callee, missing]);

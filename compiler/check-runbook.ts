@@ -9,7 +9,7 @@ import type { CallResolution, Signature } from "./checked.js";
 import { ExprChecker, describeTarget, nullFacts, type BodyFacts, type ProjectView } from "./check-expr.js";
 import { M } from "./messages.js";
 import { Scope, didYouMean, type Local, type LocalKind } from "./scope.js";
-import { ERROR_RECORD, NAMED_TYPES, T, binaryType, isAssignable, isNullable, mapValueType, typeFromNode, typeToString, type Type } from "./types.js";
+import { ERROR_RECORD, NAMED_TYPES, T, binaryType, isAssignable, isNullable, mapValueType, typeFromNode, describeType, type Type } from "./types.js";
 
 export type { BodyFacts, CallSite, ProjectView, UseInfo } from "./check-expr.js";
 
@@ -66,8 +66,8 @@ class RunbookChecker extends ExprChecker {
       // At the closing brace: that is where the runbook falls off its end.
       const end = this.decl.body.span.end;
       const start = { line: end.line, column: Math.max(1, end.column - 1), offset: Math.max(0, end.offset - 1) };
-      this.report(M.missingReturn, { file: this.decl.body.span.file, start, end }, [this.signature.name, typeToString(returns)], {
-        hint: `end every path with \`return\`, or declare the result optional: \`-> ${typeToString(returns)}?\``,
+      this.report(M.missingReturn, { file: this.decl.body.span.file, start, end }, [this.signature.name, describeType(returns)], {
+        hint: `end every path with \`return\`, or declare the result optional: \`-> ${describeType(returns)}?\``,
       });
     }
     return { diagnostics: this.diagnostics, facts: this.facts, calls: this.calls, types: this.types };
@@ -129,7 +129,7 @@ class RunbookChecker extends ExprChecker {
         const declared = s.type ? this.annotation(s.type) : undefined;
         const t = this.expr(s.value, declared, "alone");
         if (declared && !isAssignable(t, declared)) {
-          this.report(M.letMismatch, s.value.span, [s.name.name, typeToString(t), typeToString(declared)]);
+          this.report(M.letMismatch, s.value.span, [s.name.name, describeType(t), describeType(declared)]);
         }
         this.declare(this.scope, s.name, "let", declared ?? t);
         return true;
@@ -179,7 +179,7 @@ class RunbookChecker extends ExprChecker {
         this.facts.suspendsDirectly = true;
         const t = this.expr(s.duration, T.duration);
         if (!this.expect(t, ["duration"])) {
-          this.report(M.sleepNotDuration, s.duration.span, [typeToString(t)], { hint: t.kind === "number" ? "write a duration such as `30s` or `5m`" : undefined });
+          this.report(M.sleepNotDuration, s.duration.span, [describeType(t)], { hint: t.kind === "number" ? "write a duration such as `30s` or `5m`" : undefined });
         }
         return true;
       }
@@ -223,7 +223,7 @@ class RunbookChecker extends ExprChecker {
   private condition(e: ast.Expr, stmt: string): void {
     const t = this.expr(e, T.bool);
     if (!this.expect(t, ["bool"])) {
-      this.report(M.conditionNotBool, e.span, [stmt, typeToString(t)], {
+      this.report(M.conditionNotBool, e.span, [stmt, describeType(t)], {
         hint: isNullable(t) ? "compare it explicitly, e.g. `x != null`" : t.kind === "number" ? "compare it explicitly, e.g. `n > 0`" : undefined,
       });
     }
@@ -232,7 +232,7 @@ class RunbookChecker extends ExprChecker {
   private stringOperand(e: ast.Expr, what: string): void {
     const t = this.expr(e, T.string);
     if (!this.expect(t, ["string"])) {
-      this.report(M.notString, e.span, [what, typeToString(t)], {
+      this.report(M.notString, e.span, [what, describeType(t)], {
         hint: t.kind === "record" && "message" in t.fields ? "pass its text: `err.message`" : "convert it with `str(...)` or interpolate it: `\"${x}\"`",
       });
     }
@@ -252,8 +252,8 @@ class RunbookChecker extends ExprChecker {
       const want = narrowed?.origin ? narrowed.origin.type : target;
       const t = this.expr(s.value, want, "alone");
       if (!isAssignable(t, want)) {
-        this.report(M.assignMismatch, s.value.span, [name, typeToString(t), typeToString(want)], {
-          hint: want.kind === "null" ? `declare its type where it is declared, e.g. \`let ${name}: ${typeToString(T.optional(t))} = null\`` : undefined,
+        this.report(M.assignMismatch, s.value.span, [name, describeType(t), describeType(want)], {
+          hint: want.kind === "null" ? `declare its type where it is declared, e.g. \`let ${name}: ${describeType(T.optional(t))} = null\`` : undefined,
         });
       }
       if (narrowed?.origin && isNullable(t)) narrowed.type = narrowed.origin.type;
@@ -263,9 +263,9 @@ class RunbookChecker extends ExprChecker {
     const op = s.operator === "+=" ? "+" : "-";
     const result = binaryType(op, target, t);
     if (result === undefined) {
-      this.report(M.binaryOperands, s.span, [s.operator, typeToString(target), typeToString(t)]);
+      this.report(M.binaryOperands, s.span, [s.operator, describeType(target), describeType(t)]);
     } else if (!isAssignable(result, target)) {
-      this.report(M.assignMismatch, s.value.span, [name, typeToString(result), typeToString(target)]);
+      this.report(M.assignMismatch, s.value.span, [name, describeType(result), describeType(target)]);
     }
   }
 
@@ -315,7 +315,7 @@ class RunbookChecker extends ExprChecker {
     let types: [Type, Type];
     const iterable = t.kind === "optional" ? T.error : t;
     if (t.kind === "optional") {
-      this.report(M.notIterable, s.iterable.span, [typeToString(t)], { hint: "it may be null: give a default with `?? []`" });
+      this.report(M.notIterable, s.iterable.span, [describeType(t)], { hint: "it may be null: give a default with `?? []`" });
     }
     switch (iterable.kind) {
       case "list":
@@ -330,7 +330,7 @@ class RunbookChecker extends ExprChecker {
         types = [iterable, iterable];
         break;
       default:
-        this.report(M.notIterable, s.iterable.span, [typeToString(iterable)], {
+        this.report(M.notIterable, s.iterable.span, [describeType(iterable)], {
           hint: iterable.kind === "string" ? "split it first, e.g. `split(s, \"\\n\")`" : iterable.kind === "number" ? "use a range: `1..n` or `range(n)`" : undefined,
         });
         types = [T.error, T.error];
@@ -344,17 +344,17 @@ class RunbookChecker extends ExprChecker {
     const want = this.signature.returns;
     const name = this.signature.name;
     if (!s.value) {
-      if (this.decl.returnType && !isAssignable(T.null, want)) this.report(M.returnWithoutValue, s.span, [name, typeToString(want)]);
+      if (this.decl.returnType && !isAssignable(T.null, want)) this.report(M.returnWithoutValue, s.span, [name, describeType(want)]);
       return;
     }
     const t = this.expr(s.value, this.decl.returnType ? want : undefined, "alone");
     if (!this.decl.returnType) {
       if (t.kind !== "null" && t.kind !== "error") {
-        this.report(M.returnWithoutResultType, s.value.span, [name], { hint: `declare it in the header: \`-> ${typeToString(t)}\`` });
+        this.report(M.returnWithoutResultType, s.value.span, [name], { hint: `declare it in the header: \`-> ${describeType(t)}\`` });
       }
       return;
     }
-    if (!isAssignable(t, want)) this.report(M.returnMismatch, s.value.span, [name, typeToString(t), typeToString(want)]);
+    if (!isAssignable(t, want)) this.report(M.returnMismatch, s.value.span, [name, describeType(t), describeType(want)]);
   }
 
   private tryStmt(s: ast.TryStmt): boolean {
@@ -377,7 +377,7 @@ class RunbookChecker extends ExprChecker {
     const option = (e: ast.Expr | undefined, name: string, want: Type) => {
       if (!e) return;
       const t = this.expr(e, want);
-      if (!this.expect(t, [want.kind])) this.report(M.retryOption, e.span, [name, typeToString(want), typeToString(t)]);
+      if (!this.expect(t, [want.kind])) this.report(M.retryOption, e.span, [name, describeType(want), describeType(t)]);
     };
     option(s.attempts, "attempts", T.number);
     option(s.delay, "delay", T.duration);
@@ -395,7 +395,7 @@ class RunbookChecker extends ExprChecker {
       const t = this.expr(p.default, want);
       this.scope = saved;
       this.inDefault = undefined;
-      if (!isAssignable(t, want)) this.report(M.defaultMismatch, p.default.span, [p.name.name, typeToString(t), typeToString(want)]);
+      if (!isAssignable(t, want)) this.report(M.defaultMismatch, p.default.span, [p.name.name, describeType(t), describeType(want)]);
     });
   }
 }

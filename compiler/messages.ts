@@ -74,7 +74,8 @@ export const M = {
   binaryOperands: def("RB2025", "error", (op: string, left: string, right: string) => `operator ${q(op)} cannot be applied to ${left} and ${right}`),
   unaryOperand: def("RB2026", "error", (op: string, got: string) => `operator ${q(op)} cannot be applied to ${got}`),
   neverEqual: def("RB2027", "error", (left: string, right: string) => `${left} and ${right} can never be equal`),
-  noMember: def("RB2035", "error", (type: string, name: string) => `${type} has no field ${q(name)}`),
+  noMember: def("RB2035", "error", (type: string, name: string, subject?: string) =>
+    subject === undefined ? `${type} has no field ${q(name)}` : `${q(subject)} has no field ${q(name)}; its type is ${type}`),
   notIndexable: def("RB2036", "error", (type: string) => `cannot index ${type}`),
   indexType: def("RB2037", "error", (container: string, want: string, got: string) => `${container} index must be ${want}, got ${got}`),
   listElements: def("RB2045", "error", (a: string, b: string) => `list elements have incompatible types ${a} and ${b}`),

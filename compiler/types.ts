@@ -84,6 +84,31 @@ export function typeToString(t: Type): string {
   }
 }
 
+/**
+ * A type as diagnostics show it: like typeToString, but a record with many fields shows its
+ * first few and how many more, so a message about a big activity result stays one short line.
+ */
+export function describeType(t: Type, maxFields = 4): string {
+  switch (t.kind) {
+    case "list":
+      return `list<${describeType(t.element, maxFields)}>`;
+    case "map":
+      return `map<${describeType(t.value, maxFields)}>`;
+    case "optional":
+      return `${describeType(t.inner, maxFields)}?`;
+    case "record": {
+      const entries = Object.entries(t.fields);
+      const shown = entries
+        .slice(0, maxFields)
+        .map(([name, f]) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: ${describeType(f, 2)}`);
+      if (entries.length > maxFields) shown.push(`…${entries.length - maxFields} more`);
+      return `{${shown.join(", ")}}`;
+    }
+    default:
+      return typeToString(t);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Annotations
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   T,
   binaryType,
+  describeType,
   isAssignable,
   join,
   joinAll,
@@ -122,5 +123,15 @@ describe("validateValue", () => {
     expect(validateValue(Number.NaN, T.number)).toMatch(/expected number/);
     expect(validateValue(undefined, T.string)).toBe("expected string, got nothing");
     expect(validateValue(new Date(), T.any)).toMatch(/expected a JSON value/);
+  });
+});
+
+describe("describeType", () => {
+  it("shortens records with many fields for diagnostics, and leaves small types whole", () => {
+    const big = T.record({ a: T.string, b: T.number, c: T.bool, d: T.any, e: T.string, f: T.string });
+    expect(describeType(big)).toBe("{a: string, b: number, c: bool, d: any, …2 more}");
+    expect(describeType(T.list(T.optional(big)))).toBe("list<{a: string, b: number, c: bool, d: any, …2 more}?>");
+    expect(describeType(T.record({ id: T.string }))).toBe("{id: string}");
+    expect(typeToString(big)).toBe("{a: string, b: number, c: bool, d: any, e: string, f: string}");
   });
 });
