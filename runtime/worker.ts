@@ -178,9 +178,10 @@ export class Worker {
     const sent = performance.now();
     const view = await heartbeat(this.db.pool, this.name, held, this.timeoutMs);
     const renewed = new Set(view.renewed);
+    const extended = new Set(view.extended);
     for (const h of held) {
       const job = this.held.get(h.id);
-      if (job && renewed.has(h.id) && job.lease.epoch === h.epoch) job.lease.renewed(sent);
+      if (job && extended.has(h.id) && job.lease.epoch === h.epoch) job.lease.renewed(sent);
       // Not renewed: taken over or ended elsewhere. (A job whose final write is in flight may
       // also be missing here; its own fenced write then decides.)
       if (job && !renewed.has(h.id) && job.lease.epoch === h.epoch && !this.stopping) job.lease.markLost();

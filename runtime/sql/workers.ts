@@ -33,6 +33,8 @@ export interface View {
   me: WorkerRow | null;
   /** Jobs (of the ones passed) whose lease is still this worker's (renewed, or renewed next time); the others are lost. */
   renewed: string[];
+  /** Jobs whose lease this heartbeat actually extended (not skipped as locked). */
+  extended: string[];
   /** Milliseconds left before this worker's drain deadline (null: not draining). */
   drainLeftMs: number | null;
 }
@@ -43,7 +45,7 @@ export interface View {
  * reads the deployment and who is alive, to recompute slot ownership.
  */
 export async function heartbeat(db: Queryable, name: string, held: { id: string; epoch: string }[], leaseMs: number): Promise<View> {
-  const { rows } = await db.query<{ me: WorkerRow | null; renewed: string[]; deployment: DeploymentRow | null; alive: string[]; drain_left_ms: number | null }>(
+  const { rows } = await db.query<{ me: WorkerRow | null; renewed: string[]; extended: string[]; deployment: DeploymentRow | null; alive: string[]; drain_left_ms: number | null }>(
     `WITH me AS (
        UPDATE workers SET heartbeat_at = now() WHERE name = $1 RETURNING *
      ), held AS (
@@ -57,9 +59,11 @@ export async function heartbeat(db: Queryable, name: string, held: { id: string;
        SELECT id FROM jobs WHERE id IN (SELECT id FROM held) ORDER BY id FOR UPDATE SKIP LOCKED
      ), renewed AS (
        UPDATE jobs j SET due_at = now() + $4 * interval '1 millisecond' FROM locked WHERE j.id = locked.id
+       RETURNING j.id
      )
      SELECT (SELECT row_to_json(me) FROM me) AS me,
             ARRAY(SELECT id FROM held) AS renewed,
+            ARRAY(SELECT id FROM renewed) AS extended,
             (SELECT row_to_json(d) FROM (SELECT * FROM deployments ORDER BY generation DESC LIMIT 1) d) AS deployment,
             ARRAY(SELECT name FROM workers
                   WHERE stopped_at IS NULL AND NOT draining
@@ -75,6 +79,7 @@ export async function heartbeat(db: Queryable, name: string, held: { id: string;
   return {
     me,
     renewed: r.renewed,
+    extended: r.extended,
     deployment: r.deployment && { ...r.deployment, generation: String(r.deployment.generation) },
     alive,
     drainLeftMs: r.drain_left_ms,
