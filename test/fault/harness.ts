@@ -98,6 +98,12 @@ export class Cluster {
       detached: true, // its own process group: killed as a whole
     });
     live.add(child);
+    // Should this test process die without its hooks (SIGKILL), a watchdog kills the worker's
+    // group once the test process is gone.
+    spawn("sh", ["-c", `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 1; done; kill -9 -${child.pid} 2>/dev/null`], {
+      detached: true,
+      stdio: "ignore",
+    }).unref();
     const w: WorkerProc = { name, child, stderr: "", exitCode: null, exited: null as unknown as Promise<number> };
     w.exited = new Promise((resolve) =>
       child.on("exit", (code, signal) => {
