@@ -59,6 +59,15 @@ export async function deploy(opts: { workers?: string }): Promise<void> {
     if (names.length === 0) throw new CliError("--workers needs at least one worker name", 2);
     const d = await deployWorkers(db.pool, names);
     process.stdout.write(`deployment generation ${d.generation}: ${d.workers.join(", ")}\n`);
+    // A typo here would leave slots to nobody: say which names own nothing yet.
+    const rows = await listWorkers(db.pool);
+    const idle = names.filter((n) => !rows.some((w) => w.name === n && w.alive && !w.draining));
+    for (const n of idle) {
+      const w = rows.find((x) => x.name === n);
+      const state = !w ? "never seen" : w.stopped_at ? "stopped" : w.draining ? "draining" : "dead";
+      process.stderr.write(`warning: ${n} is not a live worker (${state}); it owns no slots until \`runbook worker --name ${n}\` runs\n`);
+    }
+    if (idle.length === names.length) process.stderr.write("warning: no worker of this deployment is alive: no job runs until one starts\n");
   });
 }
 
