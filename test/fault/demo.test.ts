@@ -31,6 +31,7 @@ it("test_failover: drained mid-run, redeployed to the other worker, every loop l
   expect(await c.worker("demo-a").exited).toBe(0);
   const deployed = await c.cli(["deploy", "--workers", "demo-b"]);
   expect(deployed.stdout).toMatch(/^deployment generation \d+: demo-b\n$/);
+  expect(deployed.stderr).toBe("");
   const shown = await c.cli(["deploy"]);
   expect(shown.stdout).toMatch(/^ {2}demo-b: alive, 256 slots$/m);
   const loopsBefore = (await demoLog()).length;

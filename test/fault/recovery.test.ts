@@ -57,5 +57,12 @@ it("claims thousands of orphaned jobs in bounded batches spread over the live wo
   // The job ran once more, from its (only) step, on the new owner.
   const { rows: again } = await c.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger WHERE worker <> 's0' AND ended_at IS NOT NULL");
   expect(again[0].n).toBe(JOBS);
+  // Naming a dead worker and an unknown one: said on stderr, so a typo does not go unnoticed.
+  const typo = await c.cli(["deploy", "--workers", "s0,s9"]);
+  expect(typo.stderr).toBe(
+    "warning: s0 is not a live worker (dead); it owns no slots until `runbook worker --name s0` runs\n" +
+      "warning: s9 is not a live worker (never seen); it owns no slots until `runbook worker --name s9` runs\n" +
+      "warning: no worker of this deployment is alive: no job runs until one starts\n",
+  );
   console.log(`recovered ${JOBS} jobs of a killed worker in ${recoveredMs} ms from the kill; ${batches.size} claim batches (max ${Math.max(...sizes)}), ${[...byWorker].map(([w, n]) => `${w} ${n}`).join(", ")}`);
 });
