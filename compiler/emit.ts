@@ -16,6 +16,7 @@ import type { CheckedRunbook } from "./checked.js";
 import type { Op, Request } from "./ir.js";
 import type { LoweredRunbook } from "./lower.js";
 import { argsObject, cast, condition, expr, iterableCode, writeAssign, writeJump, writePosition, writeReturn, writeStatement, type CodeContext } from "./native.js";
+import { enclosingRetries } from "./retry-scope.js";
 import { propertyName, typeText } from "./tstype.js";
 import { StructureKind, VariableDeclarationKind } from "./ts-morph.js";
 
@@ -42,6 +43,8 @@ export function emitModule(project: Project, input: EmitInput): string {
       return pc;
     },
     jsTemps: 0,
+    retryOf: enclosingRetries(rb),
+    attempts: new Map([...lowered.retries].map(([stmt, slots]) => [stmt, `L.${slots.attempt}`])),
   };
   const usesCompletion = [...lowered.slots.all.values()].some((s) => s.ts === "Completion");
   const usesRegions = built.regions.length > 0;

@@ -57,10 +57,13 @@ interface LowerState {
   nextLabel: number;
   entries: Entry[];
   temps: number;
+  retries: Map<ast.RetryStmt, RetrySlots>;
 }
 
 export interface LoweredRunbook extends Lowered {
   slots: Slots;
+  /** The slots of each split retry (its attempt counter is what activities inside it see). */
+  retries: Map<ast.RetryStmt, RetrySlots>;
 }
 
 /** Lowers one runbook's body (its parameters' defaults are applied by the emitter at pc 0). */
@@ -75,13 +78,14 @@ export function lowerRunbook(rb: CheckedRunbook): LoweredRunbook {
     nextLabel: 1,
     entries: [],
     temps: 0,
+    retries: new Map(),
   };
   state.ops.push({ op: "mark", label: 0 });
   const defaults = rb.decl.params.filter((p) => p.default !== undefined);
   if (defaults.length) state.ops.push({ op: "defaults", params: defaults, at: siteOf(defaults[0]) });
   lowerStatements(state, rb.decl.body.statements);
   state.ops.push({ op: "end" });
-  return { ops: state.ops, regions: state.regions, slots };
+  return { ops: state.ops, regions: state.regions, slots, retries: state.retries };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,6 +420,7 @@ function lowerRetry(state: LowerState, s: ast.RetryStmt): void {
     attempt: newTemp(state, "attempt", "number"),
     error: newTemp(state, "error", "Json"),
   };
+  state.retries.set(s, retry);
   const again = defineLabel(state);
   const handler = defineLabel(state);
   const end = defineLabel(state);

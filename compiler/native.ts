@@ -4,7 +4,8 @@
 // Names the emitted code relies on (declared by compiler/emit.ts in `step`):
 //   L       frame.locals, typed as the module's `Locals` (every runbook value lives there)
 //   ops     ctx.ops: operators and built-ins that check their operands at run time
-//   ctx     the StepContext: emit, activity, call, start
+//   ctx     the StepContext: emit, activity, call, start (an activity call inside a retry body
+//           also passes that retry's attempt number, so the activity's ctx.attempt counts tries)
 //   $line, $col   the `.runbook` position of the statement running now (for errors)
 //   dispatch      the label of the dispatch loop (`continue dispatch` re-enters the switch)
 // Values are never mutated in place: `x.f[i] = v` rebuilds the path with ops.setPath, so no
@@ -23,6 +24,13 @@ export interface CodeContext {
   pcOf(label: Label): number;
   /** Counter for JS-only temporaries of native code (loop variables, paths). */
   jsTemps: number;
+  /** The innermost retry whose body encloses each activity call (compiler/retry-scope.ts). */
+  retryOf: Map<ast.CallExpr, ast.RetryStmt>;
+  /**
+   * Each retry's attempt number as code: `L.$attemptN` for a split retry (its durable slot,
+   * known up front), the loop variable `$aN` for a native one (added as its loop is written).
+   */
+  attempts: Map<ast.RetryStmt, string>;
 }
 
 /** Native loops enclosing the statement being written, innermost last (their JS labels). */
@@ -131,8 +139,14 @@ function callExpr(c: CodeContext, e: ast.CallExpr): string {
   switch (r.kind) {
     case "builtin":
       return `ops.builtin(${JSON.stringify(r.fn)}, [${r.args.map((a) => expr(c, a)).join(", ")}])`;
-    case "activity":
-      return `(await ctx.activity(${JSON.stringify(r.module)}, ${JSON.stringify(r.fn)}, ${argsObject(c, r.paramNames, r.args)}))`;
+    case "activity": {
+      const head = `ctx.activity(${JSON.stringify(r.module)}, ${JSON.stringify(r.fn)}, ${argsObject(c, r.paramNames, r.args)}`;
+      const retry = c.retryOf.get(e);
+      if (!retry) return `(await ${head}))`;
+      const attempt = c.attempts.get(retry);
+      if (attempt === undefined) throw new Error("emit: an activity call inside a retry whose attempt counter is not written yet");
+      return `(await ${head}, ${attempt}))`;
+    }
     case "runbook":
       if (r.canSuspend) throw new Error(`emit: the call of ${r.callee} can suspend and cannot stand inside an expression`);
       return `(await ctx.call(${JSON.stringify(r.callee)}, ${argsObject(c, r.paramNames, r.args)}))`;
@@ -308,6 +322,7 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
       const n = ++c.jsTemps;
       w.write("").block(() => {
         w.writeLine(`const $n${n} = ${s.attempts ? `${expr(c, s.attempts)} as number` : "3"};`);
+        c.attempts.set(s, `$a${n}`);
         w.write(`for (let $a${n} = 1; ; $a${n}++) `).block(() => {
           w.write("try ").inlineBlock(() => {
             block(s.body);

@@ -102,8 +102,13 @@ export interface StepContext {
   readonly ops: Ops;
   /** Append a stream record (buffered until the next checkpoint). */
   emit(stream: StreamName, value: Json): void;
-  /** Call an activity: `module` is the `use` alias ("" for built-ins), args by name. */
-  activity(module: string, fn: string, args: Record<string, Json>): Promise<Json>;
+  /**
+   * Call an activity: `module` is the `use` alias ("" for built-ins), args by name. `attempt`
+   * is the 1-based attempt of the innermost `retry` whose body encloses the call in this
+   * runbook (its durable attempt slot, so it survives a crash); left out (1) outside any retry.
+   * The activity sees it as `ctx.attempt`.
+   */
+  activity(module: string, fn: string, args: Record<string, Json>, attempt?: number): Promise<Json>;
   /** Inline call of a runbook that can NOT suspend: runs it to its end and returns its value. */
   call(runbook: string, args: Record<string, Json>): Promise<Json>;
   /** `start NAME(args)`: queue a child job, return its id. Idempotent per `JobState.seq`. */
