@@ -67,7 +67,7 @@ export function activityRunner(runbooks: CompiledRunbook[]): MemoryActivity {
       jobs.set(call.job, (job = entry));
     }
     job.log = call.log;
-    return (await job.acts).activity(module, fn, args, call.caller);
+    return (await job.acts).activity(module, fn, args, call.caller, call.attempt);
   };
 }
 

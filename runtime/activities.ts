@@ -9,7 +9,8 @@
 //   runs in (default: the current folder). So a published version runs with the activity
 //   modules of the project folder the worker was started in.
 // - An activity gets `(args, ctx)`: its arguments as one object of named fields (a private
-//   copy) and an ActivityContext (runtime/activity-context.ts).
+//   copy) and an ActivityContext (runtime/activity-context.ts). `ctx.attempt` is per call: the
+//   attempt of the innermost `retry` around the call, which the compiled runbook passes.
 // - Its result must be plain JSON. `undefined` at the top means null; an object property whose
 //   value is undefined is left out (as JSON.stringify and optional properties do); anything
 //   else that is not JSON (a Date, a Map, a class instance, a function, NaN, undefined in a
@@ -51,8 +52,6 @@ export interface ActivityCaller {
 
 export interface JobOptions {
   jobId: string;
-  /** The job's run attempt, handed to activities as `ctx.attempt` (default 1). */
-  attempt?: number;
   /** Writes a line to the job's verbose (log) stream. */
   log(message: string): void;
   /** The worker and lease epoch, handed to activities as `ctx.worker` and `ctx.leaseEpoch`. */
@@ -186,8 +185,9 @@ export class JobActivities {
   /**
    * `StepContext.activity`: `module` is the caller's `use` alias ("" for a built-in). `caller`
    * is the runbook the call is in; without it the alias is looked up in `JobOptions.runbooks`.
+   * `attempt` is the call's retry attempt, the activity's `ctx.attempt` (default 1).
    */
-  async activity(module: string, fn: string, args: Record<string, Json>, caller?: ActivityCaller): Promise<Json> {
+  async activity(module: string, fn: string, args: Record<string, Json>, caller?: ActivityCaller, attempt = 1): Promise<Json> {
     if (module === "") return this.builtin(fn, args);
     const from = caller ?? this.aliases.get(module);
     const name = `${module}.${fn}`;
@@ -199,7 +199,7 @@ export class JobActivities {
     if (typeof f !== "function") throw new Error(`${name}: ${usePath} exports no function ${fn}`);
     const ctx: ActivityContext = {
       jobId: this.job.jobId,
-      attempt: this.job.attempt ?? 1,
+      attempt,
       signal: this.controller.signal,
       log: (message: string) => this.job.log(String(message)),
       ...(this.job.worker === undefined ? {} : { worker: this.job.worker, leaseEpoch: this.job.leaseEpoch }),

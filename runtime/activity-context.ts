@@ -5,7 +5,11 @@
 export interface ActivityContext {
   /** The id of the job running the activity. */
   jobId: string;
-  /** 1 for the first run of this call; counts up when a `retry` block runs the call again. */
+  /**
+   * The 1-based attempt of the innermost `retry` block around this call in its runbook (1 when
+   * the call is in no retry block): 2 and up mean an earlier attempt failed, e.g. clean up what
+   * it left half done. It survives a worker crash with the retry's durable attempt counter.
+   */
   attempt: number;
   /** Fires when the job is stopped or its worker loses the job's lease: stop work promptly. */
   signal: AbortSignal;

@@ -39,9 +39,10 @@ export interface DriverContext {
   /**
    * Runs an activity for `caller` (the runbook whose frame calls it: its `file` and `uses`
    * resolve the module alias). `args` are a private copy (never shared with the frame's
-   * locals); the driver checks that the result is JSON before the runbook sees it.
+   * locals); the driver checks that the result is JSON before the runbook sees it. `attempt`
+   * is the call's retry attempt (1 outside any retry): the activity's `ctx.attempt`.
    */
-  activity(module: string, fn: string, args: Record<string, Json>, caller: CompiledRunbook): Promise<unknown>;
+  activity(module: string, fn: string, args: Record<string, Json>, caller: CompiledRunbook, attempt: number): Promise<unknown>;
   /**
    * Queues a child job. `seq` is the parent's stable counter for this start: a re-run from the
    * same checkpoint passes the same number, so the caller can make starts idempotent.
@@ -233,8 +234,10 @@ function makeStepContext(state: JobState, program: Program, ctx: DriverContext, 
     emit(stream: StreamName, value: Json) {
       ctx.emit({ stream, value });
     },
-    async activity(module, fn, args) {
-      return activityResult(ops, module, fn, await ctx.activity(module, fn, structuredClone(args), running.compiled!));
+    async activity(module, fn, args, attempt) {
+      const n = attempt ?? 1;
+      if (!Number.isInteger(n) || n < 1) throw new RunbookFault(`activity attempt must be a positive integer, got ${JSON.stringify(attempt)}`);
+      return activityResult(ops, module, fn, await ctx.activity(module, fn, structuredClone(args), running.compiled!, n));
     },
     call: async (runbook, args) => {
       const caller = running.compiled;

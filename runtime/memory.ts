@@ -44,8 +44,8 @@ export interface MemoryOptions {
   activity?: MemoryActivity;
   /**
    * Answer activity calls from these recorded calls (a straight run's) instead of running them:
-   * each job's k-th call must be the recording's k-th call of that job (same module, function
-   * and arguments); it gets the recorded result or error and log lines.
+   * each job's k-th call must be the recording's k-th call of that job (same module, function,
+   * arguments and retry attempt); it gets the recorded result or error and log lines.
    */
   replay?: ActivityCall[];
   onCommit?: (event: CommitEvent) => void;
@@ -53,12 +53,15 @@ export interface MemoryOptions {
   maxSuspensions?: number;
 }
 
-/** An activity as the in-memory executor runs it: `job` is the job's id, `log` its verbose stream. */
+/**
+ * An activity as the in-memory executor runs it: `job` is the job's id, `attempt` the call's
+ * retry attempt (the activity's `ctx.attempt`), `log` the job's verbose stream.
+ */
 export type MemoryActivity = (
   module: string,
   fn: string,
   args: Record<string, Json>,
-  call: { job: string; caller: CompiledRunbook; log(message: string): void },
+  call: { job: string; attempt: number; caller: CompiledRunbook; log(message: string): void },
 ) => Promise<unknown>;
 
 /** One activity call as a run made it. */
@@ -67,6 +70,8 @@ export interface ActivityCall {
   module: string;
   fn: string;
   args: Json;
+  /** The attempt of the innermost enclosing `retry` (1 outside any): part of what a replay matches. */
+  attempt: number;
   /** Its result, or the error it raised (as the runbook saw it). */
   outcome: { value: Json } | { error: string; data: Json };
   /** Lines it wrote to the job's log through its context. */
@@ -236,9 +241,9 @@ class MemoryExecutor {
     });
     const ctx: DriverContext = {
       emit: (record) => emitted.push(record),
-      activity: (module, fn, args, caller) => {
+      activity: (module, fn, args, caller, attempt) => {
         const log = (message: string) => emitted.push({ stream: "log", value: message });
-        const call: ActivityCall = { job: id, module, fn, args: structuredClone(args), outcome: { value: null }, logs: [] };
+        const call: ActivityCall = { job: id, module, fn, args: structuredClone(args), attempt, outcome: { value: null }, logs: [] };
         calls.push(call);
         return this.options.replay ? this.replayCall(job, call, log) : this.runCall(call, caller, log, ops);
       },
@@ -265,7 +270,7 @@ class MemoryExecutor {
     const { module, fn } = call;
     try {
       const run = this.options.activity ?? noActivities;
-      const result = await run(module, fn, structuredClone(call.args) as Record<string, Json>, { job: call.job, caller, log: (m) => (call.logs.push(m), log(m)) });
+      const result = await run(module, fn, structuredClone(call.args) as Record<string, Json>, { job: call.job, attempt: call.attempt, caller, log: (m) => (call.logs.push(m), log(m)) });
       call.outcome = { value: activityResult(ops, module, fn, result) };
       return call.outcome.value;
     } catch (e) {
@@ -329,8 +334,8 @@ class MemoryExecutor {
   }
 }
 
-function callText(c: { module: string; fn: string; args: Json }): string {
-  return `${c.module ? `${c.module}.` : ""}${c.fn}(${JSON.stringify(c.args)})`;
+function callText(c: { module: string; fn: string; args: Json; attempt: number }): string {
+  return `${c.module ? `${c.module}.` : ""}${c.fn}(${JSON.stringify(c.args)})${c.attempt === 1 ? "" : ` (attempt ${c.attempt})`}`;
 }
 
 function newJob(id: string, runbook: string, params: Record<string, Json>): StoredJob {

@@ -82,12 +82,12 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
 
   const ctx: DriverContext = {
     emit: (record) => records.push(record),
-    activity: async (module, fn, args, caller) => {
+    activity: async (module, fn, args, caller, attempt) => {
       const a = await jobActivities();
       // A worker back from a pause longer than its lease must not start the next activity.
       if (!(await lease.confirm())) throw new Error("the job's lease was lost");
       // The caller says which `use` module the alias names (two runbooks may bind one alias).
-      return a.activity(module, fn, args, caller);
+      return a.activity(module, fn, args, caller, attempt);
     },
     start: async (runbook, args, seq) => {
       if (!program.get(runbook)) throw new Error(`runbook ${runbook} is not part of this job's version`);
