@@ -14,7 +14,7 @@ const caller = { file: "test/activities/fixtures/main.runbook", uses: { t: "./ho
 async function job(extra: Partial<Parameters<ActivityHost["forJob"]>[0]> = {}): Promise<{ job: JobActivities; logs: string[] }> {
   const logs: string[] = [];
   const host = new ActivityHost();
-  const j = await host.forJob({ jobId: "job-1", attempt: 2, log: (m) => logs.push(m), runbooks: [caller], ...extra });
+  const j = await host.forJob({ jobId: "job-1", log: (m) => logs.push(m), runbooks: [caller], ...extra });
   return { job: j, logs };
 }
 
@@ -22,8 +22,14 @@ describe("activity calls", () => {
   it("passes named arguments and a context; logs reach the job's stream", async () => {
     const { job: j, logs } = await job();
     const r = await j.activity("t", "greet", { name: "web1", loud: true });
-    expect(r).toEqual({ text: "HELLO WEB1", job: "job-1", attempt: 2 });
+    expect(r).toEqual({ text: "HELLO WEB1", job: "job-1", attempt: 1 });
     expect(logs).toEqual(["greeting web1"]);
+  });
+
+  it("ctx.attempt is the call's retry attempt, per call", async () => {
+    const { job: j } = await job();
+    expect(await j.activity("t", "greet", { name: "a" }, caller, 3)).toMatchObject({ attempt: 3 });
+    expect(await j.activity("t", "greet", { name: "a" }, caller)).toMatchObject({ attempt: 1 });
   });
 
   it("resolves the alias from the calling runbook when it is given", async () => {
