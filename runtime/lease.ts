@@ -82,7 +82,10 @@ export class JobLease {
     if (this.lostFlag) return false;
     if (this.leaseMs === undefined || performance.now() - this.renewedAt < this.leaseMs / 2) return true;
     const sent = performance.now();
-    if (!(await renewLease(this.pool, this.id, this.epoch, this.leaseMs))) {
+    // The database unreachable counts as lost: the call is not made, nothing is written, and
+    // the job resumes from its latest checkpoint once the lease expires (an outage must not
+    // become an activity error the runbook could catch, or fail the job).
+    if (!(await renewLease(this.pool, this.id, this.epoch, this.leaseMs).catch(() => false))) {
       this.markLost();
       return false;
     }
