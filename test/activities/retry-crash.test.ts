@@ -1,7 +1,8 @@
 // `retry` around an activity survives a worker crash: the worker is killed (SIGKILL) while the
 // job sleeps between attempts; another worker takes the job over and goes on with the same
 // attempt count and backoff, so the activity runs exactly `attempts` times in all, each delay
-// honored. Real CLI processes on a real PostgreSQL.
+// honored, and the activity's ctx.attempt continuing (1 on w1, then 2 and 3 on w2). Real CLI
+// processes on a real PostgreSQL.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -22,9 +23,9 @@ beforeAll(async () => {
   fs.writeFileSync(
     path.join(project, "flaky.ts"),
     `import * as fs from "node:fs";
-/** Always fails; records each call's time, so the test sees attempts and delays. */
-export function call(): void {
-  fs.appendFileSync(process.env.FLAKY_LOG!, \`\${Date.now()}\\n\`);
+/** Always fails; records each call's time and ctx.attempt, so the test sees attempts and delays. */
+export function call(_args: {}, ctx: { attempt: number }): void {
+  fs.appendFileSync(process.env.FLAKY_LOG!, \`\${Date.now()} \${ctx.attempt}\\n\`);
   const n = fs.readFileSync(process.env.FLAKY_LOG!, "utf8").trim().split("\\n").length;
   throw new Error(\`still broken (call \${n})\`);
 }
@@ -55,9 +56,17 @@ function startWorker(name: string): ChildProcess {
   return w;
 }
 
-function calls(): number[] {
+/** Each call's time and the ctx.attempt it saw. */
+function log(): { at: number; attempt: number }[] {
   if (!fs.existsSync(callsLog)) return [];
-  return fs.readFileSync(callsLog, "utf8").trim().split("\n").filter(Boolean).map(Number);
+  return fs.readFileSync(callsLog, "utf8").trim().split("\n").filter(Boolean).map((line) => {
+    const [at, attempt] = line.split(" ").map(Number);
+    return { at, attempt };
+  });
+}
+
+function calls(): number[] {
+  return log().map((c) => c.at);
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
@@ -93,6 +102,7 @@ describe("retry across a worker crash", () => {
     });
     const times = calls();
     expect(times.length).toBe(3); // attempts 1 (w1), 2 and 3 (w2): the count survived the crash
+    expect(log().map((c) => c.attempt)).toEqual([1, 2, 3]); // and the activity saw it in ctx.attempt
     expect(job.error.message).toBe("still broken (call 3)");
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(1500); // delay before attempt 2
     expect(times[2] - times[1]).toBeGreaterThanOrEqual(3000); // 1.5 s * 2: attempt 3's backoff
