@@ -36,6 +36,8 @@ describe("runbook compile", () => {
       "loop_checkpoint.js",
       "loop_checkpoint.ts",
       "manifest.json",
+      "retry_activity.js",
+      "retry_activity.ts",
       "retry_call.js",
       "retry_call.ts",
       "straight.js",
@@ -45,6 +47,7 @@ describe("runbook compile", () => {
     expect(manifest.runbooks.map((m) => [m.name, m.file])).toEqual([
       ["finally_return", `${GOLDEN}/finally_return.runbook`],
       ["loop_checkpoint", `${GOLDEN}/loop_checkpoint.runbook`],
+      ["retry_activity", `${GOLDEN}/retry_activity.runbook`],
       ["retry_call", `${GOLDEN}/retry_call.runbook`],
       ["straight", `${GOLDEN}/straight.runbook`],
     ]);
