@@ -4,7 +4,7 @@
 import type * as ast from "../grammar/ast.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import type { ActivityModule } from "./activities.js";
-import type { BuiltinFunction } from "./builtins.js";
+import type { BuiltinCheck, BuiltinFunction } from "./builtins.js";
 import type { ActivitySignature, CallResolution, Signature } from "./checked.js";
 import { M, diag, type Extra, type MessageDef } from "./messages.js";
 import { Scope, closest, didYouMean } from "./scope.js";
@@ -324,22 +324,18 @@ export abstract class ExprChecker {
     const base = nonNull(object);
     const want = base.kind === "list" ? T.number : base.kind === "map" || base.kind === "record" ? T.string : undefined;
     const i = this.expr(e.index, want);
-    const indexOk = (kind: "list" | "map") => {
-      const w = kind === "list" ? T.number : T.string;
-      if (!this.expect(i, [w.kind])) this.report(M.indexType, e.index.span, [kind, describeType(w), describeType(i)]);
-    };
     switch (base.kind) {
       case "error":
       case "any":
         return base;
       case "list":
-        indexOk("list");
+        this.indexOk("list", i, e);
         return base.element;
       case "map":
-        indexOk("map");
+        this.indexOk("map", i, e);
         return base.value;
       case "record": {
-        indexOk("map");
+        this.indexOk("map", i, e);
         if (e.index.kind !== "String") return mapValueType(base);
         const field = base.fields[e.index.value];
         if (field !== undefined) return field;
@@ -350,6 +346,11 @@ export abstract class ExprChecker {
         this.report(M.notIndexable, e.object.span, [describeType(base)]);
         return T.error;
     }
+  }
+
+  private indexOk(kind: "list" | "map", i: Type, e: ast.IndexExpr): void {
+    const w = kind === "list" ? T.number : T.string;
+    if (!this.expect(i, [w.kind])) this.report(M.indexType, e.index.span, [kind, describeType(w), describeType(i)]);
   }
 
   protected binary(e: ast.BinaryExpr, expected: Type | undefined): Type {
@@ -497,15 +498,9 @@ export abstract class ExprChecker {
       this.report(M.builtinArity, span, [fn.name, fn.arity.text, types.length]);
       return T.error;
     }
-    let bad = false;
-    const result = fn.check(types, {
-      mismatch: (i, want) => {
-        if (types[i]?.kind === "error") return;
-        bad = true;
-        this.report(M.builtinArgType, e.args[i]!.value.span, [fn.name, i + 1, want, describeType(types[i]!)]);
-      },
-    });
-    return bad ? T.error : result;
+    const check = new ArgMismatches(types, (i, want) => this.report(M.builtinArgType, e.args[i]!.value.span, [fn.name, i + 1, want, describeType(types[i]!)]));
+    const result = fn.check(types, check);
+    return check.bad ? T.error : result;
   }
 
   /**
@@ -552,6 +547,25 @@ export abstract class ExprChecker {
     const missing = params.filter((p, i) => p.required && !given[i] && !meant.has(p.name)).map((p) => p.name);
     if (missing.length) this.report(M.missingArgs, e.callee.span, [callee, missing]);
     return out;
+  }
+}
+
+/**
+ * A built-in's complaints about its arguments' types, reported through `report` unless the
+ * argument is already an error. A class rather than an object literal with a `mismatch` arrow:
+ * tsx names such a closure each time it is made (an Object.defineProperty per call).
+ */
+class ArgMismatches implements BuiltinCheck {
+  bad = false;
+  constructor(
+    private readonly types: Type[],
+    private readonly report: (index: number, expected: string) => void,
+  ) {}
+
+  mismatch(index: number, expected: string): void {
+    if (this.types[index]?.kind === "error") return;
+    this.bad = true;
+    this.report(index, expected);
   }
 }
 
