@@ -24,7 +24,7 @@ import { runJob, type RunnerEnv } from "./runner.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import { claimJobs, nextDue, type ClaimedJob } from "./sql/claim.js";
 import type { NumberedRecord } from "./sql/checkpoint.js";
-import { heartbeat, joinDeployment, markStopped, registerWorker } from "./sql/workers.js";
+import { heartbeat, joinDeployment, markStopped, registerWorker, requestDrain } from "./sql/workers.js";
 
 export interface WorkerOptions {
   name?: string;
@@ -241,7 +241,8 @@ export class Worker {
     client.on("error", () => this.relisten(client));
     client.on("end", () => this.relisten(client));
     client.on("notification", (n) => {
-      if (n.payload === "deploy" || n.payload?.startsWith("drain:")) void this.beat().catch(() => undefined);
+      // A stopping worker has its own heartbeat (renewing what it still holds) and claims nothing.
+      if (n.payload === "deploy" || n.payload?.startsWith("drain:")) void (this.stopping ? undefined : this.beat().catch(() => undefined));
       else if (n.payload === "control") void this.checkStops();
       else this.kick();
     });
@@ -424,6 +425,11 @@ export class Worker {
 
   private async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
+    // Draining in the database too (a SIGTERM, not only `runbook drain`): the others stop
+    // counting this worker alive and take its slots now, so a job handed over at its checkpoint
+    // goes on elsewhere at once. Without it its slots stayed here until the worker had stopped,
+    // and handed-over jobs waited for the slowest job's step, up to the whole drain timeout.
+    await requestDrain(this.db.pool, this.name, graceMs, this.stopMode.suspend).catch(() => false);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
