@@ -111,23 +111,33 @@ describe("drain", () => {
     }
   });
 
-  it("SIGTERM drains the same way and exits 0", async () => {
-    const ids = await c.idsOwnedBy("d4", alive, 2, "term");
+  it("SIGTERM drains the same way: draining at once, handed-over jobs go on elsewhere while a long step finishes, exit 0", async () => {
+    const [s1, s2, u1] = await c.idsOwnedBy("d4", alive, 3, "term");
+    const ids = [s1, s2];
     await c.enqueue("steps", { n: 5, ms: 400 }, ids);
-    await waitFor("both at step 2", async () => {
+    await c.enqueue("unbroken", { n: 1, ms: 5_000 }, [u1]);
+    await waitFor("both at step 2, and the long step under way", async () => {
       const rows = await c.ledger();
-      return ids.every((id) => rows.some((r) => r.job === id && r.step === 2 && r.worker === "d4"));
+      return ids.every((id) => rows.some((r) => r.job === id && r.step === 2 && r.worker === "d4")) && rows.some((r) => r.job === u1);
     }, 20_000);
     c.signal("d4", "SIGTERM");
+    // Others see it draining (it owns no slots any more) while it still finishes the long step.
+    await waitFor("d4 draining", () => draining("d4"), 5_000);
+    // The handed-over jobs continue on another worker within a claim, not after the long step.
+    await c.waitAll(ids, "completed", 30_000);
+    expect((await c.status([u1])).get(u1)).not.toBe("completed");
+    for (const id of ids) {
+      const rows = await exactlyOnce(id, 5);
+      const last = rows.filter((r) => r.worker === "d4").at(-1)!;
+      const next = rows.find((r) => r.worker !== "d4")!;
+      expect(next.started_at.getTime() - last.ended_at!.getTime()).toBeLessThan(2_000);
+      expect((await c.history(id)).some((h) => h.to_status === "queued" && h.reason === "worker d4 is stopping")).toBe(true);
+    }
     expect(await c.worker("d4").exited).toBe(0);
     alive = alive.filter((n) => n !== "d4");
     expect(c.worker("d4").stderr).toMatch(/SIGTERM: claiming nothing more; running jobs hand over at their next checkpoint/);
-    await c.waitAll(ids, "completed", 30_000);
-    for (const id of ids) {
-      const rows = await exactlyOnce(id, 5);
-      expect(rows.some((r) => r.worker !== "d4")).toBe(true);
-      expect((await c.history(id)).some((h) => h.to_status === "queued" && h.reason === "worker d4 is stopping")).toBe(true);
-    }
+    await c.waitAll([u1], "completed", 10_000);
+    expect((await c.ledger(u1)).map((r) => r.worker)).toEqual(["d4"]); // finished where it ran
   });
 
   it("a second SIGINT exits at once; the job resumes elsewhere when its lease expires", async () => {
