@@ -82,8 +82,30 @@ const isSpace = (c: number) => c === 32 || c === 9;
 const isNameStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 const isNamePart = (c: number) => isNameStart(c) || (c >= 48 && c <= 57);
 
+/** An interpolation `${ }` that needs the parser, met while the parser was busy: parsed later. */
+export interface DeferredInterpolation {
+  parts: A.TemplateString["parts"];
+  index: number;
+  start: number;
+  end: number;
+}
+
 export class ExpressionBuilder {
   constructor(protected readonly ctx: BuildContext) {}
+
+  /**
+   * While the parser runs (statements built as they parse, build.ts `prebuild`), interpolations
+   * that need a parse of their own wait here with a placeholder; `parseDeferred` parses them.
+   */
+  protected deferred: DeferredInterpolation[] = [];
+  protected parserBusy = false;
+
+  /** Parses the interpolations left for later, in place. */
+  protected parseDeferred(): void {
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const d of deferred) d.parts[d.index] = this.interpolation(d.start, d.end);
+  }
 
   protected span(start: number, endOffset: number): A.Span {
     return this.ctx.lines.span(start, endOffset);
@@ -298,7 +320,19 @@ export class ExpressionBuilder {
     for (const at of d.emptyInterpolations) this.issue(at, at + 2, messages.emptyInterpolation());
     const span = this.span(start, stop);
     if (d.pieces.length === 1 && typeof d.pieces[0] === "string") return { kind: "String", span, value: d.pieces[0] };
-    const parts = d.pieces.map((p) => (typeof p === "string" ? p : this.simplePath(p.start, p.end) ?? this.interpolation(p.start, p.end)));
+    const parts: A.TemplateString["parts"] = [];
+    for (const p of d.pieces) {
+      if (typeof p === "string") parts.push(p);
+      else {
+        const simple = this.simplePath(p.start, p.end);
+        if (simple !== undefined) parts.push(simple);
+        else if (!this.parserBusy) parts.push(this.interpolation(p.start, p.end));
+        else {
+          this.deferred.push({ parts, index: parts.length, start: p.start, end: p.end });
+          parts.push({ kind: "ErrorExpr", span: this.span(p.start, p.end) });
+        }
+      }
+    }
     return { kind: "Template", span, parts };
   }
 

@@ -4,8 +4,8 @@
 // parts are read defensively.
 import type { CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
-import { ExpressionBuilder, type BuildContext } from "./build-expressions.js";
-import { messages } from "./messages.js";
+import { ExpressionBuilder, type BuildContext, type DeferredInterpolation } from "./build-expressions.js";
+import { messages, type SyntaxIssue } from "./messages.js";
 
 type Children = CstNode["children"];
 
@@ -14,12 +14,51 @@ const sub = (c: Children, key: string, i = 0): CstNode | undefined => c[key]?.[i
 const count = (c: Children, key: string): number => c[key]?.length ?? 0;
 const end = (t: IToken): number => t.startOffset + t.image.length;
 
+/** A statement built during the parse, with what building it reported and left to do. */
+interface Prebuilt {
+  ast: A.Stmt | undefined;
+  issues: SyntaxIssue[];
+  deferred: DeferredInterpolation[];
+}
+
 export class AstBuilder extends ExpressionBuilder {
   constructor(ctx: BuildContext) {
     super(ctx);
   }
 
+  /** Statements built while the parser ran (see prebuild), by their statement line. */
+  private readonly prebuilt = new Map<CstNode, Prebuilt>();
+
+  /**
+   * Builds the statement of `line` right after it parsed (the parser calls this). The statement
+   * may still be dropped: an enclosing statement can fail to parse later. So what building it
+   * reported, and the interpolations it left for later (the parser is busy), are kept with it
+   * and reach the file only when its block is built (`block`), as if it were built then.
+   */
+  prebuild(line: CstNode): void {
+    const issues = this.ctx.issues;
+    const deferred = this.deferred;
+    this.ctx.issues = [];
+    this.deferred = [];
+    this.parserBusy = true;
+    try {
+      const ast = this.statement(line.children);
+      this.prebuilt.set(line, { ast, issues: this.ctx.issues, deferred: this.deferred });
+      (line as { children: Children }).children = {}; // let the statement's CST go
+    } finally {
+      this.ctx.issues = issues;
+      this.deferred = deferred;
+      this.parserBusy = false;
+    }
+  }
+
   sourceFile(cst: CstNode): A.SourceFileNode {
+    const file = this.sourceFileWithDeferred(cst);
+    this.parseDeferred();
+    return file;
+  }
+
+  private sourceFileWithDeferred(cst: CstNode): A.SourceFileNode {
     const c = cst.children;
     const uses: A.UseDecl[] = [];
     let runbook: A.RunbookDecl | undefined;
@@ -123,7 +162,14 @@ export class AstBuilder extends ExpressionBuilder {
     const c = cst.children;
     const statements: A.Stmt[] = [];
     for (const line of (c.stmtLine ?? []) as CstNode[]) {
-      const s = this.statement(line.children);
+      const pre = this.prebuilt.get(line);
+      let s: A.Stmt | undefined;
+      if (pre === undefined) s = this.statement(line.children);
+      else {
+        s = pre.ast;
+        for (const i of pre.issues) this.ctx.issues.push(i);
+        for (const d of pre.deferred) this.deferred.push(d);
+      }
       if (s !== undefined) statements.push(s);
     }
     return { kind: "Block", span: this.span(tok(c, "LCurly")!.startOffset, end(tok(c, "RCurly")!)), statements };

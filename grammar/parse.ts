@@ -58,7 +58,15 @@ function parseChecked(lines: LineMap): ParseResult {
 
   parser.input = laid.tokens;
   parser.issues = [];
-  const cst = parser.sourceFile();
+  const ctx = { lines, issues, maxChain: 0 };
+  const builder = new AstBuilder(ctx);
+  parser.onStatement = (line) => builder.prebuild(line);
+  let cst;
+  try {
+    cst = parser.sourceFile();
+  } finally {
+    parser.onStatement = undefined;
+  }
   // A lexer error usually leaves its statement broken: further complaints about that line are
   // echoes, as are errors at the tokens the layout made up to recover (it reported those).
   const lexErrorLines = new Set(lexed.errors.map((e) => lines.position(e.offset).line));
@@ -74,8 +82,7 @@ function parseChecked(lines: LineMap): ParseResult {
   }
   parser.input = []; // let the token vector be collected
 
-  const ctx = { lines, issues, maxChain: 0 };
-  let ast = new AstBuilder(ctx).sourceFile(cst);
+  let ast = builder.sourceFile(cst);
   if (mayExceedDepth(laid.maxDepth, ctx.maxChain) && exceedsDepth(ast, MAX_TREE_DEPTH)) {
     issues.push({ ...messages.tooComplex(), start: 0, end: 0 });
     ast = emptyFile(lines);

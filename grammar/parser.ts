@@ -9,6 +9,7 @@
 // - Error recovery is ours, not chevrotain's (grammar/recovering-parser.ts): a statement that
 //   fails to parse is dropped and the rest of its line skipped; a line that cannot start a
 //   statement is skipped the same way.
+import type { CstNode } from "chevrotain";
 import { messages } from "./messages.js";
 import { describeToken } from "./parser-messages.js";
 import { RecoveringParser } from "./recovering-parser.js";
@@ -147,7 +148,17 @@ export class RunbookParser extends RecoveringParser {
       { ALT: () => this.junk("a statement") },
     ],
   };
-  private readonly stmtLineInBlock = () => this.SUBRULE(this.stmtLine);
+  /**
+   * Called with each statement line of a block as soon as it parsed (never while the grammar is
+   * being recorded: it is set after construction). parse.ts builds the statement's AST there, so
+   * its CST dies young instead of living, and being copied by the garbage collector, until the
+   * whole file has parsed.
+   */
+  onStatement: ((line: CstNode) => void) | undefined;
+  private readonly stmtLineInBlock = () => {
+    const line = this.SUBRULE(this.stmtLine);
+    if (this.onStatement !== undefined) this.onStatement(line);
+  };
 
   private readonly blockItems = () => this.OR(this.blockItem);
 
