@@ -89,9 +89,29 @@ export function writeCached(modulePath: string, text: string, deps: Map<string, 
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(entry));
     fs.renameSync(tmp, file);
+    prune(path.dirname(file));
   } catch {
     // A read-only or full disk costs the next process its time, nothing else.
   }
+}
+
+/** Entries kept: every version of every module written (tests make many) must not pile up. */
+export const MAX_ENTRIES = 200;
+
+/** Past MAX_ENTRIES, removes the least recently written half (a write is a miss: rare). */
+function prune(dir: string): void {
+  const names = fs.readdirSync(dir).filter((n) => n.endsWith(".json"));
+  if (names.length <= MAX_ENTRIES) return;
+  const aged = names.map((n) => {
+    const at = path.join(dir, n);
+    try {
+      return { at, mtime: fs.statSync(at).mtimeMs };
+    } catch {
+      return { at, mtime: 0 };
+    }
+  });
+  aged.sort((a, b) => a.mtime - b.mtime);
+  for (const { at } of aged.slice(0, names.length - MAX_ENTRIES / 2)) fs.rmSync(at, { force: true });
 }
 
 /** Answers a probe the way the file system answers it now. */
