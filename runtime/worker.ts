@@ -101,6 +101,7 @@ export class Worker {
   private deployment: DeploymentRow | null = null;
   private eligible: string[] = [];
   private stopping = false;
+  private beating = false;
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
   private timers: NodeJS.Timeout[] = [];
@@ -167,9 +168,22 @@ export class Worker {
     }
     await this.beat();
     await this.listen();
-    this.timers.push(setInterval(() => void this.beat().catch((e) => this.log(`heartbeat failed: ${(e as Error).message}`)), this.heartbeatMs));
+    this.timers.push(setInterval(() => this.tick(), this.heartbeatMs));
     this.timers.push(setInterval(() => this.kick(), this.pollMs));
     this.kick();
+  }
+
+  /**
+   * The periodic heartbeat, one at a time: against a slow or unreachable database (a partition)
+   * they piled up, one per period, each holding a pool connection the jobs' writes then waited
+   * for (6 heartbeats in flight after a 4 s partition, with 8 connections).
+   */
+  private tick(): void {
+    if (this.beating) return;
+    this.beating = true;
+    void this.beat()
+      .catch((e) => this.log(`heartbeat failed: ${(e as Error).message}`))
+      .finally(() => (this.beating = false));
   }
 
   /** One heartbeat: renew, detect lost leases, recompute the slots. */
@@ -443,7 +457,7 @@ export class Worker {
       await held.lease.release(`worker ${this.name} stopped before starting it`).catch(() => false);
     }
     // Keep the leases alive while the jobs finish their current step.
-    const renew = setInterval(() => void this.beat().catch(() => undefined), this.heartbeatMs);
+    const renew = setInterval(() => this.tick(), this.heartbeatMs);
     try {
       let timer: NodeJS.Timeout | undefined;
       const all = Promise.all([...this.held.values()].map((h) => h.done));
