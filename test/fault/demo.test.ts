@@ -9,6 +9,7 @@ let c: Cluster;
 beforeAll(async () => {
   c = await Cluster.create(["runbooks"]);
   await Promise.all([c.startWorker("demo-a"), c.startWorker("demo-b")]);
+  await c.settle(["demo-a", "demo-b"]);
 });
 afterAll(async () => {
   await c?.destroy();

@@ -13,12 +13,7 @@ let alive = ["d1", "d2", "d3", "d4", "d5"];
 beforeAll(async () => {
   c = await Cluster.create();
   await Promise.all(alive.map((n) => c.startWorker(n)));
-  // Every worker has seen every other one (the deployment names all five).
-  await waitFor("all five deployed", async () => {
-    const { rows } = await c.db.pool.query<{ workers: string[] }>("SELECT workers FROM deployments ORDER BY generation DESC LIMIT 1");
-    return rows[0]?.workers.length === 5;
-  });
-  await new Promise((r) => setTimeout(r, 600)); // one heartbeat: each has recomputed its slots
+  await c.settle(alive);
 });
 afterAll(async () => {
   await c?.destroy();

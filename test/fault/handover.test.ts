@@ -9,6 +9,7 @@ beforeAll(async () => {
   c = await Cluster.create();
   const env = { RUNBOOK_HANDOVER_TIMEOUT_MS: "800" };
   await Promise.all([c.startWorker("h1", { env }), c.startWorker("h2", { env })]);
+  await c.settle(["h1", "h2"]);
 });
 afterAll(async () => {
   await c?.destroy();

@@ -118,6 +118,19 @@ export class Cluster {
     return w;
   }
 
+  /**
+   * Waits until the latest deployment names every one of `names` and each worker has had a
+   * heartbeat since (a worker that started first computed its slots before the others joined;
+   * its next heartbeat corrects them, and that view is not in the database to poll).
+   */
+  async settle(names: string[]): Promise<void> {
+    await waitFor(`${names.join(", ")} deployed`, async () => {
+      const { rows } = await this.db.pool.query<{ workers: string[] }>("SELECT workers FROM deployments ORDER BY generation DESC LIMIT 1");
+      return names.every((n) => rows[0]?.workers.includes(n));
+    });
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 200));
+  }
+
   /** Sends a signal to a worker's process group. */
   signal(name: string, signal: NodeJS.Signals): void {
     killGroup(this.worker(name).child, signal);

@@ -1,0 +1,52 @@
+// A network partition between a worker and PostgreSQL (a TCP proxy the test cuts), longer than
+// the lease: the job moves to the other worker and completes there once; the cut-off worker
+// writes nothing more for it (nothing of its lease starts after the takeover), survives the
+// partition, and runs jobs again once healed.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { Cluster, TIMEOUT_MS, waitFor } from "./harness.js";
+import { Proxy } from "./proxy.js";
+
+let c: Cluster;
+let proxy: Proxy;
+beforeAll(async () => {
+  c = await Cluster.create();
+  const p = await Proxy.start(c.url);
+  proxy = p.proxy;
+  await Promise.all([c.startWorker("n1", { env: { DATABASE_URL: p.url, LEDGER_URL: c.url } }), c.startWorker("n2")]);
+  await c.settle(["n1", "n2"]);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await c?.destroy();
+});
+
+it("a worker cut off from the database past its lease loses the job to the other, and works again once healed", async () => {
+  const n = 8;
+  const [id] = await c.idsOwnedBy("n1", ["n1", "n2"], 1, "partition");
+  await c.enqueue("steps", { n, ms: 300 }, [id]);
+  const second = await waitFor("step 2 done on n1", async () => (await c.ledger(id)).find((r) => r.step === 2 && r.worker === "n1" && r.ended_at), 20_000);
+  proxy.partition();
+  try {
+    await waitFor("the takeover", async () => (await c.ledger(id)).some((r) => r.worker === "n2"), TIMEOUT_MS + 10_000);
+    await new Promise((r) => setTimeout(r, 500)); // the partition outlasts the takeover a little
+  } finally {
+    proxy.heal();
+  }
+  await waitFor("the job to complete", async () => (await c.status([id])).get(id) === "completed", 30_000);
+  const history = await c.history(id);
+  const takeover = history.find((h) => h.worker === "n2" && h.to_status === "running")!;
+  expect(takeover.reason).toBe("lease of n1 expired; resumed from the latest checkpoint");
+  const ledger = await c.ledger(id);
+  expect(ledger.filter((r) => r.epoch === second.epoch && r.started_at > takeover.at)).toEqual([]);
+  expect(history.filter((h) => h.to_status === "completed")).toHaveLength(1);
+  expect(await c.outputs(id)).toEqual(Array.from({ length: n }, (_, i) => `step ${i + 1}`));
+  const resumed = ledger.find((r) => r.worker === "n2")!.step;
+  for (let s = 1; s < resumed; s++) expect(ledger.filter((r) => r.step === s && r.ended_at).length, `step ${s}`).toBe(1);
+
+  // n1 survived the partition: alive again, it runs a job of its own slots.
+  expect(c.worker("n1").exitCode).toBeNull();
+  const [again] = await c.idsOwnedBy("n1", ["n1", "n2"], 1, "healed");
+  await c.enqueue("steps", { n: 2, ms: 10 }, [again]);
+  await waitFor("n1 to run again", async () => (await c.status([again])).get(again) === "completed", 30_000);
+  expect(new Set((await c.ledger(again)).map((r) => r.worker))).toEqual(new Set(["n1"]));
+});
