@@ -52,6 +52,8 @@ it("a checkpointed job resumes on the other worker after kill -9, from its lates
   const resumeMs = after[0].started_at.getTime() - killedAt;
   console.log(`kill -9 -> first resumed step: ${resumeMs} ms (timeout ${TIMEOUT_MS} ms)`);
   expect(resumeMs).toBeLessThanOrEqual(TIMEOUT_MS + 2_000);
+  // What an operator sees: the victim dead, owning no slots, holding nothing.
+  expect((await c.cli(["workers"])).stdout).toMatch(new RegExp(`^${victim}\\s+dead\\s+\\S+\\s+0\\s+0\\s`, "m"));
   const history = await c.history(id);
   expect(history.some((h) => h.worker === survivor && h.reason === `lease of ${victim} expired; resumed from the latest checkpoint`)).toBe(true);
 });

@@ -1,5 +1,5 @@
 // Online redeploy under load: 200 jobs of 10 checkpointed steps on 3 workers, redeployed to 2
-// workers and then to 4 while they run. Every job completes, no job runs on two workers at once
+// workers and then to 4 while they run, then one of them drained. Every job completes, no job runs on two workers at once
 // (per job, the ledger intervals of different leases never interleave), and no step before a
 // committed checkpoint is done again.
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -22,7 +22,7 @@ async function completed(ids: string[]): Promise<number> {
   return rows[0].n;
 }
 
-it("redeploys 3 -> 2 -> 4 workers while 200 jobs run: all complete, none twice at once, no step redone", async () => {
+it("redeploys 3 -> 2 -> 4 workers and drains one while 200 jobs run: all complete, none twice at once, no step redone", async () => {
   const n = 10;
   const ids = await c.enqueue("steps", { n, ms: 60 }, 200);
   await waitFor("a quarter done", async () => (await completed(ids)) >= 50, 60_000, 100);
@@ -34,6 +34,10 @@ it("redeploys 3 -> 2 -> 4 workers while 200 jobs run: all complete, none twice a
   expect(to4.stdout).toMatch(/: r1, r2, r3, r4\n$/);
   const at4 = await completed(ids);
   expect(at4).toBeLessThan(200); // the redeploys happened while jobs ran
+  // And a drain under load: r1's running jobs hand over, its prefetched ones go back at once.
+  const drained = await c.cli(["drain", "r1", "--timeout", "10s"]);
+  expect(drained.code).toBe(0);
+  expect(await c.worker("r1").exited).toBe(0);
   await c.waitAll(ids, "completed", 90_000);
 
   const ledger = await c.ledger();
@@ -59,5 +63,5 @@ it("redeploys 3 -> 2 -> 4 workers while 200 jobs run: all complete, none twice a
   expect(handovers[0].n).toBeGreaterThan(0);
   // Each output once, in order.
   for (const id of ids.slice(0, 20)) expect(await c.outputs(id)).toEqual(Array.from({ length: n }, (_, i) => `step ${i + 1}`));
-  console.log(`redeploy: ${moved.length} of 200 jobs moved between workers; ${handovers[0].n} handovers at a checkpoint`);
+  console.log(`redeploy: ${moved.length} of 200 jobs moved between workers; ${handovers[0].n} handovers at a checkpoint; ${200 - at4} jobs left at the last redeploy, then r1 drained (${drained.stdout.split("\n")[0]})`);
 });
