@@ -1,8 +1,8 @@
 // `runbook worker [--name N] [--concurrency C]`: runs jobs until signalled. SIGTERM or SIGINT:
 // claim nothing more, hand running jobs over at their next checkpoint, exit 0 (issue 5 builds
 // `runbook drain` on the same path); a second SIGINT exits at once, leaving the leases to expire.
-import { openDb } from "../runtime/db/connect.js";
-import { Worker } from "../runtime/worker.js";
+import { openDb, type Db } from "../runtime/db/connect.js";
+import { Worker, WorkerNameTaken, type WorkerOptions } from "../runtime/worker.js";
 import { CliError } from "./errors.js";
 
 export interface WorkerCliOptions {
@@ -17,7 +17,7 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
   // concurrent checkpoints share WAL flushes (group commit) without crowding the server.
   const db = await openDb({ max: Math.min(8, concurrency + 3) });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const w = await Worker.start(db, {
+  const w = await startWorker(db, {
     name: opts.name,
     concurrency,
     heartbeatMs: envMs("RUNBOOK_HEARTBEAT_MS"),
@@ -49,6 +49,16 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
   // Stopped means gone: an activity module's open handles (a connection pool's idle clients, a
   // timer) must not keep a drained worker's process alive (they did, for 10 s and more).
   process.exit(0);
+}
+
+/** Starts the worker; on failure closes the database (an open pool kept the process alive). */
+async function startWorker(db: Db, options: WorkerOptions): Promise<Worker> {
+  try {
+    return await Worker.start(db, options);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e instanceof WorkerNameTaken ? new CliError(e.message, 1) : e;
+  }
 }
 
 /** A positive number from the environment (milliseconds, or a count for RUNBOOK_CLAIM_BATCH). */

@@ -24,7 +24,7 @@ import { runJob, type RunnerEnv } from "./runner.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import { claimJobs, nextDue, type ClaimedJob } from "./sql/claim.js";
 import type { NumberedRecord } from "./sql/checkpoint.js";
-import { heartbeat, joinDeployment, markStopped, registerWorker, requestDrain } from "./sql/workers.js";
+import { heartbeat, joinDeployment, liveWorker, markStopped, registerWorker, requestDrain } from "./sql/workers.js";
 
 export interface WorkerOptions {
   name?: string;
@@ -79,6 +79,18 @@ interface Held {
   done: Promise<void>;
   /** Lets a job waiting in `ready` run. */
   start(): void;
+}
+
+/** `Worker.start` under a name a live worker elsewhere holds. */
+export class WorkerNameTaken extends Error {}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 export class Worker {
@@ -157,6 +169,7 @@ export class Worker {
   }
 
   private async begin(): Promise<void> {
+    await this.refuseTakenName();
     await registerWorker(this.db.pool, { name: this.name, host: os.hostname(), pid: process.pid, concurrency: this.concurrency, timeoutMs: this.timeoutMs });
     const { deployment, joined, alive } = await joinDeployment(this.db.pool, this.name, this.options.joinOnlyIfAlone);
     if (!joined && !deployment.workers.includes(this.name)) {
@@ -171,6 +184,21 @@ export class Worker {
     this.timers.push(setInterval(() => this.tick(), this.heartbeatMs));
     this.timers.push(setInterval(() => this.kick(), this.pollMs));
     this.kick();
+  }
+
+  /**
+   * Two live workers under one name would share one row: one's drain or stop would silently idle
+   * the other. A name is free when no live worker holds it, or its holder is this process, or a
+   * process of this host that is gone (a restart after a crash, before its heartbeat ran out).
+   */
+  private async refuseTakenName(): Promise<void> {
+    const holder = await liveWorker(this.db.pool, this.name);
+    if (!holder) return;
+    if (holder.host === os.hostname() && (holder.pid === process.pid || !processAlive(holder.pid))) return;
+    throw new WorkerNameTaken(
+      `a worker named ${this.name} is already running (${holder.host}:${holder.pid}, heartbeat ${(holder.heartbeat_age_ms / 1000).toFixed(1)}s ago): ` +
+        `give this one another --name, or stop that one first`,
+    );
   }
 
   /**

@@ -24,6 +24,16 @@ export async function registerWorker(
   );
 }
 
+/** The live (fresh heartbeat, not stopped) worker of this name, if any: who holds the name now. */
+export async function liveWorker(db: Queryable, name: string): Promise<{ host: string; pid: number; heartbeat_age_ms: number } | null> {
+  const { rows } = await db.query<{ host: string; pid: number; heartbeat_age_ms: number }>(
+    `SELECT host, pid, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS heartbeat_age_ms FROM workers
+     WHERE name = $1 AND stopped_at IS NULL AND heartbeat_at > now() - timeout_ms * interval '1 millisecond'`,
+    [name],
+  );
+  return rows[0] ?? null;
+}
+
 export interface View {
   /** The current deployment generation (null: none yet). */
   deployment: DeploymentRow | null;
