@@ -57,3 +57,16 @@ it("a checkpointed job resumes on the other worker after kill -9, from its lates
   const history = await c.history(id);
   expect(history.some((h) => h.worker === survivor && h.reason === `lease of ${victim} expired; resumed from the latest checkpoint`)).toBe(true);
 });
+
+it("refuses a second live worker under a name in use; a crashed worker's name is free again on its host", async () => {
+  const [live] = ["k1", "k2"].filter((n) => c.worker(n).exitCode === null);
+  const dup = await c.cli(["worker", "--name", live]);
+  expect(dup.code).toBe(1);
+  expect(dup.stderr).toMatch(new RegExp(`^runbook: a worker named ${live} is already running \\(\\S+:\\d+, heartbeat \\d+\\.\\ds ago\\): give this one another --name, or stop that one first\\n$`));
+  // Restarted at once after a crash (as a supervisor does): its row still looks alive, but the
+  // process holding the name on this host is gone, so the name is free.
+  await c.startWorker("k3");
+  await c.crash("k3");
+  const again = await c.startWorker("k3");
+  expect(again.exitCode).toBeNull();
+});
