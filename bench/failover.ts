@@ -4,7 +4,9 @@
 //     RUNBOOK_TIMEOUT_MS as given (default 500 / 3000; the product defaults are 3000 / 15000:
 //     failover takes the timeout plus the same overhead);
 //  2. recovery of --orphans (default 10,000) jobs left running by a crashed worker, their leases
-//     expired, across 2 live workers (concurrency 10, claim batch as RUNBOOK_CLAIM_BATCH or the
+//     expired (that state is written straight into the jobs table: a worker of concurrency
+//     10,000 to kill would measure itself; test/fault/recovery.test.ts crashes a real one with
+//     2,000), across 2 live workers (concurrency 10, claim batch as RUNBOOK_CLAIM_BATCH or the
 //     default): time until all have completed, and how the claims were batched and shared
 //     (--orphans 0 skips it).
 // Database: a fresh database on DATABASE_URL's server, else a temporary embedded cluster.
