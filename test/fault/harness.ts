@@ -255,3 +255,27 @@ export function overlaps(rows: LedgerRow[]): [LedgerRow, LedgerRow][] {
   }
   return out;
 }
+
+/**
+ * Where each lease of a job took over from the previous one, for `steps`-like jobs (one call
+ * and a checkpoint per step): a step starts only once the previous step's checkpoint has
+ * committed, so the next lease must begin at the last step the previous one started (its
+ * checkpoint did not commit: redone, at least once) or the step after (it did). Anything
+ * earlier redoes work before a committed checkpoint; anything later skips work. Returns the
+ * takeovers that break this.
+ */
+export function badResumes(rows: LedgerRow[]): string[] {
+  const bad: string[] = [];
+  const byJob = new Map<string, LedgerRow[]>();
+  for (const r of rows) byJob.set(r.job, [...(byJob.get(r.job) ?? []), r]);
+  for (const [job, list] of byJob) {
+    list.sort((a, b) => a.started_at.getTime() - b.started_at.getTime());
+    for (let i = 1; i < list.length; i++) {
+      const prev = list[i - 1];
+      const next = list[i];
+      if (prev.epoch === next.epoch) continue;
+      if (next.step !== prev.step && next.step !== prev.step + 1) bad.push(`${job}: epoch ${next.epoch} began at step ${next.step} after epoch ${prev.epoch} started step ${prev.step}`);
+    }
+  }
+  return bad;
+}

@@ -3,7 +3,7 @@
 // (per job, the ledger intervals of different leases never interleave), and no step before a
 // committed checkpoint is done again.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Cluster, finishedCounts, overlaps, waitFor } from "./harness.js";
+import { Cluster, badResumes, finishedCounts, overlaps, waitFor } from "./harness.js";
 
 let c: Cluster;
 beforeAll(async () => {
@@ -50,8 +50,9 @@ it("redeploys 3 -> 2 -> 4 workers and drains one while 200 jobs run: all complet
     for (let s = 1; s <= n; s++) expect(counts.get(s), `${job} step ${s}`).toBe(1);
     expect(rows).toHaveLength(n);
   }
-  // Never on two workers at once.
+  // Never on two workers at once; every handover resumed right after the step it ended at.
   expect(overlaps(ledger)).toEqual([]);
+  expect(badResumes(ledger)).toEqual([]);
   // The redeploys moved jobs mid-run (handed over at a checkpoint), and r4 took part.
   const moved = [...byJob.values()].filter((rows) => new Set(rows.map((r) => r.worker)).size > 1);
   expect(moved.length).toBeGreaterThan(0);
