@@ -15,7 +15,7 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a whole number of at least 1, not ${opts.concurrency}`, 2);
   // RUNTIME.md: "more connections than about 4 per core slow a 2-core server down". Eight let
   // concurrent checkpoints share WAL flushes (group commit) without crowding the server.
-  const db = await openDb({ max: Math.min(8, concurrency + 3) });
+  const db = await openDb({ max: Math.min(8, concurrency + 3), idleInTransactionMs: envMs("RUNBOOK_TIMEOUT_MS") ?? 15_000 });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const w = await startWorker(db, {
     name: opts.name,

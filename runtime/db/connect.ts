@@ -31,11 +31,24 @@ export interface OpenOptions {
   /** Pool size. RUNTIME.md: "more connections than about 4 per core slow a 2-core server down". */
   max?: number;
   cwd?: string;
+  /**
+   * The server ends a session of this pool that sits idle inside a transaction this long
+   * (`idle_in_transaction_session_timeout`). A worker paused or cut off in the middle of a
+   * transaction (SIGSTOP, a partition) otherwise keeps the job row locked for as long as the
+   * server keeps its connection (TCP keepalive: hours), and no other worker can take the job
+   * over, its lease long expired. Workers pass their lease timeout.
+   */
+  idleInTransactionMs?: number;
 }
 
 export async function openDb(options: OpenOptions = {}): Promise<Db> {
   const url = options.url ?? (await databaseUrl(options.cwd));
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 4, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 4,
+    connectionTimeoutMillis: 10_000,
+    ...(options.idleInTransactionMs ? { options: `-c idle_in_transaction_session_timeout=${Math.round(options.idleInTransactionMs)}` } : {}),
+  });
   // An idle client losing its server (db stop, restart) must not crash the process.
   pool.on("error", () => undefined);
   let slotCount: number;
