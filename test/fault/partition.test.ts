@@ -50,3 +50,10 @@ it("a worker cut off from the database past its lease loses the job to the other
   await waitFor("n1 to run again", async () => (await c.status([again])).get(again) === "completed", 30_000);
   expect(new Set((await c.ledger(again)).map((r) => r.worker))).toEqual(new Set(["n1"]));
 });
+
+it("the workers' sessions end when idle inside a transaction for the lease timeout (a worker cut off mid-transaction keeps no row locked)", async () => {
+  const [id] = await c.enqueue("setting", { name: "idle_in_transaction_session_timeout" });
+  await waitFor("the job to complete", async () => (await c.status([id])).get(id) === "completed", 20_000);
+  const { rows } = await c.db.pool.query<{ result: string }>("SELECT result FROM jobs WHERE id = $1", [id]);
+  expect(rows[0].result).toBe(`${TIMEOUT_MS / 1000}s`);
+});
