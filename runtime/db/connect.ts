@@ -43,11 +43,13 @@ export interface OpenOptions {
 
 export async function openDb(options: OpenOptions = {}): Promise<Db> {
   const url = options.url ?? (await databaseUrl(options.cwd));
+  const settings = options.idleInTransactionMs ? [`idle_in_transaction_session_timeout=${Math.round(options.idleInTransactionMs)}`] : [];
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: withSessionSettings(url, settings),
     max: options.max ?? 4,
     connectionTimeoutMillis: 10_000,
-    ...(options.idleInTransactionMs ? { options: `-c idle_in_transaction_session_timeout=${Math.round(options.idleInTransactionMs)}` } : {}),
+    // For a URL withSessionSettings cannot parse (one with options of its own then wins).
+    ...(settings.length > 0 ? { options: settings.map((s) => `-c ${s}`).join(" ") } : {}),
   });
   // An idle client losing its server (db stop, restart) must not crash the process.
   pool.on("error", () => undefined);
@@ -65,6 +67,25 @@ export async function openDb(options: OpenOptions = {}): Promise<Db> {
     throw describeConnectError(e, url);
   }
   return { pool, url, slotCount, close: () => pool.end() };
+}
+
+/**
+ * The URL with `-c name=value` settings added to its `options` parameter, after any the URL
+ * already has (a later `-c` wins). pg lets a URL's `options` replace the `options` given beside
+ * it, so they have to travel in the URL together. A string `URL` cannot parse (a bare socket
+ * path) is returned as it is.
+ */
+export function withSessionSettings(url: string, settings: string[]): string {
+  if (settings.length === 0) return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  const existing = u.searchParams.get("options")?.trim();
+  u.searchParams.set("options", [existing, ...settings.map((s) => `-c ${s}`)].filter(Boolean).join(" "));
+  return u.toString();
 }
 
 /** One line naming the server, for a failure to connect; other errors pass through. */
