@@ -11,16 +11,15 @@
 //     (--orphans 0 skips it).
 // Database: a fresh database on DATABASE_URL's server, else a temporary embedded cluster.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
-import { openDb, type Db } from "../runtime/db/connect.js";
-import { ensureLocalDatabase, stopLocalDatabase } from "../runtime/db/local.js";
+import type { Db } from "../runtime/db/connect.js";
 import { bundleProject, publishBundles } from "../runtime/publish.js";
 import { assignSlots } from "../runtime/slots.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
+import { withBenchDatabase } from "./db.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "bin", "runbook.js");
@@ -191,39 +190,13 @@ async function benchRecovery(db: Db, url: string, version: string): Promise<void
   }
 }
 
-async function main(): Promise<void> {
-  let home: string | null = null;
-  let admin = process.env.DATABASE_URL;
-  if (!admin) {
-    home = fs.mkdtempSync("/var/tmp/runbook-bench-");
-    fs.chmodSync(home, 0o755);
-    admin = await ensureLocalDatabase(home);
-  }
-  const name = `runbook_failover_${randomBytes(4).toString("hex")}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  const db = await openDb({ url: url.toString(), max: 4 });
-  try {
-    await db.pool.query(`CREATE TABLE ledger (id bigserial PRIMARY KEY, job text NOT NULL, step integer NOT NULL, part text NOT NULL,
-      worker text NOT NULL, epoch bigint NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz, aborted boolean)`);
-    const published = await publishBundles(db, await bundleProject([STEPS, ONE_CHECKPOINT]));
-    const version = (n: string) => published.find((p) => p.runbook === n)!.hash;
-    const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-    console.log(`failover bench, load average ${load}${home ? ", embedded PostgreSQL" : ""}`);
-    await benchFailover(db, url.toString(), version("bench_steps"));
-    if (ORPHANS > 0) await benchRecovery(db, url.toString(), version("bench_orphan"));
-  } finally {
-    await db.close();
-    await c.query(`DROP DATABASE ${name} WITH (FORCE)`).catch(() => undefined);
-    await c.end();
-    if (home) {
-      await stopLocalDatabase(home);
-      fs.rmSync(home, { recursive: true, force: true });
-    }
-  }
-}
-
-await main();
+await withBenchDatabase("runbook_failover", 4, async ({ db, url, embedded }) => {
+  await db.pool.query(`CREATE TABLE ledger (id bigserial PRIMARY KEY, job text NOT NULL, step integer NOT NULL, part text NOT NULL,
+    worker text NOT NULL, epoch bigint NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz, aborted boolean)`);
+  const published = await publishBundles(db, await bundleProject([STEPS, ONE_CHECKPOINT]));
+  const version = (n: string) => published.find((p) => p.runbook === n)!.hash;
+  const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  console.log(`failover bench, load average ${load}${embedded ? ", embedded PostgreSQL" : ""}`);
+  await benchFailover(db, url, version("bench_steps"));
+  if (ORPHANS > 0) await benchRecovery(db, url, version("bench_orphan"));
+});

@@ -7,16 +7,15 @@
 // Options: --jobs N (default 20000), --ops N checkpoint samples (default 4000); BENCH_POOL=N
 // connections (default 8, as `runbook worker` opens them).
 import { randomUUID, randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import pg from "pg";
 import type { JobState } from "../runtime/abi.js";
-import { openDb, type Db } from "../runtime/db/connect.js";
-import { ensureLocalDatabase, stopLocalDatabase } from "../runtime/db/local.js";
+import type { Db } from "../runtime/db/connect.js";
 import { bundleProject, publishBundles } from "../runtime/publish.js";
 import { claimJobs } from "../runtime/sql/claim.js";
 import { writeCheckpoint } from "../runtime/sql/checkpoint.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
 import { Worker } from "../runtime/worker.js";
+import { withBenchDatabase } from "./db.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -121,37 +120,11 @@ async function benchThroughput(db: Db, mod: ReturnType<typeof module>, label: st
   console.log(`${label}: ${JOBS} jobs in ${seconds.toFixed(2)} s = ${Math.round(rate)} jobs/s (goal >= ${goal}; enqueue ${Math.round(JOBS / (enqueueMs / 1000))} jobs/s in batches of 1000)`);
 }
 
-async function main(): Promise<void> {
-  let home: string | null = null;
-  let admin = process.env.DATABASE_URL;
-  if (!admin) {
-    home = fs.mkdtempSync("/var/tmp/runbook-bench-");
-    fs.chmodSync(home, 0o755);
-    admin = await ensureLocalDatabase(home);
-  }
-  const name = `runbook_bench_${randomBytes(4).toString("hex")}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  // As `runbook worker` opens it (cli/worker.ts).
-  const db = await openDb({ url: url.toString(), max: Number(process.env.BENCH_POOL ?? 8) });
-  try {
-    const { rows } = await db.pool.query<{ v: string; sc: string }>("SELECT version() AS v, current_setting('synchronous_commit') AS sc");
-    console.log(`${rows[0].v.split(",")[0]}, synchronous_commit=${rows[0].sc}${home ? " (embedded)" : ""}`);
-    await benchCheckpoint(db);
-    await benchThroughput(db, NOOP, "no-op jobs", 5_000);
-    await benchThroughput(db, ONE_CHECKPOINT, "one-checkpoint jobs", 2_000);
-  } finally {
-    await db.close();
-    await c.query(`DROP DATABASE ${name}`).catch(() => undefined);
-    await c.end();
-    if (home) {
-      await stopLocalDatabase(home);
-      fs.rmSync(home, { recursive: true, force: true });
-    }
-  }
-}
-
-await main();
+// A pool as `runbook worker` opens it (cli/worker.ts).
+await withBenchDatabase("runbook_bench", Number(process.env.BENCH_POOL ?? 8), async ({ db, embedded }) => {
+  const { rows } = await db.pool.query<{ v: string; sc: string }>("SELECT version() AS v, current_setting('synchronous_commit') AS sc");
+  console.log(`${rows[0].v.split(",")[0]}, synchronous_commit=${rows[0].sc}${embedded ? " (embedded)" : ""}`);
+  await benchCheckpoint(db);
+  await benchThroughput(db, NOOP, "no-op jobs", 5_000);
+  await benchThroughput(db, ONE_CHECKPOINT, "one-checkpoint jobs", 2_000);
+});
