@@ -43,12 +43,25 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   const compiled: CompiledRunbook[] = [];
   for (const m of compileProject(project)) compiled.push(await loadRunbook(m.js, `the compiled code of ${m.name}`));
   const name = target.signature.name;
-  const { runs, divergence } = await runAllModes(programOf(compiled), name, params, { signals, activity: activityRunner(compiled) });
+  const stepBudgetMs = stepBudget();
+  const { runs, divergence } = await runAllModes(programOf(compiled), name, params, { signals, activity: activityRunner(compiled), stepBudgetMs });
 
   const out = report(name, { runs, divergence });
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);
   if (out.exitCode !== 0) process.exitCode = out.exitCode;
+}
+
+/**
+ * How long a step may run without a suspension point before the test fails it as an endless
+ * loop: RUNBOOK_STEP_BUDGET_MS, else the executor's default (10 s).
+ */
+function stepBudget(): number | undefined {
+  const text = process.env.RUNBOOK_STEP_BUDGET_MS;
+  if (text === undefined || text === "") return undefined;
+  const ms = Number(text);
+  if (!Number.isFinite(ms) || ms <= 0) throw new CliError(`RUNBOOK_STEP_BUDGET_MS must be a positive number of milliseconds, not ${JSON.stringify(text)}`, 2);
+  return ms;
 }
 
 /**

@@ -15,7 +15,8 @@ import type { Built, Case } from "./build.js";
 import type { CheckedRunbook } from "./checked.js";
 import type { Op, Request } from "./ir.js";
 import type { LoweredRunbook } from "./lower.js";
-import { argsObject, cast, condition, expr, iterableCode, writeAssign, writeJump, writePosition, writeReturn, writeStatement, type CodeContext } from "./native.js";
+import { argsObject, cast, condition, expr, iterableCode, writeAssign, writeJump, writePosition, writeReturn, writeStatement, writeTick, type CodeContext } from "./native.js";
+import { TICK_EVERY } from "../runtime/abi.js";
 import { enclosingRetries } from "./retry-scope.js";
 import { propertyName, typeText } from "./tstype.js";
 import { StructureKind, VariableDeclarationKind } from "./ts-morph.js";
@@ -236,7 +237,11 @@ function writeStep(w: CodeBlockWriter, c: CodeContext, input: EmitInput, usesReg
   w.writeLine("const ops = ctx.ops;");
   w.writeLine("let $line = 0;");
   w.writeLine("let $col = 0;");
+  w.writeLine(`let $budget = ${TICK_EVERY};`);
   w.write("dispatch: for (;;) ").block(() => {
+    // Split loops go around through here without returning to the driver when their suspension
+    // point is not reached (`while true { if false { checkpoint } }`): they yield here.
+    writeTick(w);
     w.write("try ").inlineBlock(() => {
       w.write("switch (frame.pc) ").block(() => {
         for (const k of input.built.cases) writeCase(w, c, k, file);

@@ -8,6 +8,7 @@
 //           also passes that retry's attempt number, so the activity's ctx.attempt counts tries)
 //   $line, $col   the `.runbook` position of the statement running now (for errors)
 //   dispatch      the label of the dispatch loop (`continue dispatch` re-enters the switch)
+//   $budget       loop passes left before the next `ctx.tick()` (a cooperative yield point)
 // Values are never mutated in place: `x.f[i] = v` rebuilds the path with ops.setPath, so no
 // aliasing between locals is ever observable (a checkpoint round trip would break it).
 import type { CodeBlockWriter } from "ts-morph";
@@ -17,6 +18,7 @@ import type { Exits, JumpPlan, Label, ReturnPlan } from "./ir.js";
 import { targetRoot } from "./liveness.js";
 import type { Slots } from "./slots.js";
 import { propertyName } from "./tstype.js";
+import { TICK_EVERY } from "../runtime/abi.js";
 
 export interface CodeContext {
   rb: CheckedRunbook;
@@ -230,6 +232,17 @@ export function writePosition(w: CodeBlockWriter, node: { span: ast.Span }): voi
   w.writeLine(`$line = ${node.span.start.line}; $col = ${node.span.start.column};`);
 }
 
+/**
+ * The cooperative yield point at the top of each pass of a loop that runs inside one step: a
+ * decrement and a compare per pass, and every TICK_EVERY passes `ctx.tick()`, which lets the
+ * process breathe and ends the step if the job must stop (runtime/abi.ts). `node`: the loop,
+ * whose position a "no suspension point reached" error carries; left out, the frame's pc's.
+ */
+export function writeTick(w: CodeBlockWriter, node?: { span: ast.Span }): void {
+  const at = node ? `${node.span.start.line}, ${node.span.start.column}` : "";
+  w.writeLine(`if (--$budget === 0) { $budget = ${TICK_EVERY}; await ctx.tick(${at}); }`);
+}
+
 /** A statement without suspension points, emitted whole. */
 export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, exits: Exits, loops: LoopStack = []): void {
   const block = (b: ast.Block, inner: LoopStack = loops): void => {
@@ -255,6 +268,7 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
     case "While": {
       const label = `l${++c.jsTemps}`;
       w.write(`${label}: for (;;) `).block(() => {
+        writeTick(w, s);
         writePosition(w, s);
         w.writeLine(`if (!${condition(c, s.condition)}) break;`);
         block(s.body, [...loops, label]);
@@ -268,12 +282,14 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
       const source = iterableCode(c, s.iterable, s.names.length === 2);
       if (slots.length === 2) {
         w.write(`${label}: for (const [$k${n}, $v${n}] of ${source}) `).block(() => {
+          writeTick(w, s);
           w.writeLine(`L.${slots[0]} = ${cast(c, slots[0], `$k${n}`)};`);
           w.writeLine(`L.${slots[1]} = ${cast(c, slots[1], `$v${n}`)};`);
           block(s.body, [...loops, label]);
         });
       } else {
         w.write(`${label}: for (const $v${n} of ${source}) `).block(() => {
+          writeTick(w, s);
           w.writeLine(`L.${slots[0]} = ${cast(c, slots[0], `$v${n}`)};`);
           block(s.body, [...loops, label]);
         });
@@ -324,6 +340,7 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
         w.writeLine(`const $n${n} = ${s.attempts ? `${expr(c, s.attempts)} as number` : "3"};`);
         c.attempts.set(s, `$a${n}`);
         w.write(`for (let $a${n} = 1; ; $a${n}++) `).block(() => {
+          writeTick(w, s);
           w.write("try ").inlineBlock(() => {
             block(s.body);
             w.writeLine("break;");

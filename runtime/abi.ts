@@ -62,7 +62,12 @@ export type Outcome =
   | { kind: "wait"; signal: string; timeoutMs: number | null }
   | { kind: "await"; job: string }
   | { kind: "completed"; result: Json }
-  | { kind: "failed"; error: ErrorRecord };
+  | { kind: "failed"; error: ErrorRecord }
+  /**
+   * The job was taken away from this run (its lease lost, an operator's stop, a handover
+   * interruption) while a step ran: nothing of this run may be written; the state is not valid.
+   */
+  | { kind: "interrupted"; reason: string };
 
 /**
  * What the driver hands a frame when it continues after a suspension or an inline call: the
@@ -113,7 +118,20 @@ export interface StepContext {
   call(runbook: string, args: Record<string, Json>): Promise<Json>;
   /** `start NAME(args)`: queue a child job, return its id. Idempotent per `JobState.seq`. */
   start(runbook: string, args: Record<string, Json>): Promise<string>;
+  /**
+   * A cooperative yield point. Emitted code calls it every TICK_EVERY passes of a loop that runs
+   * inside one step (native loops, and the dispatch loop that split code jumps around in), so a
+   * step without suspension points never holds its process: timers, heartbeats and other jobs
+   * run meanwhile. It throws, past every runbook `catch`, when the job must stop running here
+   * (lease lost, operator stop, interruption) or ran too long without reaching a suspension
+   * point (`runbook test`). `line`, `column`: the loop's `.runbook` position, for that error
+   * (left out: the position of the frame's pc).
+   */
+  tick(line?: number, column?: number): Promise<void> | void;
 }
+
+/** Loop passes between two `StepContext.tick` calls in emitted code. */
+export const TICK_EVERY = 10_000;
 
 /**
  * Thrown by helpers for a run-time error in runbook code (bad index, NaN, `fail`). The
@@ -178,7 +196,8 @@ export interface Ops {
   /**
    * Turns anything thrown while running a statement into the runbook's error value, at the
    * given position (a RunbookFault's message and data, an activity's Error message, an
-   * ErrorRecord re-raised from a callee unchanged).
+   * ErrorRecord re-raised from a callee unchanged). The driver's abort thrown by `tick` (the
+   * job being taken away, not a runbook error) is rethrown, so no runbook `catch` sees it.
    */
   fault(e: unknown, runbook: string, file: string, line: number, column: number): ErrorRecord;
 }

@@ -21,7 +21,7 @@ import type {
   StreamName,
   StreamRecord,
 } from "./abi.js";
-import { describe, isErrorRecord, ops as realOps, RaisedError } from "./values.js";
+import { describe, isErrorRecord, JobAbort, ops as realOps, RaisedError } from "./values.js";
 import { RunbookFault, type Ops } from "./abi.js";
 
 /** The runbooks a job may run: its own and every runbook it calls inline, by name. */
@@ -50,6 +50,18 @@ export interface DriverContext {
   start(runbook: string, args: Record<string, Json>, seq: number): Promise<string>;
   /** Operators and built-ins; the default uses the real clock and random uuids. */
   ops?: Ops;
+  /**
+   * Fires when the job must stop running here (its lease lost, an operator's stop, a handover
+   * interruption). The next tick, activity call or child start then ends the resume with an
+   * `interrupted` outcome: a step without suspension points cannot hold the job.
+   */
+  signal?: AbortSignal;
+  /**
+   * The longest one resume may run without reaching a suspension point, in ms; past it the job
+   * fails at the loop's position ("no suspension point reached in 10 s; an endless loop?").
+   * Unlimited when left out (the worker: a long step there is legitimate, and stoppable).
+   */
+  stepBudgetMs?: number;
 }
 
 export interface Resumed {
@@ -58,6 +70,9 @@ export interface Resumed {
 }
 
 const SUSPENSIONS = new Set(["checkpoint", "sleep", "suspend", "wait", "await"]);
+
+/** Frames the driver runs (steps, pushes, pops) between two ticks of its own. */
+const STEPS_PER_TICK = 1_000;
 
 /** The state of a new job: its runbook's frame at pc 0 with the given parameters. */
 export function initialState(runbook: string, params: Record<string, Json>): JobState {
@@ -75,10 +90,23 @@ export async function resume(state: JobState, program: Program, ctx: DriverConte
     const error: ErrorRecord = { message: corrupt, runbook: "", file: "", line: 0, column: 0, data: null };
     return { outcome: { kind: "failed", error }, state: { frames: [], seq: typeof state?.seq === "number" ? state.seq : 0 } };
   }
-  const running: Running = { compiled: undefined };
+  const running: Running = { compiled: undefined, frame: undefined, startedAt: performance.now() };
   const stepCtx = makeStepContext(state, program, ctx, running);
+  try {
+    return await run(state, program, stepCtx, running, input);
+  } catch (e) {
+    if (!(e instanceof JobAbort)) throw e;
+    // The job was taken away (nothing of this run is written) or ran out of its step budget.
+    return e.outcome.kind === "failed" ? failed(state, e.outcome.error) : { outcome: e.outcome, state };
+  }
+}
+
+async function run(state: JobState, program: Program, stepCtx: StepContext, running: Running, input: Input): Promise<Resumed> {
   let delivered = input;
+  let steps = 0;
   for (;;) {
+    // Calls and returns of runbooks that could suspend but do not can alternate forever too.
+    if (++steps % STEPS_PER_TICK === 0) await stepCtx.tick();
     const frame = state.frames[state.frames.length - 1];
     const compiled = program.get(frame.runbook);
     if (!compiled) {
@@ -89,6 +117,7 @@ export async function resume(state: JobState, program: Program, ctx: DriverConte
       continue;
     }
     running.compiled = compiled;
+    running.frame = frame;
     const result = await runStep(compiled, frame, stepCtx, delivered);
     delivered = undefined;
     switch (result.kind) {
@@ -150,6 +179,7 @@ async function runStep(compiled: CompiledRunbook, frame: Frame, ctx: StepContext
   try {
     result = await compiled.step(frame, ctx, input);
   } catch (e) {
+    if (e instanceof JobAbort) throw e;
     if (e instanceof RaisedError) return { kind: "throw", error: e.record };
     const message = e instanceof Error ? e.message : String(e);
     return { kind: "throw", error: errorAt(`internal error in the compiled code of ${compiled.name}: ${message}`, compiled, pc) };
@@ -225,6 +255,29 @@ export function activityResult(ops: Ops, module: string, fn: string, result: unk
 /** The runbook whose frame is running now (activities need to know who calls them). */
 interface Running {
   compiled: CompiledRunbook | undefined;
+  frame: Frame | undefined;
+  /** performance.now() when the resume began: the step budget counts from there. */
+  startedAt: number;
+}
+
+/** Lets timers and I/O run: the worker's heartbeats, other jobs, an operator's stop. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Throws the JobAbort that ends the resume when the job must stop (the context's signal) or has
+ * used up its step budget; `line`/`column` place the budget error (else the frame's pc does).
+ */
+function checkRunning(ctx: DriverContext, running: Running, line?: number, column?: number): void {
+  if (ctx.signal?.aborted) {
+    const reason = ctx.signal.reason instanceof Error ? ctx.signal.reason.message : "the job is stopping";
+    throw new JobAbort({ kind: "interrupted", reason });
+  }
+  const budget = ctx.stepBudgetMs;
+  if (budget === undefined || performance.now() - running.startedAt <= budget) return;
+  const compiled = running.compiled;
+  const [l, c] = line !== undefined && column !== undefined ? [line, column] : (compiled && running.frame && compiled.positions[running.frame.pc]) || [0, 0];
+  const message = `no suspension point reached in ${Number((budget / 1000).toFixed(3))} s; an endless loop?`;
+  throw new JobAbort({ kind: "failed", error: { message, runbook: compiled?.name ?? "", file: compiled?.file ?? "", line: l, column: c, data: null } });
 }
 
 function makeStepContext(state: JobState, program: Program, ctx: DriverContext, running: Running): StepContext {
@@ -235,19 +288,27 @@ function makeStepContext(state: JobState, program: Program, ctx: DriverContext, 
       ctx.emit({ stream, value });
     },
     async activity(module, fn, args, attempt) {
+      checkRunning(ctx, running);
       const n = attempt ?? 1;
       if (!Number.isInteger(n) || n < 1) throw new RunbookFault(`activity attempt must be a positive integer, got ${JSON.stringify(attempt)}`);
       return activityResult(ops, module, fn, await ctx.activity(module, fn, structuredClone(args), running.compiled!, n));
     },
     call: async (runbook, args) => {
       const caller = running.compiled;
+      const callerFrame = running.frame;
       try {
         return await callInline(runbook, args, program, stepCtx, running);
       } finally {
         running.compiled = caller;
+        running.frame = callerFrame;
       }
     },
+    async tick(line, column) {
+      await yieldToEventLoop();
+      checkRunning(ctx, running, line, column);
+    },
     async start(runbook, args) {
+      checkRunning(ctx, running);
       const seq = state.seq++;
       return ctx.start(runbook, structuredClone(args), seq);
     },
@@ -270,6 +331,7 @@ async function callInline(runbook: string, args: Record<string, Json>, program: 
       result = { kind: "throw", error: internalError(`runbook ${frame.runbook} is not part of this job's program`, frame, program) };
     } else {
       running.compiled = compiled;
+      running.frame = frame;
       result = await runStep(compiled, frame, ctx, delivered);
     }
     delivered = undefined;

@@ -51,7 +51,14 @@ export interface MemoryOptions {
   onCommit?: (event: CommitEvent) => void;
   /** Guard against endless loops of suspensions: the job fails after this many (default 10,000). */
   maxSuspensions?: number;
+  /**
+   * Guard against endless loops without suspensions: a job that runs this long (ms of wall time,
+   * default 10 s) without reaching a suspension point fails at the loop's position.
+   */
+  stepBudgetMs?: number;
 }
+
+export const DEFAULT_STEP_BUDGET_MS = 10_000;
 
 /**
  * An activity as the in-memory executor runs it: `job` is the job's id, `attempt` the call's
@@ -256,6 +263,7 @@ class MemoryExecutor {
         return child;
       },
       ops,
+      stepBudgetMs: this.options.stepBudgetMs ?? DEFAULT_STEP_BUDGET_MS,
     };
     const { outcome, state } = await resume(job.state, this.program, ctx, input);
     job.state = state;

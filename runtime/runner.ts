@@ -81,6 +81,8 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
   };
 
   const ctx: DriverContext = {
+    // A step without suspension points still yields at every tick; this ends it there.
+    signal: lease.abort.signal,
     emit: (record) => records.push(record),
     activity: async (module, fn, args, caller, attempt) => {
       const a = await jobActivities();
@@ -153,6 +155,12 @@ async function commit(
       release();
       await lease.finish(env.completions, { status: "failed", result: null, error: outcome.error, reason: `failed: ${outcome.error.message}` }, records);
       return { kind: "parked", status: "failed" };
+    case "interrupted":
+      // The lease is still ours (a lost one returned before this), so an operator's stop ended
+      // a step that reached no checkpoint: park like operator control at a checkpoint (the
+      // pending control makes it `stopped`), keeping the latest checkpoint and none of this
+      // run's records.
+      return lease.park({ state: null, label: null, status: "suspended", ...none, reason: "operator control" });
   }
 }
 

@@ -6,7 +6,7 @@
 // Durations are numbers of milliseconds, times ISO-8601 UTC strings, so `time + duration` is
 // `string + number` at run time and a string counts as a time only in the ISO form.
 import { randomUUID } from "node:crypto";
-import { RunbookFault, type ErrorRecord, type Json, type Ops } from "./abi.js";
+import { RunbookFault, type ErrorRecord, type Json, type Ops, type Outcome } from "./abi.js";
 
 /** Where `now()` and `uuid()` come from: the real clock, or a deterministic one in tests. */
 export interface Environment {
@@ -278,7 +278,19 @@ export class RaisedError extends Error {
   }
 }
 
+/**
+ * Thrown by the driver's `StepContext.tick` (and by activity calls after it) when the job must
+ * stop running here: it is the job being taken away, not a runbook error, so `ops.fault`
+ * rethrows it past every runbook `catch` and the driver ends the resume with `outcome`.
+ */
+export class JobAbort extends Error {
+  constructor(public readonly outcome: Extract<Outcome, { kind: "interrupted" | "failed" }>) {
+    super(outcome.kind === "failed" ? outcome.error.message : outcome.reason);
+  }
+}
+
 function toErrorRecord(e: unknown, runbook: string, file: string, line: number, column: number): ErrorRecord {
+  if (e instanceof JobAbort) throw e;
   if (e instanceof RaisedError) return e.record;
   if (isErrorRecord(e)) return e;
   const at = { runbook, file, line, column };
