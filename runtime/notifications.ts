@@ -1,0 +1,75 @@
+// The worker's LISTEN connection on channel `runbook`, kept open apart from the pool (a pooled
+// client would be lent out to queries). Payloads: `jobs` (new or woken jobs), `deploy` and
+// `drain:<name>` (the deployment changed, a worker stopped or drains), `control` (an operator
+// stop for a running job). A lost connection is reopened after a second; until then the
+// worker's polling covers what it misses, so a failure here is logged, never fatal.
+import pg from "pg";
+
+export interface NotificationHandlers {
+  /** The deployment or the set of live workers changed. */
+  deploy(): void;
+  /** An operator asked to stop some job. */
+  control(): void;
+  /** Jobs were queued or woken (any other payload). */
+  jobs(): void;
+}
+
+export class NotificationListener {
+  private client: pg.Client | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly workerName: string,
+    private readonly pollMs: number,
+    private readonly log: (line: string) => void,
+    private readonly on: NotificationHandlers,
+  ) {}
+
+  async listen(): Promise<void> {
+    if (this.closing) return;
+    const client = new pg.Client({ connectionString: this.url, application_name: `runbook-listen:${this.workerName}` });
+    client.on("error", () => this.relisten(client));
+    client.on("end", () => this.relisten(client));
+    client.on("notification", (n) => {
+      if (n.payload === "deploy" || n.payload?.startsWith("drain:")) this.on.deploy();
+      else if (n.payload === "control") this.on.control();
+      else this.on.jobs();
+    });
+    try {
+      await client.connect();
+      await client.query("LISTEN runbook");
+      this.client = client;
+    } catch (e) {
+      this.log(`LISTEN failed (${(e as Error).message}); polling every ${this.pollMs} ms`);
+      this.relisten(client);
+    }
+  }
+
+  /**
+   * No reconnecting from now on. The open connection stays: a stopping worker still hears an
+   * operator's stop for the jobs it is finishing.
+   */
+  stopReconnecting(): void {
+    this.closing = true;
+    if (this.retry) clearTimeout(this.retry);
+  }
+
+  async close(): Promise<void> {
+    this.stopReconnecting();
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+
+  private relisten(client: pg.Client): void {
+    if (this.client === client) this.client = null;
+    client.end().catch(() => undefined);
+    if (this.closing || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      void this.listen();
+    }, 1_000);
+  }
+}
