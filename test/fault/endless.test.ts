@@ -1,0 +1,59 @@
+// A job stuck in a loop with no suspension point, on a real worker process: its step yields at
+// the emitted loop's ticks, so the worker's heartbeats go on (no lease expires, no takeover), a
+// normal job beside it completes on the same worker, and `runbook stop` reaches it.
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Cluster, HEARTBEAT_MS, TIMEOUT_MS, waitFor } from "./harness.js";
+
+let c: Cluster;
+beforeAll(async () => {
+  c = await Cluster.create([path.join("test", "fault", "endless")]);
+  await c.startWorker("e1", { concurrency: 4 });
+  await c.settle(["e1"]);
+});
+afterAll(async () => {
+  await c?.destroy();
+});
+
+async function heartbeatAt(): Promise<number> {
+  const { rows } = await c.db.pool.query<{ at: Date }>("SELECT heartbeat_at AS at FROM workers WHERE name = 'e1'");
+  return rows[0].at.getTime();
+}
+
+describe("a step without suspension points", () => {
+  it("does not block its worker: heartbeats go on, a normal job completes beside it, runbook stop stops it", async () => {
+    const [spin] = await c.enqueue("spin", {}, ["spin-1"]);
+    await waitFor("the spin job to start looping", async () => (await c.outputs(spin)).length === 0 && (await c.status([spin])).get(spin) === "running", 20_000);
+    // Its output is buffered until a checkpoint it never reaches; "running" and held by e1.
+    const { rows: before } = await c.db.pool.query<{ epoch: string; worker: string }>("SELECT lease_epoch AS epoch, worker FROM jobs WHERE id = $1", [spin]);
+    expect(before[0].worker).toBe("e1");
+    const beat0 = await heartbeatAt();
+
+    // Longer than the lease timeout: without the ticks the lease would expire in this time.
+    await new Promise((r) => setTimeout(r, TIMEOUT_MS + 1_000));
+    const beat1 = await heartbeatAt();
+    expect(beat1 - beat0).toBeGreaterThanOrEqual(TIMEOUT_MS - 2 * HEARTBEAT_MS);
+
+    const [quick] = await c.enqueue("quick", { n: 100 }, ["quick-1"]);
+    await c.waitAll([quick], "completed", 15_000);
+    const { rows: q } = await c.db.pool.query<{ result: unknown; worker: string | null }>("SELECT result FROM jobs WHERE id = $1", [quick]);
+    expect(q[0].result).toBe(5050);
+    const ranOn = (await c.history(quick)).filter((h) => h.to_status === "running").map((h) => h.worker);
+    expect(ranOn.length).toBeGreaterThan(0);
+    expect(ranOn.every((w) => w === "e1")).toBe(true);
+
+    // Still the same lease: never taken over, never released.
+    const { rows: still } = await c.db.pool.query<{ epoch: string; status: string }>("SELECT lease_epoch AS epoch, status FROM jobs WHERE id = $1", [spin]);
+    expect(still[0]).toEqual({ epoch: before[0].epoch, status: "running" });
+
+    const stoppedAt = Date.now();
+    const stop = await c.cli(["stop", spin]);
+    expect(stop.code, stop.stderr).toBe(0);
+    await c.waitAll([spin], "stopped", 10_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    // Nothing of the interrupted step was written (its output waited for a checkpoint).
+    expect(await c.outputs(spin)).toEqual([]);
+    expect(c.worker("e1").exitCode).toBe(null);
+    expect(c.worker("e1").stderr).not.toMatch(/lost the lease|heartbeat failed/);
+  });
+});
