@@ -1,13 +1,15 @@
 // Checks one runbook's body: scopes, statements, reachability and unused locals, on top of the
-// expression and call checks of check-expr.ts. It records what the project-level pass
-// (checker.ts) needs: inline-call edges, whether the body suspends by itself, and inline calls
-// standing where a suspending call may not (an error only if the callee turns out to suspend,
-// which needs the whole call graph).
+// expression and call checks of check-expr.ts and check-call.ts. It records what the
+// project-level pass (checker.ts) needs: inline-call edges, whether the body suspends by itself,
+// and inline calls standing where a suspending call may not (an error only if the callee turns
+// out to suspend, which needs the whole call graph).
 import type * as ast from "../grammar/ast.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import type { CallResolution, Signature } from "./checked.js";
-import { ExprChecker, describeTarget, nullFacts, type BodyFacts, type ProjectView } from "./check-expr.js";
+import { CallChecker } from "./check-call.js";
+import { describeTarget, type BodyFacts, type ProjectView } from "./check-expr.js";
 import { M } from "./messages.js";
+import { nullFacts } from "./null-facts.js";
 import { Scope, didYouMean, type Local, type LocalKind } from "./scope.js";
 import { ERROR_RECORD, NAMED_TYPES, T, binaryType, isAssignable, isNullable, mapValueType, typeFromNode, describeType, type Type } from "./types.js";
 
@@ -44,7 +46,7 @@ interface Loop {
   broken: boolean;
 }
 
-class RunbookChecker extends ExprChecker {
+class RunbookChecker extends CallChecker {
   private readonly loops: Loop[] = [];
 
   constructor(
