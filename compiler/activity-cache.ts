@@ -4,8 +4,9 @@
 //
 // An entry is found by a hash of the module's path and text, and is used only when everything
 // else the mapping read is unchanged too, checked without TypeScript:
-//   - `mapper`: a hash of compiler/activities.ts itself (the mapping and its compiler options)
-//     and of the ts-morph release (the TypeScript and library that answered);
+//   - `mapper`: a hash of the mapping's own source, compiler/activity-types.ts (the TypeScript →
+//     runbook type mapping) and compiler/activities.ts (its compiler options and loading), and
+//     of the ts-morph release (the TypeScript and library that answered);
 //   - `deps`: every local file the module imports, transitively, by content hash;
 //   - `probes`: every file and folder the import resolution looked for, with what it found then
 //     (a `./types.js` that resolved to types.ts must not silently become a new types.d.ts).
@@ -43,11 +44,17 @@ export function cacheDir(): string {
   return path.join(process.env.RUNBOOK_CACHE_DIR || path.join(process.cwd(), ".runbook", "cache"), "activities");
 }
 
+/** The sources whose text decides what a module maps to (relative to this file). */
+const MAPPER_FILES = ["./activities.ts", "./activity-types.ts"];
+
 let mapperHash: string | undefined;
-/** Changes whenever compiler/activities.ts or the installed ts-morph (and its TypeScript) do. */
+/**
+ * Changes whenever compiler/activities.ts, compiler/activity-types.ts or the installed ts-morph
+ * (and its TypeScript) do. A file that comes to shape the mapping must be added to MAPPER_FILES.
+ */
 function mapperVersion(): string {
   if (mapperHash !== undefined) return mapperHash;
-  const mapper = fs.readFileSync(fileURLToPath(new URL("./activities.ts", import.meta.url)), "utf8");
+  const mapper = MAPPER_FILES.map((f) => fs.readFileSync(fileURLToPath(new URL(f, import.meta.url)), "utf8")).join("\0");
   const entry = createRequire(import.meta.url).resolve("ts-morph"); // .../ts-morph/dist/ts-morph.js
   const pkg = fs.readFileSync(path.join(path.dirname(entry), "..", "package.json"), "utf8");
   mapperHash = sha256(`${mapper}\0${entry}\0${pkg}`);

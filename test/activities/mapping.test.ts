@@ -1,5 +1,5 @@
-// Unit tests of the TypeScript → runbook type mapping (compiler/activities.ts), on the
-// declarations of fixtures/mapping.ts.
+// Unit tests of the TypeScript → runbook type mapping (compiler/activity-types.ts, through
+// loadActivityModule), on the declarations of fixtures/mapping.ts.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
