@@ -22,6 +22,16 @@ export const AWAIT_RECHECK_MS = 60_000;
 /** How a park ended: the job waits elsewhere now, or it may go on at once with an input. */
 export type ParkOutcome = { kind: "parked"; status: JobStatus } | { kind: "continue"; input: Input } | { kind: "lost" };
 
+/**
+ * The reason an operator's `runbook suspend` or `runbook stop` puts on a running job's abort
+ * signal: its step ends at the next tick, and the runner parks it as the pending control says.
+ */
+export class OperatorControl extends Error {
+  constructor(readonly action: "suspend" | "stop") {
+    super(`the job was ${action === "stop" ? "stopped" : "suspended"} by an operator`);
+  }
+}
+
 export class JobLease {
   readonly id: string;
   readonly epoch: string;
@@ -36,8 +46,14 @@ export class JobLease {
   /** performance.now() when the latest renewal of this lease (its claim, a heartbeat) was sent. */
   private renewedAt: number;
   private readonly leaseMs: number | undefined;
-  /** Fired when the lease is lost or the worker interrupts the job. */
+  /** Ends the job's step at its next tick: the lease lost, the worker interrupting it, an operator. */
   readonly abort = new AbortController();
+  /**
+   * Cancels its activities in flight (their ctx.signal): fired with `abort`, except for an
+   * operator's suspend, which lets a call in flight finish (a killed `exec` would be an error
+   * the runbook sees, and a suspended job must be able to go on as if nothing happened).
+   */
+  readonly cancel = new AbortController();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -96,7 +112,25 @@ export class JobLease {
   markLost(): void {
     if (this.lostFlag) return;
     this.lostFlag = true;
-    this.abort.abort(new Error("the job's lease was lost"));
+    this.end(new Error("the job's lease was lost"));
+  }
+
+  /** An operator's pending suspend or stop (jobs.control) reached the worker running the job. */
+  operatorControl(action: "suspend" | "stop"): void {
+    if (!this.abort.signal.aborted) this.abort.abort(new OperatorControl(action));
+    // A stop after a suspend still cancels what is in flight.
+    if (action === "stop" && !this.cancel.signal.aborted) this.cancel.abort(new OperatorControl(action));
+  }
+
+  /** The operator control that ended the job's step, if that is what ended it. */
+  get operatorAction(): "suspend" | "stop" | null {
+    const reason: unknown = this.abort.signal.reason;
+    return reason instanceof OperatorControl ? reason.action : null;
+  }
+
+  private end(reason: Error): void {
+    if (!this.abort.signal.aborted) this.abort.abort(reason);
+    if (!this.cancel.signal.aborted) this.cancel.abort(reason);
   }
 
   private number(records: StreamRecord[]): NumberedRecord[] {
@@ -232,7 +266,7 @@ export class JobLease {
     this.releasedFlag = true;
     if (this.lostFlag) return;
     this.lostFlag = true;
-    this.abort.abort(new Error(reason));
+    this.end(new Error(reason));
   }
 
   /** Hands the job back to the queue from its latest checkpoint, bumping the epoch. */

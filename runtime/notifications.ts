@@ -1,14 +1,14 @@
 // The worker's LISTEN connection on channel `runbook`, kept open apart from the pool (a pooled
 // client would be lent out to queries). Payloads: `jobs` (new or woken jobs), `deploy` and
 // `drain:<name>` (the deployment changed, a worker stopped or drains), `control` (an operator
-// stop for a running job). A lost connection is reopened after a second; until then the
-// worker's polling covers what it misses, so a failure here is logged, never fatal.
+// suspend or stop for a running job). A lost connection is reopened after a second; until then
+// the worker's polling covers what it misses, so a failure here is logged, never fatal.
 import pg from "pg";
 
 export interface NotificationHandlers {
   /** The deployment or the set of live workers changed. */
   deploy(): void;
-  /** An operator asked to stop some job. */
+  /** An operator asked to suspend or stop some running job. */
   control(): void;
   /** Jobs were queued or woken (any other payload). */
   jobs(): void;

@@ -72,8 +72,9 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
       log: (message) => records.push({ stream: "log", value: message }),
       runbooks: [...program.values()],
     }));
-  // Lost lease or operator stop: activities in flight see ctx.signal fire, with the reason.
-  lease.abort.signal.addEventListener("abort", () => activities?.abort((lease.abort.signal.reason as Error | undefined)?.message ?? "the job is stopping"));
+  // Lost lease, interruption or operator stop (not a suspend): activities in flight see
+  // ctx.signal fire, with the reason.
+  lease.cancel.signal.addEventListener("abort", () => activities?.abort((lease.cancel.signal.reason as Error | undefined)?.message ?? "the job is stopping"));
   const masked = async (rs: StreamRecord[]) => {
     if (rs.length === 0) return rs;
     const a = await jobActivities();
@@ -155,12 +156,16 @@ async function commit(
       release();
       await lease.finish(env.completions, { status: "failed", result: null, error: outcome.error, reason: `failed: ${outcome.error.message}` }, records);
       return { kind: "parked", status: "failed" };
-    case "interrupted":
-      // The lease is still ours (a lost one returned before this), so an operator's stop ended
-      // a step that reached no checkpoint: park like operator control at a checkpoint (the
-      // pending control makes it `stopped`), keeping the latest checkpoint and none of this
-      // run's records.
-      return lease.park({ state: null, label: null, status: "suspended", ...none, reason: "operator control" });
+    case "interrupted": {
+      // The lease is still ours (a lost one returned before this), so an operator's suspend or
+      // stop ended a step at a tick, before any checkpoint: park from the latest checkpoint with
+      // none of this run's records (redone on resume). The control still pending makes it
+      // `suspended` or `stopped`; one cancelled meanwhile (`runbook resume`) leaves it queued, to
+      // go on from that checkpoint.
+      const action = lease.operatorAction;
+      const reason = action ? `operator ${action} cancelled: continues from its latest checkpoint` : `interrupted: ${outcome.reason}`;
+      return lease.park({ state: null, label: null, status: "queued", ...none, reason });
+    }
   }
 }
 

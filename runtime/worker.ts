@@ -130,7 +130,7 @@ export class Worker {
     this.listener = new NotificationListener(db.url, this.name, this.pollMs, this.log, {
       // A stopping worker has its own heartbeat (renewing what it still holds) and claims nothing.
       deploy: () => void (this.stopping ? undefined : this.heartbeat.beat().catch(() => undefined)),
-      control: () => void this.checkStops(),
+      control: () => void this.checkControl(),
       jobs: () => this.kick(),
     });
   }
@@ -195,14 +195,18 @@ export class Worker {
     }
   }
 
-  /** An operator stopped running jobs: fire their activities' abort signal now. */
-  private async checkStops(): Promise<void> {
+  /**
+   * An operator suspended or stopped running jobs: their steps end at the next tick (a job in a
+   * loop reaches no checkpoint), and a stop also cancels their activities in flight.
+   */
+  private async checkControl(): Promise<void> {
     const ids = [...this.jobs.held.keys()];
     if (ids.length === 0) return;
+    type Row = { id: string; control: "suspend" | "stop" };
     const { rows } = await this.db.pool
-      .query<{ id: string }>("SELECT id FROM jobs WHERE id = ANY($1::text[]) AND control = 'stop'", [ids])
-      .catch(() => ({ rows: [] as { id: string }[] }));
-    for (const r of rows) this.jobs.held.get(r.id)?.lease.abort.abort(new Error("the job was stopped by an operator"));
+      .query<Row>("SELECT id, control FROM jobs WHERE id = ANY($1::text[]) AND control IN ('suspend', 'stop')", [ids])
+      .catch(() => ({ rows: [] as Row[] }));
+    for (const r of rows) this.jobs.held.get(r.id)?.lease.operatorControl(r.control);
   }
 
   private async run(claim: ClaimedJob, lease: JobLease): Promise<void> {

@@ -2,7 +2,8 @@
 //
 // Suspend and stop take effect at once on a job that is not running; on a running job they are
 // recorded in jobs.control and take effect at its next checkpoint (park.ts), or when its worker
-// next writes. Every path locks the job's row first, so a worker parking the job at the same
+// next writes. Both notify `control`: the worker ends the job's step at its next loop tick too,
+// so a job that never checkpoints parks from its latest checkpoint (runner.ts). Every path locks the job's row first, so a worker parking the job at the same
 // moment either sees the request or has already parked (then we act on the parked job).
 import type pg from "pg";
 import type { Json } from "../abi.js";
@@ -31,6 +32,7 @@ export async function controlJob(client: pg.ClientBase, id: string, verb: Contro
     case "suspend":
       if (status === "running") {
         await client.query("UPDATE jobs SET control = 'suspend' WHERE id = $1", [id]);
+        await client.query("SELECT pg_notify('runbook', 'control')");
         return { outcome: "suspend requested: the job suspends at its next checkpoint", status };
       }
       if (!PARKED.includes(status)) throw new ControlRefused(`job ${id} is ${status}; only a queued, running, sleeping or waiting job can be suspended`);

@@ -1,6 +1,7 @@
 // A job stuck in a loop with no suspension point, on a real worker process: its step yields at
 // the emitted loop's ticks, so the worker's heartbeats go on (no lease expires, no takeover), a
-// normal job beside it completes on the same worker, and `runbook stop` reaches it.
+// normal job beside it completes on the same worker, and `runbook stop` and `runbook suspend`
+// reach it (a suspended one parks at its latest checkpoint, and `runbook resume` goes on there).
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cluster, HEARTBEAT_MS, TIMEOUT_MS, waitFor } from "./harness.js";
@@ -53,6 +54,49 @@ describe("a step without suspension points", () => {
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     // Nothing of the interrupted step was written (its output waited for a checkpoint).
     expect(await c.outputs(spin)).toEqual([]);
+    expect(c.worker("e1").exitCode).toBe(null);
+    expect(c.worker("e1").stderr).not.toMatch(/lost the lease|heartbeat failed/);
+  });
+
+  it("is suspended by runbook suspend at its latest checkpoint, and runbook resume goes on from there", async () => {
+    const [spin] = await c.enqueue("spin_after", {}, ["spin-after-1"]);
+    await waitFor("the job to checkpoint and loop", async () => (await c.outputs(spin)).length === 1 && (await c.status([spin])).get(spin) === "running", 20_000);
+    const { rows: before } = await c.db.pool.query<{ epoch: string; checkpoints: number }>("SELECT lease_epoch AS epoch, checkpoints FROM jobs WHERE id = $1", [spin]);
+    expect(before[0].checkpoints).toBe(1);
+
+    const suspendedAt = Date.now();
+    const suspend = await c.cli(["suspend", spin]);
+    expect(suspend.code, suspend.stderr).toBe(0);
+    await c.waitAll([spin], "suspended", 10_000);
+    expect(Date.now() - suspendedAt).toBeLessThan(5_000);
+    const { rows: parked } = await c.db.pool.query<{ epoch: string; checkpoints: number; label: string; control: string | null; worker: string | null }>(
+      "SELECT lease_epoch AS epoch, checkpoints, checkpoint_label AS label, control, worker FROM jobs WHERE id = $1",
+      [spin],
+    );
+    // Parked by its own worker (same lease, not taken over) at the checkpoint it had; the
+    // output of the interrupted step ("after") was never written.
+    expect(parked[0]).toMatchObject({ epoch: before[0].epoch, checkpoints: 1, label: "looping", control: null });
+    expect(await c.outputs(spin)).toEqual(["before"]);
+    const last = (await c.history(spin)).at(-1)!;
+    expect(last).toMatchObject({ from_status: "running", to_status: "suspended", worker: "e1", reason: "suspended by operator" });
+
+    const resume = await c.cli(["resume", spin]);
+    expect(resume.code, resume.stderr).toBe(0);
+    await waitFor("the resumed job to run", async () => {
+      const { rows } = await c.db.pool.query<{ status: string; epoch: string }>("SELECT status, lease_epoch AS epoch FROM jobs WHERE id = $1", [spin]);
+      return rows[0].status === "running" && rows[0].epoch !== before[0].epoch;
+    }, 10_000);
+    // Looping again from its checkpoint: not from its start (that would write "before" and the
+    // checkpoint again).
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await c.status([spin])).get(spin)).toBe("running");
+    const { rows: again } = await c.db.pool.query<{ checkpoints: number }>("SELECT checkpoints FROM jobs WHERE id = $1", [spin]);
+    expect(again[0].checkpoints).toBe(1);
+    expect(await c.outputs(spin)).toEqual(["before"]);
+
+    const stop = await c.cli(["stop", spin]);
+    expect(stop.code, stop.stderr).toBe(0);
+    await c.waitAll([spin], "stopped", 10_000);
     expect(c.worker("e1").exitCode).toBe(null);
     expect(c.worker("e1").stderr).not.toMatch(/lost the lease|heartbeat failed/);
   });
