@@ -11,7 +11,7 @@ import { JobLease } from "../../runtime/lease.js";
 import { Programs } from "../../runtime/programs.js";
 import { runJob } from "../../runtime/runner.js";
 import { assignSlots } from "../../runtime/slots.js";
-import { claimJobs } from "../../runtime/sql/claim.js";
+import { claimJobs, type ClaimedJob } from "../../runtime/sql/claim.js";
 import { controlJob } from "../../runtime/sql/control.js";
 import { deploy, requestDrain } from "../../runtime/sql/workers.js";
 import { withTransaction } from "../../runtime/db/tx.js";
@@ -318,5 +318,22 @@ describe("worker shutdown", () => {
     // Timers of earlier tests' pools may have run out meanwhile: never more than before.
     expect(timers()).toBeLessThanOrEqual(before);
     await waitFor("the LISTEN connection to close", async () => (await listening()) === 0, 5_000);
+  });
+});
+
+describe("operator control of a running job", () => {
+  it("a suspend ends the step at its next tick but lets activities in flight finish; a stop, even after a suspend, cancels them", () => {
+    const claim = { id: "op-1", lease_epoch: "1", slot: 0, stream_seq: 0 } as ClaimedJob;
+    const lease = new JobLease(db.pool, "w-op", claim, () => undefined);
+    expect(lease.operatorAction).toBeNull();
+    lease.operatorControl("suspend");
+    expect(lease.abort.signal.aborted).toBe(true);
+    expect(lease.cancel.signal.aborted).toBe(false);
+    expect(lease.operatorAction).toBe("suspend");
+    expect((lease.abort.signal.reason as Error).message).toBe("the job was suspended by an operator");
+    lease.operatorControl("stop");
+    expect(lease.cancel.signal.aborted).toBe(true);
+    expect((lease.cancel.signal.reason as Error).message).toBe("the job was stopped by an operator");
+    expect(lease.lost).toBe(false); // still ours: the runner parks it
   });
 });

@@ -7,8 +7,8 @@ import { withTransaction } from "../../runtime/db/tx.js";
 import { controlJob, ControlRefused, sendSignal } from "../../runtime/sql/control.js";
 import { Worker } from "../../runtime/worker.js";
 import { freshDb } from "../setup/db.js";
-import { gate } from "./fixtures/ledger.js";
-import { enqueue, job, LEDGER, outputs, publish, transitions, waitStatus } from "./helpers.js";
+import { calls, gate } from "./fixtures/ledger.js";
+import { enqueue, job, LEDGER, outputs, publish, transitions, waitFor, waitStatus } from "./helpers.js";
 import type { HandModule } from "./modules.js";
 
 const modules: HandModule[] = [
@@ -79,6 +79,15 @@ const modules: HandModule[] = [
       case 0: await ctx.activity("led", "step", { step: "a", hold: L.gate }); frame.pc = 1; return { kind: "checkpoint", label: "after-a" };
       default: return { kind: "return", value: "done" };
     }`,
+  },
+  {
+    // After the gated call, loops with no checkpoint (ticking, as emitted loops do) until the
+    // test sets globalThis.tickerDone.
+    name: "ticker",
+    uses: { led: LEDGER },
+    body: `await ctx.activity("led", "step", { step: "a", hold: L.gate });
+      while (!globalThis.tickerDone) await ctx.tick(1, 1);
+      return { kind: "return", value: "done" };`,
   },
 ];
 
@@ -235,6 +244,25 @@ describe("job lifecycle", () => {
     const stopped = await waitStatus(db, id, "stopped");
     expect(stopped.result).toBeNull();
     expect(await transitions(db, id)).toEqual(["-->queued", "queued->running", "running->stopped"]);
+  });
+
+  it("a suspend cancelled by resume before the looping job's next tick: the job goes on from its latest checkpoint", async () => {
+    const id = await start("ticker", { gate: "lifecycle-cancel" });
+    await gate("lifecycle-cancel").reached;
+    await withTransaction(db.pool, (c) => controlJob(c, id, "suspend", "test"));
+    // The worker hears `control` and ends the step at its next tick; the call in flight at the
+    // gate is let finish (a suspend cancels nothing). Then the operator changes their mind.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await withTransaction(db.pool, (c) => controlJob(c, id, "resume", "test"))).outcome).toBe("pending suspend cancelled");
+    gate("lifecycle-cancel").release();
+    await waitFor("the job to be queued again and claimed", async () => (await transitions(db, id)).length >= 4);
+    (globalThis as { tickerDone?: boolean }).tickerDone = true;
+    expect((await waitStatus(db, id, "completed")).result).toBe("done");
+    expect(await transitions(db, id)).toEqual(["-->queued", "queued->running", "running->queued", "queued->running", "running->completed"]);
+    const requeued = (await db.pool.query("SELECT reason FROM job_history WHERE job_id = $1 AND to_status = 'queued' ORDER BY id", [id])).rows;
+    expect(requeued.at(-1).reason).toBe("operator suspend cancelled: continues from its latest checkpoint");
+    // No checkpoint before the loop: the gated call was redone from the start.
+    expect(calls().filter((c) => c.job === id).length).toBe(2);
   });
 
   it("suspends a sleeping job at once and, when resumed early, sleeps on to its original end", async () => {
