@@ -10,6 +10,7 @@ import type { Programs } from "./programs.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import { insertChildJob } from "./sql/enqueue.js";
 import { awaitedJob, peekSignal } from "./sql/park.js";
+import { mayHoldSecret } from "./builtins/asset.js";
 import type pg from "pg";
 
 /** What a running job needs from its worker. */
@@ -75,8 +76,10 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
   // Lost lease, interruption or operator stop (not a suspend): activities in flight see
   // ctx.signal fire, with the reason.
   lease.cancel.signal.addEventListener("abort", () => activities?.abort((lease.cancel.signal.reason as Error | undefined)?.message ?? "the job is stopping"));
+  // Every secret the database holds is masked, not only those this run read: a secret read
+  // before a checkpoint (on any worker) may be written after it from a local.
   const masked = async (rs: StreamRecord[]) => {
-    if (rs.length === 0) return rs;
+    if (!rs.some((r) => mayHoldSecret(r.value))) return rs;
     const a = await jobActivities();
     return rs.map((r) => ({ stream: r.stream, value: a.mask(r.value) }));
   };
@@ -112,8 +115,9 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     const { outcome } = await resume(state, program, ctx, input);
     input = undefined;
     if (lease.lost) return; // someone else owns the job now: write nothing
-    // Secrets read through asset() never reach the database in a stream, result or error.
-    const ending = activities && (outcome.kind === "completed" || outcome.kind === "failed") ? activities.maskOutcome(outcome) : outcome;
+    // No secret reaches the database in a stream, result or error.
+    const secretive = outcome.kind === "failed" || (outcome.kind === "completed" && mayHoldSecret(outcome.result));
+    const ending = secretive ? (await jobActivities()).maskOutcome(outcome) : outcome;
     const out = await commit(env, claim, lease, state, ending, await masked(records), release);
     if (out.kind !== "continue") return;
     input = out.input;

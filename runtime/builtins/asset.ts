@@ -174,6 +174,20 @@ export function secretStrings(value: Json): string[] {
 }
 
 /**
+ * Could `value` contain a secret's text? Only through a string (or a map key) at least as long
+ * as the shortest secret allowed; lets the worker skip looking secrets up for a job that ends
+ * with null, numbers or short words.
+ */
+export function mayHoldSecret(value: Json): boolean {
+  if (typeof value === "string") return value.length >= MIN_SECRET_LENGTH;
+  if (Array.isArray(value)) return value.some(mayHoldSecret);
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).some(([k, v]) => k.length >= MIN_SECRET_LENGTH || mayHoldSecret(v));
+  }
+  return false;
+}
+
+/**
  * A copy of `value` with every occurrence of each secret text replaced by `***` (in strings
  * and keys; also the JSON-escaped form, as found inside interpolated JSON).
  */

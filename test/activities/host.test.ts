@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { ActivityHost, checkJson, type JobActivities } from "../../runtime/activities.js";
-import { maskSecrets } from "../../runtime/builtins/asset.js";
+import { maskSecrets, mayHoldSecret } from "../../runtime/builtins/asset.js";
 
 const caller = { file: "test/activities/fixtures/main.runbook", uses: { t: "./host.ts" } };
 
@@ -178,5 +178,12 @@ describe("JSON check and masking helpers", () => {
     });
     expect(maskSecrets(`{"pw":${JSON.stringify('p"q\\r-long')}}`, secrets)).toBe('{"pw":"***"}');
     expect(maskSecrets("abc", ["ab"])).toBe("abc"); // too short to mask safely
+  });
+});
+
+describe("mayHoldSecret", () => {
+  it("is true only for values with a string (or key) long enough to be a secret", () => {
+    for (const v of [null, 42, true, "ok", [1, "abc"], { a: 1, b: [false] }]) expect(mayHoldSecret(v), JSON.stringify(v)).toBe(false);
+    for (const v of ["hunter2", ["x", "secret"], { nested: { pw: "long enough" } }, { longkey: 1 }]) expect(mayHoldSecret(v), JSON.stringify(v)).toBe(true);
   });
 });

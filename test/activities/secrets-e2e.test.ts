@@ -29,6 +29,15 @@ beforeAll(async () => {
 `,
   );
   fs.writeFileSync(
+    path.join(project, "leak_later.runbook"),
+    `runbook leak_later() -> string {
+  let pw = asset("db_password")
+  sleep 50ms
+  return "after the sleep: \${pw}"
+}
+`,
+  );
+  fs.writeFileSync(
     path.join(project, "leak_fail.runbook"),
     `runbook leak_fail() {
   let pw = asset("db_password")
@@ -73,6 +82,12 @@ describe("secrets in a running job", () => {
     expect(failed.stderr).toContain("login refused for ***");
     const errors = await t.query("SELECT error FROM jobs WHERE runbook = 'leak_fail'", []);
     expect(JSON.stringify(errors.rows)).not.toContain(SECRET);
+    // Read before a sleep, returned after it: the run that ends the job never called asset().
+    const later = await runbook(["run", "leak_later.runbook"], { cwd: project, env });
+    expect(later.code).toBe(0);
+    const laterResult = await t.query("SELECT result FROM jobs WHERE runbook = 'leak_later'", []);
+    expect(laterResult.rows[0].result).toBe("after the sleep: ***");
+
     const assets = await t.query("SELECT * FROM assets", []);
     expect(JSON.stringify(assets.rows)).not.toContain(SECRET);
   });
