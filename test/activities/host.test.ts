@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { ActivityHost, checkJson, type JobActivities } from "../../runtime/activities.js";
+import type { Json } from "../../runtime/abi.js";
 import { maskSecrets, mayHoldSecret } from "../../runtime/builtins/asset.js";
 
 const caller = { file: "test/activities/fixtures/main.runbook", uses: { t: "./host.ts" } };
@@ -183,7 +184,9 @@ describe("JSON check and masking helpers", () => {
 
 describe("mayHoldSecret", () => {
   it("is true only for values with a string (or key) long enough to be a secret", () => {
-    for (const v of [null, 42, true, "ok", [1, "abc"], { a: 1, b: [false] }]) expect(mayHoldSecret(v), JSON.stringify(v)).toBe(false);
-    for (const v of ["hunter2", ["x", "secret"], { nested: { pw: "long enough" } }, { longkey: 1 }]) expect(mayHoldSecret(v), JSON.stringify(v)).toBe(true);
+    const cannot: Json[] = [null, 42, true, "ok", [1, "abc"], { a: 1, b: [false] }];
+    const can: Json[] = ["hunter2", ["x", "secret"], { nested: { pw: "long enough" } }, { longkey: 1 }];
+    for (const v of cannot) expect(mayHoldSecret(v), JSON.stringify(v)).toBe(false);
+    for (const v of can) expect(mayHoldSecret(v), JSON.stringify(v)).toBe(true);
   });
 });
