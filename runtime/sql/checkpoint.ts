@@ -38,7 +38,7 @@ export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promis
       name: "runbook_checkpoint",
       text: `UPDATE jobs SET state = $3, checkpoint_label = $4, checkpoint_at = now(), checkpoints = checkpoints + 1,
               wait_signal = NULL, await_job = NULL, wait_until = NULL, updated_at = now()
-       WHERE id = $1 AND lease_epoch = $2
+       WHERE id = $1 AND lease_epoch = $2 AND status = 'running'
        RETURNING control`,
       values: [w.id, w.epoch, state, w.label],
     });
@@ -49,7 +49,7 @@ export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promis
     text: `WITH j AS (
        UPDATE jobs SET state = $3, checkpoint_label = $4, checkpoint_at = now(), checkpoints = checkpoints + 1,
               stream_seq = stream_seq + $5, wait_signal = NULL, await_job = NULL, wait_until = NULL, updated_at = now()
-       WHERE id = $1 AND lease_epoch = $2
+       WHERE id = $1 AND lease_epoch = $2 AND status = 'running'
        RETURNING control
      ), streams AS (
        INSERT INTO job_streams (job_id, seq, stream, value)

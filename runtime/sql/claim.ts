@@ -42,7 +42,9 @@ export async function claimJobs(
     text: `WITH picked AS (
        SELECT id, status AS from_status, worker AS from_worker
        FROM jobs
-       WHERE due_at <= now() AND slot = ANY($2::int[])
+       -- The status test is part of the claim, not only of the index: only these statuses ever
+       -- have a due time (migration 0004), and FOR UPDATE re-checks it on the newest row version.
+       WHERE due_at <= now() AND slot = ANY($2::int[]) AND status IN ('queued', 'running', 'sleeping', 'waiting')
        ORDER BY due_at
        LIMIT $3
        FOR UPDATE SKIP LOCKED

@@ -44,7 +44,7 @@ export async function completeJobs(db: Queryable, worker: string, batch: Complet
               due_at = NULL, finished_at = now(), updated_at = now(), control = NULL,
               wait_signal = NULL, await_job = NULL, wait_until = NULL
        FROM input x
-       WHERE j.id = x.id AND j.lease_epoch = x.epoch
+       WHERE j.id = x.id AND j.lease_epoch = x.epoch AND j.status = 'running'
        RETURNING j.id, j.awaited, j.status
      ), streams AS (
        INSERT INTO job_streams (job_id, seq, stream, value)

@@ -22,7 +22,11 @@ export class ControlRefused extends Error {}
 
 const PARKED: JobStatus[] = ["queued", "sleeping", "waiting"];
 
+/** Inside a transaction (the row lock and the actor setting last until its commit). */
 export async function controlJob(client: pg.ClientBase, id: string, verb: ControlVerb, actor: string): Promise<ControlResult> {
+  // Only an operator moves a job out of `suspended`; migration 0004's trigger refuses any other
+  // writer, and reads who is acting from this transaction-local setting.
+  await client.query("SELECT set_config('runbook.actor', $1, true)", [actor]);
   const { rows } = await client.query<{ status: JobStatus; control: string | null }>("SELECT status, control FROM jobs WHERE id = $1 FOR UPDATE", [id]);
   if (rows.length === 0) throw new ControlRefused(`no job ${id}`);
   const { status, control } = rows[0];

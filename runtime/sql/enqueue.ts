@@ -49,7 +49,7 @@ export async function insertChildJob(
 ): Promise<"inserted" | "exists" | "lost"> {
   const { rows } = await db.query<{ fenced: boolean; inserted: number }>(
     `WITH parent AS (
-       SELECT version FROM jobs WHERE id = $1 AND lease_epoch = $2
+       SELECT version FROM jobs WHERE id = $1 AND lease_epoch = $2 AND status = 'running'
      ), inserted AS (
        INSERT INTO jobs (id, runbook, version, parent_id, slot, status, params, due_at)
        SELECT $3, $4, parent.version, $1, runbook_slot($3), 'queued', $5, now() FROM parent

@@ -39,7 +39,7 @@ export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | nul
   const { rows } = await db.query<Parked>({
     name: "runbook_park",
     text: `WITH old AS (
-       SELECT control FROM jobs WHERE id = $1 AND lease_epoch = $2 FOR UPDATE
+       SELECT control FROM jobs WHERE id = $1 AND lease_epoch = $2 AND status = 'running' FOR UPDATE
      ), until AS (
        SELECT CASE WHEN $12::boolean THEN (SELECT wait_until FROM jobs WHERE id = $1)
                    WHEN $11::float8 IS NULL THEN NULL
@@ -98,7 +98,7 @@ export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | nul
 
 /** Locks the job's row if the lease is still ours (inside a transaction); false: lost. */
 export async function lockLeased(db: Queryable, id: string, epoch: string): Promise<boolean> {
-  const { rowCount } = await db.query("SELECT 1 FROM jobs WHERE id = $1 AND lease_epoch = $2 FOR UPDATE", [id, epoch]);
+  const { rowCount } = await db.query("SELECT 1 FROM jobs WHERE id = $1 AND lease_epoch = $2 AND status = 'running' FOR UPDATE", [id, epoch]);
   return rowCount === 1;
 }
 
