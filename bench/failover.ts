@@ -10,19 +10,14 @@
 //     default): time until all have completed, and how the claims were batched and shared
 //     (--orphans 0 skips it).
 // Database: a fresh database on DATABASE_URL's server, else a temporary embedded cluster.
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Db } from "../runtime/db/connect.js";
 import { bundleProject, publishBundles } from "../runtime/publish.js";
 import { assignSlots } from "../runtime/slots.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
 import { withBenchDatabase } from "./db.js";
+import { kill, loadAverage, median, module, sleep, startWorker as spawnWorker, until, type Proc } from "./workers.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = path.join(ROOT, "bin", "runbook.js");
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
   const i = args.indexOf(`--${name}`);
@@ -33,56 +28,6 @@ const ORPHANS = opt("orphans", 10_000);
 const HEARTBEAT_MS = Number(process.env.RUNBOOK_HEARTBEAT_MS ?? 500);
 const TIMEOUT_MS = Number(process.env.RUNBOOK_TIMEOUT_MS ?? 3_000);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | null | false | undefined>, timeoutMs = 60_000, everyMs = 25): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-const children = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const c of children) if (c.pid) try { process.kill(-c.pid, "SIGKILL"); } catch { /* gone */ }
-});
-
-interface Proc { child: ChildProcess; stderr: string; exited: Promise<void> }
-
-async function startWorker(url: string, name: string, env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(process.execPath, [BIN, "worker", "--name", name], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url, RUNBOOK_HEARTBEAT_MS: String(HEARTBEAT_MS), RUNBOOK_TIMEOUT_MS: String(TIMEOUT_MS), ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-    detached: true,
-  });
-  children.add(child);
-  const p: Proc = { child, stderr: "", exited: new Promise((r) => child.on("exit", () => (children.delete(child), r()))) };
-  child.stderr!.on("data", (d) => (p.stderr += d));
-  await until(`worker ${name} to start`, async () => p.stderr.includes(`worker ${name} started`), 60_000);
-  return p;
-}
-
-async function kill(p: Proc, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-  try {
-    process.kill(-p.child.pid!, signal);
-  } catch {
-    return;
-  }
-  await p.exited;
-}
-
-/** Hand-written compiled runbooks (what the back end emits), so the bench needs no compiler. */
-function module(name: string, body: string, uses: Record<string, string> = {}) {
-  const js = `export const runbook = { name: ${JSON.stringify(name)}, file: "bench/${name}.runbook", params: [], returns: null,
-    canSuspend: true, calls: [], uses: ${JSON.stringify(uses)}, live: {}, positions: { 0: [1, 1] },
-    async step(frame, ctx, input) { const L = frame.locals; ${body} } };`;
-  return { name, file: `bench/${name}.runbook`, js };
-}
 // 40 steps, each recorded by the fault tests' ledger activity, a checkpoint after each.
 const STEPS = module(
   "bench_steps",
@@ -110,6 +55,9 @@ async function ids(db: Db, owner: string, workers: string[], n: number): Promise
   }
   return out;
 }
+
+const startWorker = (url: string, name: string): Promise<Proc> =>
+  spawnWorker(url, name, { RUNBOOK_HEARTBEAT_MS: String(HEARTBEAT_MS), RUNBOOK_TIMEOUT_MS: String(TIMEOUT_MS) });
 
 async function benchFailover(db: Db, url: string, version: string): Promise<void> {
   const names = ["fa", "fb"];
@@ -195,7 +143,7 @@ await withBenchDatabase("runbook_failover", 4, async ({ db, url, embedded }) => 
     worker text NOT NULL, epoch bigint NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz, aborted boolean)`);
   const published = await publishBundles(db, await bundleProject([STEPS, ONE_CHECKPOINT]));
   const version = (n: string) => published.find((p) => p.runbook === n)!.hash;
-  const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const load = loadAverage();
   console.log(`failover bench, load average ${load}${embedded ? ", embedded PostgreSQL" : ""}`);
   await benchFailover(db, url, version("bench_steps"));
   if (ORPHANS > 0) await benchRecovery(db, url, version("bench_orphan"));

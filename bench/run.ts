@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ALL = ["frontend", "compile", "suspend", "activities", "runtime", "failover"];
+const ALL = ["frontend", "compile", "suspend", "activities", "runtime", "failover", "exactly-once"];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : ALL;

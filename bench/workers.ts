@@ -1,0 +1,70 @@
+// Real `runbook worker` processes for the benchmarks, and the small helpers they share: start a
+// worker against a database URL, kill it (its whole process group), wait for a condition, and
+// hand-written compiled runbooks, so a benchmark needs no compiler.
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = path.join(ROOT, "bin", "runbook.js");
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until<T>(what: string, fn: () => Promise<T | null | false | undefined>, timeoutMs = 60_000, everyMs = 25): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of children) if (c.pid) try { process.kill(-c.pid, "SIGKILL"); } catch { /* gone */ }
+});
+
+export interface Proc { child: ChildProcess; stderr: string; exited: Promise<void> }
+
+export async function startWorker(url: string, name: string, env: Record<string, string> = {}, args: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, [BIN, "worker", "--name", name, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  children.add(child);
+  const p: Proc = { child, stderr: "", exited: new Promise((r) => child.on("exit", () => (children.delete(child), r()))) };
+  child.stderr!.on("data", (d) => (p.stderr += d));
+  await until(`worker ${name} to start`, async () => p.stderr.includes(`worker ${name} started`), 60_000);
+  return p;
+}
+
+export async function kill(p: Proc, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  try {
+    process.kill(-p.child.pid!, signal);
+  } catch {
+    return;
+  }
+  await p.exited;
+}
+
+/** A hand-written compiled runbook (what the back end emits): `body` is its step function's. */
+export function module(name: string, body: string, uses: Record<string, string> = {}) {
+  const js = `export const runbook = { name: ${JSON.stringify(name)}, file: "bench/${name}.runbook", params: [], returns: null,
+    canSuspend: true, calls: [], uses: ${JSON.stringify(uses)}, live: {}, positions: { 0: [1, 1] },
+    async step(frame, ctx, input) { const L = frame.locals; ${body} } };`;
+  return { name, file: `bench/${name}.runbook`, js };
+}
+
+/** The 1, 5 and 15 minute load averages, for every figure a benchmark prints. */
+export function loadAverage(): string {
+  try {
+    return fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
