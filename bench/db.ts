@@ -14,8 +14,16 @@ export interface BenchDatabase {
   embedded: boolean;
 }
 
-/** Runs `fn` on a fresh, migrated database named `<prefix>_<random>`, opened with a pool of `max`. */
-export async function withBenchDatabase(prefix: string, max: number, fn: (bench: BenchDatabase) => Promise<void>): Promise<void> {
+/** A benchmark's PostgreSQL server, on which it makes as many fresh databases as it needs. */
+export interface BenchServer {
+  /** Creates an empty database `<prefix>_<random>` and returns its URL. */
+  createDatabase(prefix: string): Promise<string>;
+  dropDatabase(url: string): Promise<void>;
+  embedded: boolean;
+}
+
+/** Runs `fn` with DATABASE_URL's server, else a temporary embedded cluster removed afterwards. */
+export async function withBenchServer(fn: (server: BenchServer) => Promise<void>): Promise<void> {
   let home: string | null = null;
   let admin = process.env.DATABASE_URL;
   if (!admin) {
@@ -23,25 +31,44 @@ export async function withBenchDatabase(prefix: string, max: number, fn: (bench:
     fs.chmodSync(home, 0o755); // the embedded server runs as user postgres
     admin = await ensureLocalDatabase(home);
   }
-  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
+  const made: string[] = [];
   try {
-    await c.query(`CREATE DATABASE ${name}`);
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    const db = await openDb({ url: url.toString(), max });
-    try {
-      await fn({ db, url: url.toString(), embedded: home !== null });
-    } finally {
-      await db.close();
-      await c.query(`DROP DATABASE ${name} WITH (FORCE)`).catch(() => undefined);
-    }
+    await fn({
+      embedded: home !== null,
+      async createDatabase(prefix) {
+        const name = `${prefix}_${randomBytes(4).toString("hex")}`;
+        await c.query(`CREATE DATABASE ${name}`);
+        made.push(name);
+        const url = new URL(admin);
+        url.pathname = `/${name}`;
+        return url.toString();
+      },
+      async dropDatabase(url) {
+        const name = new URL(url).pathname.slice(1);
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      },
+    });
   } finally {
+    for (const name of made) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     await c.end();
     if (home) {
       await stopLocalDatabase(home);
       fs.rmSync(home, { recursive: true, force: true });
     }
   }
+}
+
+/** Runs `fn` on a fresh, migrated database named `<prefix>_<random>`, opened with a pool of `max`. */
+export async function withBenchDatabase(prefix: string, max: number, fn: (bench: BenchDatabase) => Promise<void>): Promise<void> {
+  await withBenchServer(async (server) => {
+    const url = await server.createDatabase(prefix);
+    const db = await openDb({ url, max });
+    try {
+      await fn({ db, url, embedded: server.embedded });
+    } finally {
+      await db.close();
+    }
+  });
 }
