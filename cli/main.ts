@@ -122,6 +122,15 @@ program
   .option("--suspend", "leave drained jobs suspended instead of handing them on")
   .action(async (name: string, opts) => (await import("./ops.js")).drain(name, opts));
 
+program
+  .command("prune")
+  .description("remove finished jobs that ended long ago, with their output, history and signals")
+  .requiredOption("--older-than <duration>", "how long ago a job must have ended (like 30d)")
+  .option("--batch <n>", "jobs removed per statement", "500")
+  .option("--dry-run", "only count what would be removed")
+  .option("--json", "JSON output")
+  .action(async (opts) => (await import("./prune.js")).prune(opts));
+
 const asset = program.command("asset").description("named variables and credentials for `asset(name)`");
 asset
   .command("set")

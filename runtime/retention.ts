@@ -1,0 +1,52 @@
+// Retention: finished jobs older than the retention period are removed by the workers
+// themselves, so a queue that runs for years does not grow forever (Azure Automation keeps job
+// logs 30 days; so do we by default). One worker at a time does it (a session advisory lock,
+// tried, never waited for), in batches of `batch` jobs with a pause between them, so the queue's
+// own statements always get their turn. `runbook prune` does the same by hand.
+import type pg from "pg";
+import { pruneBatch } from "./sql/prune.js";
+
+/** Any constant works; the same in every process. */
+const RETENTION_LOCK = 7_243_003;
+
+export interface PruneOptions {
+  olderThanMs: number;
+  /** Jobs per batch (one statement each). */
+  batch?: number;
+  /** Pause between batches. */
+  pauseMs?: number;
+  /** Stop after this many batches (the next pass goes on). */
+  maxBatches?: number;
+}
+
+/** Prunes in batches until none is left (or maxBatches); returns how many jobs were removed. */
+export async function prune(pool: pg.Pool, o: PruneOptions): Promise<number> {
+  const batch = o.batch ?? 500;
+  let total = 0;
+  for (let i = 0; i < (o.maxBatches ?? Infinity); i++) {
+    const n = await pruneBatch(pool, o.olderThanMs, batch);
+    total += n;
+    if (n < batch) break;
+    await new Promise((r) => setTimeout(r, o.pauseMs ?? 20));
+  }
+  return total;
+}
+
+/**
+ * One retention pass, if no other worker is doing one: returns the jobs removed, or null when
+ * another worker holds the lock.
+ */
+export async function retentionPass(pool: pg.Pool, o: PruneOptions): Promise<number | null> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query<{ got: boolean }>("SELECT pg_try_advisory_lock($1) AS got", [RETENTION_LOCK]);
+    if (!rows[0].got) return null;
+    try {
+      return await prune(pool, o);
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [RETENTION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
