@@ -2,6 +2,7 @@
 // claim nothing more, hand running jobs over at their next checkpoint, exit 0 (issue 5 builds
 // `runbook drain` on the same path); a second SIGINT exits at once, leaving the leases to expire.
 import { openDb, type Db } from "../runtime/db/connect.js";
+import { DEFAULTS, SettingError, settingsFromEnv, type WorkerSettings } from "../runtime/settings.js";
 import { Worker, WorkerNameTaken, type WorkerOptions } from "../runtime/worker.js";
 import { CliError } from "./errors.js";
 
@@ -15,18 +16,11 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a whole number of at least 1, not ${opts.concurrency}`, 2);
   // RUNTIME.md: "more connections than about 4 per core slow a 2-core server down". Eight let
   // concurrent checkpoints share WAL flushes (group commit) without crowding the server.
-  const db = await openDb({ max: Math.min(8, concurrency + 3), idleInTransactionMs: envMs("RUNBOOK_TIMEOUT_MS") ?? 15_000 });
+  const { drainTimeoutMs, ...timing } = { ...DEFAULTS, ...envSettings() };
+  // A session left idle inside a transaction is ended about when its lease would expire.
+  const db = await openDb({ max: Math.min(8, concurrency + 3), idleInTransactionMs: timing.timeoutMs });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const w = await startWorker(db, {
-    name: opts.name,
-    concurrency,
-    heartbeatMs: envMs("RUNBOOK_HEARTBEAT_MS"),
-    timeoutMs: envMs("RUNBOOK_TIMEOUT_MS"),
-    pollMs: envMs("RUNBOOK_POLL_MS"),
-    claimBatch: envMs("RUNBOOK_CLAIM_BATCH"),
-    handoverTimeoutMs: envMs("RUNBOOK_HANDOVER_TIMEOUT_MS"),
-    log,
-  });
+  const w = await startWorker(db, { ...timing, name: opts.name, concurrency, log });
   log(`worker ${w.name} started: concurrency ${concurrency}, ${w.ownedSlots.length} of ${db.slotCount} slots`);
   let signals = 0;
   await new Promise<void>((resolve) => {
@@ -37,7 +31,7 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
         process.exit(130);
       }
       log(`${sig}: claiming nothing more; running jobs hand over at their next checkpoint`);
-      void w.stop({ graceMs: envMs("RUNBOOK_DRAIN_TIMEOUT_MS") ?? 600_000 }).then(resolve);
+      void w.stop({ graceMs: drainTimeoutMs }).then(resolve);
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
@@ -61,11 +55,12 @@ async function startWorker(db: Db, options: WorkerOptions): Promise<Worker> {
   }
 }
 
-/** A positive number from the environment (milliseconds, or a count for RUNBOOK_CLAIM_BATCH). */
-function envMs(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${name} must be a positive number of milliseconds, not ${v}`, 2);
-  return n;
+/** The settings in the environment; a bad one is a usage error. */
+function envSettings(): Partial<WorkerSettings> {
+  try {
+    return settingsFromEnv();
+  } catch (e) {
+    if (e instanceof SettingError) throw new CliError(e.message, 2);
+    throw e;
+  }
 }

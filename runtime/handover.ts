@@ -5,8 +5,7 @@
 // jobs that never started go back to the queue at once.
 import type { ClaimQueue, Held } from "./claim-queue.js";
 
-/** Where a job goes at its checkpoint instead of running on (`RunnerEnv.handOver`). */
-export type HandOver = { status: "queued" | "suspended"; reason: string } | null;
+export type { HandOver } from "./protocol.js";
 
 /** True when `p` fulfils within `ms`, false when the time runs out first. */
 export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {

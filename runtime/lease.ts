@@ -1,6 +1,8 @@
 // A worker's hold on one claimed job: every write it makes for the job, each fenced by the lease
 // epoch of its claim. The first write that finds the epoch changed (zero rows) marks the lease
-// lost: the job stops running here at once and nothing more is written for it.
+// lost: the job stops running here at once and nothing more is written for it. What to write
+// (a checkpoint, which park, which final status) is decided by runtime/protocol.ts; this file
+// only performs it.
 import type pg from "pg";
 import type { Input, JobState, Json, StreamRecord } from "./abi.js";
 import { withTransaction } from "./db/tx.js";
@@ -11,13 +13,7 @@ import { writeCheckpoint, type NumberedRecord } from "./sql/checkpoint.js";
 import { wakeAwaiters, type Completion } from "./sql/complete.js";
 import { renewLease } from "./sql/workers.js";
 import { consumeSignal, lockLeased, markAwaited, parkJob, peekSignal, releaseLease, type ParkWrite } from "./sql/park.js";
-
-/**
- * A job parked on `await` is looked at again after this long even if no wake-up came: a worker
- * dying between a job's final write and the wake-up of its waiters (two statements) delays the
- * waiters by at most this, never forever.
- */
-export const AWAIT_RECHECK_MS = 60_000;
+import { settle, type Finish, type Found, type OperatorAction, type Park } from "./protocol.js";
 
 /** How a park ended: the job waits elsewhere now, or it may go on at once with an input. */
 export type ParkOutcome = { kind: "parked"; status: JobStatus } | { kind: "continue"; input: Input } | { kind: "lost" };
@@ -27,7 +23,7 @@ export type ParkOutcome = { kind: "parked"; status: JobStatus } | { kind: "conti
  * signal: its step ends at the next tick, and the runner parks it as the pending control says.
  */
 export class OperatorControl extends Error {
-  constructor(readonly action: "suspend" | "stop") {
+  constructor(readonly action: OperatorAction) {
     super(`the job was ${action === "stop" ? "stopped" : "suspended"} by an operator`);
   }
 }
@@ -116,14 +112,14 @@ export class JobLease {
   }
 
   /** An operator's pending suspend or stop (jobs.control) reached the worker running the job. */
-  operatorControl(action: "suspend" | "stop"): void {
+  operatorControl(action: OperatorAction): void {
     if (!this.abort.signal.aborted) this.abort.abort(new OperatorControl(action));
     // A stop after a suspend still cancels what is in flight.
     if (action === "stop" && !this.cancel.signal.aborted) this.cancel.abort(new OperatorControl(action));
   }
 
   /** The operator control that ended the job's step, if that is what ended it. */
-  get operatorAction(): "suspend" | "stop" | null {
+  get operatorAction(): OperatorAction | null {
     const reason: unknown = this.abort.signal.reason;
     return reason instanceof OperatorControl ? reason.action : null;
   }
@@ -156,11 +152,16 @@ export class JobLease {
     return r.control;
   }
 
-  /** Parks the job (sleep, suspend, handover, control). */
-  async park(p: Omit<ParkWrite, "id" | "epoch" | "worker" | "records" | "consumeSignal">, records: StreamRecord[] = []): Promise<ParkOutcome> {
+  /**
+   * Writes a park (runtime/protocol.ts says which). One that waits on a signal or a job first
+   * looks, under the job's row lock, whether that is already there: then the job goes on at once
+   * (`continue`) instead. `state` is written only when the park commits a new one.
+   */
+  async park(p: Park, state: JobState, records: StreamRecord[] = []): Promise<ParkOutcome> {
     if (this.lostFlag) return { kind: "lost" };
     const numbered = this.number(records);
-    const parked = await parkJob(this.pool, { ...p, id: this.id, epoch: this.epoch, worker: this.worker, records: numbered, consumeSignal: this.pendingSignal });
+    if (p.waitSignal !== null || p.awaitJob !== null) return this.afterPark(await this.parkWaiting(p, state, numbered), numbered);
+    const parked = await parkJob(this.pool, { ...this.write(p, state, numbered, p.status), consumeSignal: this.pendingSignal });
     if (!parked) {
       this.markLost();
       return { kind: "lost" };
@@ -171,84 +172,69 @@ export class JobLease {
   }
 
   /**
-   * `wait "NAME"`: commits the state; if the mailbox already holds a matching signal the job goes
-   * on with it at once, else it parks as `waiting` (until a signal or the timeout).
-   * `state` null re-parks a job woken early (keeping its checkpoint and timeout).
+   * `wait` and `await`, in one transaction. We lock our row first: a sender locks it before
+   * putting a signal in the mailbox, so it has either committed (we see its signal) or will see
+   * us waiting (and wake us); an awaited job's row is locked by `markAwaited`, so its final write
+   * either committed first (we see it ended) or will see `awaited` and wake us.
    */
-  async wait(state: JobState | null, signal: string, timeoutMs: number | null, records: StreamRecord[]): Promise<ParkOutcome> {
-    if (this.lostFlag) return { kind: "lost" };
-    const numbered = this.number(records);
-    let received: string | null = null;
-    const out = await withTransaction(this.pool, async (client): Promise<ParkOutcome> => {
-      // Lock our row first: a sender locks it before putting a signal in the mailbox, so it has
-      // either committed (we see its signal below) or will see us waiting (and wake us).
-      if (!(await lockLeased(client, this.id, this.epoch))) return { kind: "lost" };
+  private parkWaiting(p: Park, state: JobState, numbered: NumberedRecord[]): Promise<ParkOutcome & { received?: string }> {
+    return withTransaction(this.pool, async (client) => {
+      if (!(await lockLeased(client, this.id, this.epoch))) return { kind: "lost" as const };
       if (this.pendingSignal) await consumeSignal(client, this.pendingSignal);
-      const found = await peekSignal(client, this.id, signal);
-      const parked = await parkJob(client, {
-        ...this.parkBase(state, numbered, `wait ${signal}`),
-        status: found ? "running" : "waiting",
-        waitSignal: signal,
-        awaitJob: null,
-        untilMs: state === null ? null : timeoutMs,
-        keepUntil: state === null,
-        reason: `waiting for signal ${signal}${timeoutMs === null ? "" : ` (timeout ${timeoutMs} ms)`}`,
-      });
-      if (!parked) return { kind: "lost" };
-      if (parked.status !== "running" || !found) return { kind: "parked", status: parked.status };
-      received = found.id;
-      return { kind: "continue", input: { value: found.payload as Json } };
+      let found: Found;
+      let signalId: string | undefined;
+      if (p.awaitJob !== null) {
+        found = { awaited: await markAwaited(client, p.awaitJob) };
+      } else {
+        const signal = await peekSignal(client, this.id, p.waitSignal!);
+        signalId = signal?.id;
+        found = { signal: signal && { payload: signal.payload as Json } };
+      }
+      const settled = settle(p, found);
+      const parked = await parkJob(client, { ...this.write(p, state, numbered, settled.kind === "go" ? "running" : settled.status), consumeSignal: null });
+      if (!parked) return { kind: "lost" as const };
+      // An operator's control pending on the job parks it even when what it waits on is there.
+      if (parked.status !== "running" || settled.kind !== "go") return { kind: "parked" as const, status: parked.status };
+      return { kind: "continue" as const, input: settled.input, received: signalId };
     });
-    return this.afterPark(out, numbered, received);
   }
 
-  /** `await JOB`: goes on at once if that job has ended, else parks as `waiting` on it. */
-  async awaitJob(state: JobState | null, job: string, records: StreamRecord[]): Promise<ParkOutcome> {
-    if (this.lostFlag) return { kind: "lost" };
-    const numbered = this.number(records);
-    const out = await withTransaction(this.pool, async (client): Promise<ParkOutcome> => {
-      if (!(await lockLeased(client, this.id, this.epoch))) return { kind: "lost" };
-      if (this.pendingSignal) await consumeSignal(client, this.pendingSignal);
-      const child = await markAwaited(client, job);
-      const ended = !child || child.status === "completed" || child.status === "failed" || child.status === "stopped";
-      const parked = await parkJob(client, {
-        ...this.parkBase(state, numbered, "await"),
-        status: ended ? "running" : "waiting",
-        waitSignal: null,
-        awaitJob: job,
-        // The awaited job's final write wakes us; the recheck is the fallback (see AWAIT_RECHECK_MS).
-        untilMs: AWAIT_RECHECK_MS,
-        keepUntil: false,
-        reason: `awaiting job ${job}`,
-      });
-      if (!parked) return { kind: "lost" };
-      if (parked.status !== "running") return { kind: "parked", status: parked.status };
-      return { kind: "continue", input: awaitedInput(job, child) };
-    });
-    return this.afterPark(out, numbered, null);
+  /** The fields of a park write, fenced by this lease. */
+  private write(p: Park, state: JobState, records: NumberedRecord[], status: ParkWrite["status"]): Omit<ParkWrite, "consumeSignal"> {
+    return {
+      id: this.id,
+      epoch: this.epoch,
+      worker: this.worker,
+      state: p.state === "new" ? state : null,
+      label: p.label,
+      records,
+      status,
+      waitSignal: p.waitSignal,
+      awaitJob: p.awaitJob,
+      untilMs: p.timer.kind === "in" ? p.timer.ms : null,
+      keepUntil: p.timer.kind === "keep",
+      reason: p.reason,
+    };
   }
 
-  /** Checkpoints made by sleep, wait, await and suspend are labelled with the statement. */
-  private parkBase(state: JobState | null, records: NumberedRecord[], label: string) {
-    return { id: this.id, epoch: this.epoch, worker: this.worker, state, label, records, consumeSignal: null };
-  }
-
-  private async afterPark(out: ParkOutcome, numbered: NumberedRecord[], received: string | null): Promise<ParkOutcome> {
+  private async afterPark(out: ParkOutcome & { received?: string }, numbered: NumberedRecord[]): Promise<ParkOutcome> {
     if (out.kind === "lost") {
       this.markLost();
       return out;
     }
     this.committed(numbered);
-    this.pendingSignal = received;
+    // A received signal is consumed by the job's next write.
+    this.pendingSignal = (out.kind === "continue" && out.received) || null;
     if (out.kind === "parked" && out.status === "stopped") await wakeAwaiters(this.pool, [this.id]);
-    return out;
+    return out.kind === "continue" ? { kind: "continue", input: out.input } : out;
   }
 
   /** The final status, through the batcher. Returns false when the lease was lost. */
-  async finish(batcher: CompletionBatcher, c: Omit<Completion, "id" | "epoch" | "records" | "consumeSignal">, records: StreamRecord[]): Promise<boolean> {
+  async finish(batcher: CompletionBatcher, f: Omit<Finish, "kind">, records: StreamRecord[]): Promise<boolean> {
     if (this.lostFlag) return false;
     const numbered = this.number(records);
-    const ok = await batcher.add({ ...c, id: this.id, epoch: this.epoch, records: numbered, consumeSignal: this.pendingSignal });
+    const c: Completion = { id: this.id, epoch: this.epoch, status: f.status, result: f.result, error: f.error, reason: f.reason, records: numbered, consumeSignal: this.pendingSignal };
+    const ok = await batcher.add(c);
     if (!ok) {
       this.markLost();
       return false;
@@ -275,12 +261,4 @@ export class JobLease {
     this.markLost(); // from here on nothing of ours may be written for it
     return releaseLease(this.pool, this.id, this.epoch, this.worker, reason);
   }
-}
-
-/** The value (or error) an `await` delivers for a job that has ended. */
-export function awaitedInput(job: string, child: { status: JobStatus; result: unknown; error: unknown } | null): Input {
-  if (!child) return { error: { message: `no job ${job} to await`, runbook: "", file: "", line: 0, column: 0, data: null } };
-  if (child.status === "completed") return { value: (child.result ?? null) as Json };
-  if (child.status === "failed" && child.error) return { error: child.error as never };
-  return { error: { message: `awaited job ${job} was stopped`, runbook: "", file: "", line: 0, column: 0, data: { job } } };
 }

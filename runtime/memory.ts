@@ -15,8 +15,9 @@
 // and `uuid()` a counter, both kept in the store and so committed with each checkpoint. The
 // clock starts at 2026-01-01T00:00:00.000Z and moves only when a sleep ends (by its duration)
 // or a wait times out (by its timeout); `uuid()` gives 00000000-0000-4000-8000-<counter>.
-import { RunbookFault, type CompiledRunbook, type ErrorRecord, type Json, type JobState, type Ops, type Outcome, type StreamRecord } from "./abi.js";
+import { RunbookFault, type CompiledRunbook, type ErrorRecord, type Input, type Json, type JobState, type Ops, type Outcome, type StreamRecord } from "./abi.js";
 import { activityResult, initialState, resume, type DriverContext, type Program } from "./driver.js";
+import { parkPlan, resumeInput, settle, type Found, type Resume, type Settled } from "./protocol.js";
 import { createOps } from "./values.js";
 
 export type InterruptMode = "straight" | "every-suspension" | "before-checkpoint";
@@ -311,34 +312,43 @@ class MemoryExecutor {
     return { runbook: top?.runbook ?? job.runbook, file: compiled?.file ?? "", line, column, data: null };
   }
 
-  /** The answer to the suspension the job stopped at; moves the clock for sleeps and timeouts. */
-  private inputFor(store: Store, job: StoredJob): { value: Json } | { error: ErrorRecord } | undefined {
-    const pending = job.pending;
-    if (!pending) return undefined;
-    switch (pending.kind) {
-      case "sleep":
-        store.clock += Math.max(0, pending.ms);
-        return undefined;
-      case "wait": {
-        const i = job.mailbox.findIndex((s) => s.name === pending.signal);
-        if (i >= 0) return { value: job.mailbox.splice(i, 1)[0].value };
-        if (pending.timeoutMs === null) {
-          const note = `wait "${pending.signal}" has no timeout and got no signal: it continued with null`;
-          if (!job.notes.includes(note)) job.notes.push(note);
-        }
-        store.clock += Math.max(0, pending.timeoutMs ?? 0);
-        return { value: null };
-      }
-      case "await": {
-        const child = store.jobs[pending.job];
-        const at = this.position(job);
-        if (!child) return { error: { message: `there is no job ${JSON.stringify(pending.job)} to await`, ...at } };
-        if (!child.ending) return { error: { message: `job ${pending.job} cannot be awaited here: it is waiting for this job`, ...at } };
-        return child.ending.kind === "completed" ? { value: child.ending.result } : { error: child.ending.error };
-      }
-      default:
-        return undefined;
+  /**
+   * The answer to the suspension the job stopped at (runtime/protocol.ts, as the worker answers
+   * it); moves the clock for sleeps and timeouts. Nobody else sends a signal or ends a job
+   * meanwhile here, so every timer has run out when the job continues: a sleep is over, and a
+   * wait with no signal in the mailbox takes its timeout path (null), even one with no timeout
+   * (where a worker would wait forever; the run notes it).
+   */
+  private inputFor(store: Store, job: StoredJob): Input {
+    if (!job.pending) return undefined;
+    const plan = parkPlan(job.pending);
+    if (plan.kind !== "park") return undefined;
+    const found: Found = {};
+    if (plan.awaitJob !== null) {
+      const child = store.jobs[plan.awaitJob];
+      if (!child) return { error: { message: `there is no job ${JSON.stringify(plan.awaitJob)} to await`, ...this.position(job) } };
+      found.awaited = child.ending ? { status: child.ending.kind, result: child.ending.kind === "completed" ? child.ending.result : null, error: child.ending.kind === "failed" ? child.ending.error : null } : { status: "running", result: null, error: null };
     }
+    const i = plan.waitSignal === null ? -1 : job.mailbox.findIndex((s) => s.name === plan.waitSignal);
+    if (plan.waitSignal !== null) found.signal = i >= 0 ? { payload: job.mailbox[i].value } : null;
+    let next: Resume | Settled = resumeInput({ waitSignal: plan.waitSignal, awaitJob: plan.awaitJob, timer: "over" }, found);
+    // Parked again: the worker's park goes on at once with what is there (`settle`).
+    if (next.kind === "park") next = settle(next.park, found);
+    if (next.kind === "park") {
+      // Only an await can stay parked here: its job has not ended, so it is waiting for this one.
+      return { error: { message: `job ${plan.awaitJob} cannot be awaited here: it is waiting for this job`, ...this.position(job) } };
+    }
+    if (i >= 0) {
+      job.mailbox.splice(i, 1); // the signal was taken
+    } else if (plan.awaitJob === null && plan.timer.kind !== "keep") {
+      // The clock moves to the end of the timer that ran out.
+      store.clock += Math.max(0, plan.timer.kind === "in" ? plan.timer.ms : 0);
+      if (plan.waitSignal !== null && plan.timer.kind === "none") {
+        const note = `wait "${plan.waitSignal}" has no timeout and got no signal: it continued with null`;
+        if (!job.notes.includes(note)) job.notes.push(note);
+      }
+    }
+    return next.input;
   }
 }
 

@@ -5,7 +5,9 @@ import type { CompiledRunbook, ErrorRecord, Input, JobState, Json, Outcome, Stre
 import type { ActivityHost, JobActivities } from "./activities.js";
 import type { CompletionBatcher } from "./batcher.js";
 import { initialState, resume, type DriverContext } from "./driver.js";
-import { JobLease, awaitedInput, type ParkOutcome } from "./lease.js";
+import type { JobLease, ParkOutcome } from "./lease.js";
+import { assertNever } from "./never.js";
+import { afterCheckpoint, parkedRow, parkPlan, resumeInput, type Found, type HandOver } from "./protocol.js";
 import type { Programs } from "./programs.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import { insertChildJob } from "./sql/enqueue.js";
@@ -21,7 +23,7 @@ export interface RunnerEnv {
   completions: CompletionBatcher;
   activities: ActivityHost;
   /** Why the job must leave this worker at its next checkpoint (slot moved, draining), or null. */
-  handOver(slot: number): { status: "queued" | "suspended"; reason: string } | null;
+  handOver(slot: number): HandOver;
   /** The job no longer occupies a concurrency slot (its final write may still be in flight). */
   released(): void;
 }
@@ -107,7 +109,7 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     },
   };
 
-  let input = await inputAfterClaim(env, claim, lease);
+  let input = await inputAfterClaim(env, claim, lease, state);
   if (input === null) return; // parked again, or lost
 
   for (;;) {
@@ -134,76 +136,45 @@ async function commit(
   records: StreamRecord[],
   release: () => void,
 ): Promise<ParkOutcome> {
-  const none = { waitSignal: null, awaitJob: null, untilMs: null, keepUntil: false };
-  switch (outcome.kind) {
+  // An `interrupted` outcome here means the lease is still ours (a lost one returned before
+  // this): an operator's suspend or stop, or one cancelled meanwhile, ended the step.
+  const plan = parkPlan(outcome, lease.operatorAction);
+  switch (plan.kind) {
     case "checkpoint": {
-      const control = await lease.checkpoint(state, outcome.label, records);
+      const control = await lease.checkpoint(state, plan.label, records);
       if (control === "lost") return { kind: "lost" };
-      if (control) return lease.park({ state: null, label: null, status: "suspended", ...none, reason: "operator control" });
-      const handOver = env.handOver(claim.slot);
-      if (handOver) return lease.park({ state: null, label: null, status: handOver.status, ...none, reason: handOver.reason });
-      return { kind: "continue", input: undefined };
+      const then = afterCheckpoint(control, control ? null : env.handOver(claim.slot));
+      return then ? lease.park(then, state) : { kind: "continue", input: undefined };
     }
-    case "sleep":
-      return lease.park({ state, label: "sleep", status: "sleeping", ...none, untilMs: Math.max(0, outcome.ms), reason: `sleeping ${outcome.ms} ms` }, records);
-    case "suspend":
-      return lease.park({ state, label: "suspend", status: "suspended", ...none, reason: outcome.reason ? `suspend: ${outcome.reason}` : "suspend statement" }, records);
-    case "wait":
-      return lease.wait(state, outcome.signal, outcome.timeoutMs, records);
-    case "await":
-      return lease.awaitJob(state, outcome.job, records);
-    case "completed":
+    case "park":
+      // A park that keeps the latest checkpoint drops this run's records: they are redone from it.
+      return lease.park(plan, state, plan.state === "new" ? records : []);
+    case "finish":
       release();
-      await lease.finish(env.completions, { status: "completed", result: outcome.result, error: null, reason: "completed" }, records);
-      return { kind: "parked", status: "completed" };
-    case "failed":
-      release();
-      await lease.finish(env.completions, { status: "failed", result: null, error: outcome.error, reason: `failed: ${outcome.error.message}` }, records);
-      return { kind: "parked", status: "failed" };
-    case "interrupted": {
-      // The lease is still ours (a lost one returned before this), so an operator's suspend or
-      // stop ended a step at a tick, before any checkpoint: park from the latest checkpoint with
-      // none of this run's records (redone on resume). The control still pending makes it
-      // `suspended` or `stopped`; one cancelled meanwhile (`runbook resume`) leaves it queued, to
-      // go on from that checkpoint.
-      const action = lease.operatorAction;
-      const reason = action ? `operator ${action} cancelled: continues from its latest checkpoint` : `interrupted: ${outcome.reason}`;
-      return lease.park({ state: null, label: null, status: "queued", ...none, reason });
-    }
+      await lease.finish(env.completions, plan, records);
+      return { kind: "parked", status: plan.status };
+    default:
+      return assertNever(plan, "plan");
   }
 }
 
 /**
- * The input a claimed job continues with, from what it was parked on: a signal from its mailbox
- * (or null when its wait timed out), an awaited job's ending. A job woken before its timer or
- * wait is over (an operator's resume) is parked again: returns null.
+ * The input a claimed job continues with (runtime/protocol.ts `resumeInput`), from what it was
+ * parked on and what its mailbox or awaited job holds now; null when it parked again (woken
+ * before its timer or wait was over, by an operator's resume) or its lease was lost.
  */
-async function inputAfterClaim(env: RunnerEnv, claim: ClaimedJob, lease: JobLease): Promise<Input | null> {
-  if (claim.await_job) {
-    const child = await awaitedJob(env.pool, claim.await_job);
-    const ended = !child || ["completed", "failed", "stopped"].includes(child.status);
-    if (ended) return awaitedInput(claim.await_job, child);
-    // Not ended: await on. (It may end meanwhile: then this goes on at once.)
-    const out = await lease.awaitJob(null, claim.await_job, []);
-    return out.kind === "continue" ? out.input : null;
+async function inputAfterClaim(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, state: JobState): Promise<Input | null> {
+  const parked = parkedRow(claim);
+  const found: Found = {};
+  if (parked.awaitJob !== null) found.awaited = await awaitedJob(env.pool, parked.awaitJob);
+  if (parked.waitSignal !== null) {
+    const signal = await peekSignal(env.pool, claim.id, parked.waitSignal);
+    found.signal = signal && { payload: signal.payload as Json };
   }
-  if (claim.wait_signal) {
-    if (await peekSignal(env.pool, claim.id, claim.wait_signal)) {
-      // Through lease.wait, so the signal is consumed with the job's next write, exactly like a
-      // wait that finds its signal at once; state null keeps the stored checkpoint.
-      const out = await lease.wait(null, claim.wait_signal, null, []);
-      return out.kind === "continue" ? out.input : null;
-    }
-    if (claim.timed_out) return { value: null };
-    // Woken early (an operator's resume): wait on, unless the signal came meanwhile.
-    const out = await lease.wait(null, claim.wait_signal, null, []);
-    return out.kind === "continue" ? out.input : null;
-  }
-  if (claim.has_timer && !claim.timed_out) {
-    await lease.park({ state: null, label: null, status: "sleeping", waitSignal: null, awaitJob: null, untilMs: null, keepUntil: true, reason: "sleep not over" });
-    return null;
-  }
-  return undefined;
+  const next = resumeInput(parked, found);
+  if (next.kind === "go") return next.input;
+  const out = await lease.park(next.park, state);
+  return out.kind === "continue" ? out.input : null;
 }
 
 function jobError(claim: ClaimedJob, message: string): ErrorRecord {

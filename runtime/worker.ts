@@ -21,6 +21,7 @@ import type { JobLease } from "./lease.js";
 import { NotificationListener } from "./notifications.js";
 import { Programs } from "./programs.js";
 import { runJob, type RunnerEnv } from "./runner.js";
+import { DEFAULTS, STOP_GRACE_MS, defaultClaimBatch } from "./settings.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import type { NumberedRecord } from "./sql/checkpoint.js";
@@ -32,18 +33,17 @@ export { WorkerNameTaken } from "./worker-name.js";
 export interface WorkerOptions {
   name?: string;
   concurrency?: number;
-  /** Heartbeat period (default 3 s). */
+  /** Heartbeat period (default: settings.ts). */
   heartbeatMs?: number;
-  /** A worker (and its leases) whose heartbeat is older than this is dead (default 15 s). */
+  /** A worker (and its leases) whose heartbeat is older than this is dead (default: settings.ts). */
   timeoutMs?: number;
-  /** Claim poll period when no notification comes (default 1 s). */
+  /** Claim poll period when no notification comes (default: settings.ts). */
   pollMs?: number;
   /**
-   * Most jobs claimed by one statement (default: 5 x the concurrency, at least 50). Up to this
+   * Most jobs claimed by one statement (default: settings.ts `defaultClaimBatch`). Up to this
    * many claimed jobs wait in a local queue for a free runner, so claims stay whole batches
    * instead of one statement per finished job. They are jobs of this worker's own slots, which
-   * no other worker would claim anyway. Measured (bench/runtime.ts, no-op jobs, concurrency 10,
-   * on a loaded 2-core machine): batches of 10 gave 1,017 jobs/s, batches of 50 3,143 jobs/s.
+   * no other worker would claim anyway.
    */
   claimBatch?: number;
   /**
@@ -59,7 +59,7 @@ export interface WorkerOptions {
   onJobLeft?: (jobId: string) => void;
   /**
    * A running job whose slot moved to another worker hands over at its next checkpoint; after
-   * this long without one it is released from its latest checkpoint (default 10 minutes).
+   * this long without one it is released from its latest checkpoint (default: settings.ts).
    */
   handoverTimeoutMs?: number;
   /** Diagnostics of the worker itself (not of jobs). */
@@ -67,7 +67,7 @@ export interface WorkerOptions {
 }
 
 export interface StopOptions {
-  /** How long running jobs may take to reach a checkpoint before they are released. */
+  /** How long running jobs may take to reach a checkpoint before they are released (default: settings.ts STOP_GRACE_MS). */
   graceMs?: number;
   /** Leave handed-over jobs suspended instead of queued (`runbook drain --suspend`). */
   suspend?: boolean;
@@ -104,9 +104,9 @@ export class Worker {
   ) {
     this.name = options.name ?? `${os.hostname()}-${process.pid}`;
     this.concurrency = Math.max(1, options.concurrency ?? 10);
-    this.heartbeatMs = options.heartbeatMs ?? 3_000;
-    this.timeoutMs = options.timeoutMs ?? 15_000;
-    this.pollMs = options.pollMs ?? 1_000;
+    this.heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
+    this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+    this.pollMs = options.pollMs ?? DEFAULTS.pollMs;
     this.completions = new CompletionBatcher(db.pool, this.name);
     this.programs = new Programs(db.pool);
     this.activities = new ActivityHost({ baseDir: options.baseDir, query: (text, params) => db.pool.query(text, params) });
@@ -116,7 +116,7 @@ export class Worker {
       pool: db.pool,
       worker: this.name,
       concurrency: this.concurrency,
-      claimBatch: Math.max(1, options.claimBatch ?? Math.max(50, 5 * this.concurrency)),
+      claimBatch: Math.max(1, options.claimBatch ?? defaultClaimBatch(this.concurrency)),
       leaseMs: this.timeoutMs,
       pollMs: this.pollMs,
       slots: () => this.slots,
@@ -125,7 +125,7 @@ export class Worker {
       onCommit: options.onCommit ?? (() => undefined),
       log: this.log,
     });
-    this.handovers = new Handovers(this.jobs, { handoverTimeoutMs: options.handoverTimeoutMs ?? 600_000, leaseMs: this.timeoutMs, log: this.log });
+    this.handovers = new Handovers(this.jobs, { handoverTimeoutMs: options.handoverTimeoutMs ?? DEFAULTS.handoverTimeoutMs, leaseMs: this.timeoutMs, log: this.log });
     this.heartbeat = new Heartbeat({ pool: db.pool, worker: this.name, leaseMs: this.timeoutMs, held: this.jobs.held, stopping, onView: (v) => this.onView(v), log: this.log });
     this.listener = new NotificationListener(db.url, this.name, this.pollMs, this.log, {
       // A stopping worker has its own heartbeat (renewing what it still holds) and claims nothing.
@@ -251,7 +251,7 @@ export class Worker {
   stop(options: StopOptions = {}): Promise<void> {
     if (!this.stopped) {
       this.stopMode = { suspend: options.suspend ?? false, reason: options.reason ?? "stopping" };
-      this.stopped = this.shutdown(options.graceMs ?? 30_000);
+      this.stopped = this.shutdown(options.graceMs ?? STOP_GRACE_MS);
       this.stopped.then(() => this.resolveStopped());
     }
     return this.stopped;
