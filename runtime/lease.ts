@@ -12,8 +12,8 @@ import type { ClaimedJob } from "./sql/claim.js";
 import { writeCheckpoint, type NumberedRecord } from "./sql/checkpoint.js";
 import { wakeAwaiters, type Completion } from "./sql/complete.js";
 import { renewLease } from "./sql/workers.js";
-import { consumeSignal, lockLeased, markAwaited, parkJob, peekSignal, releaseLease, type ParkWrite } from "./sql/park.js";
-import { settle, type Finish, type Found, type OperatorAction, type Park } from "./protocol.js";
+import { consumeSignal, lockLeased, markAwaited, parkJob, peekSignal, releaseLease } from "./sql/park.js";
+import { settle, type Finish, type Found, type OperatorAction, type ParkFields } from "./protocol.js";
 
 /** How a park ended: the job waits elsewhere now, or it may go on at once with an input. */
 export type ParkOutcome = { kind: "parked"; status: JobStatus } | { kind: "continue"; input: Input } | { kind: "lost" };
@@ -153,15 +153,15 @@ export class JobLease {
   }
 
   /**
-   * Writes a park (runtime/protocol.ts says which). One that waits on a signal or a job first
-   * looks, under the job's row lock, whether that is already there: then the job goes on at once
-   * (`continue`) instead. `state` is written only when the park commits a new one.
+   * Writes a park (runtime/protocol.ts `parkFields` says which). One that waits on a signal or a
+   * job first looks, under the job's row lock, whether that is already there (`settle`): then
+   * the job goes on at once (`continue`) instead.
    */
-  async park(p: Park, state: JobState, records: StreamRecord[] = []): Promise<ParkOutcome> {
+  async park(p: ParkFields, records: StreamRecord[] = []): Promise<ParkOutcome> {
     if (this.lostFlag) return { kind: "lost" };
     const numbered = this.number(records);
-    if (p.waitSignal !== null || p.awaitJob !== null) return this.afterPark(await this.parkWaiting(p, state, numbered), numbered);
-    const parked = await parkJob(this.pool, { ...this.write(p, state, numbered, p.status), consumeSignal: this.pendingSignal });
+    if (p.waitSignal !== null || p.awaitJob !== null) return this.afterPark(await this.parkWaiting(p, numbered), numbered);
+    const parked = await parkJob(this.pool, { ...p, id: this.id, epoch: this.epoch, worker: this.worker, records: numbered, consumeSignal: this.pendingSignal });
     if (!parked) {
       this.markLost();
       return { kind: "lost" };
@@ -177,7 +177,7 @@ export class JobLease {
    * us waiting (and wake us); an awaited job's row is locked by `markAwaited`, so its final write
    * either committed first (we see it ended) or will see `awaited` and wake us.
    */
-  private parkWaiting(p: Park, state: JobState, numbered: NumberedRecord[]): Promise<ParkOutcome & { received?: string }> {
+  private parkWaiting(p: ParkFields, numbered: NumberedRecord[]): Promise<ParkOutcome & { received?: string }> {
     return withTransaction(this.pool, async (client) => {
       if (!(await lockLeased(client, this.id, this.epoch))) return { kind: "lost" as const };
       if (this.pendingSignal) await consumeSignal(client, this.pendingSignal);
@@ -191,30 +191,13 @@ export class JobLease {
         found = { signal: signal && { payload: signal.payload as Json } };
       }
       const settled = settle(p, found);
-      const parked = await parkJob(client, { ...this.write(p, state, numbered, settled.kind === "go" ? "running" : settled.status), consumeSignal: null });
+      const status = settled.kind === "go" ? "running" : settled.status;
+      const parked = await parkJob(client, { ...p, status, id: this.id, epoch: this.epoch, worker: this.worker, records: numbered, consumeSignal: null });
       if (!parked) return { kind: "lost" as const };
       // An operator's control pending on the job parks it even when what it waits on is there.
       if (parked.status !== "running" || settled.kind !== "go") return { kind: "parked" as const, status: parked.status };
       return { kind: "continue" as const, input: settled.input, received: signalId };
     });
-  }
-
-  /** The fields of a park write, fenced by this lease. */
-  private write(p: Park, state: JobState, records: NumberedRecord[], status: ParkWrite["status"]): Omit<ParkWrite, "consumeSignal"> {
-    return {
-      id: this.id,
-      epoch: this.epoch,
-      worker: this.worker,
-      state: p.state === "new" ? state : null,
-      label: p.label,
-      records,
-      status,
-      waitSignal: p.waitSignal,
-      awaitJob: p.awaitJob,
-      untilMs: p.timer.kind === "in" ? p.timer.ms : null,
-      keepUntil: p.timer.kind === "keep",
-      reason: p.reason,
-    };
   }
 
   private async afterPark(out: ParkOutcome & { received?: string }, numbered: NumberedRecord[]): Promise<ParkOutcome> {

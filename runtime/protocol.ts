@@ -29,10 +29,11 @@
 //   wait S, timer running   no signal (woken early)      parks again on S, same timer
 //   timer running (sleep)   -                            parks again sleeping, same timer ("sleep not over")
 //   anything else           -                            nothing (undefined)
-import type { ErrorRecord, Input, Json, Outcome } from "./abi.js";
+import type { ErrorRecord, Input, JobState, Json, Outcome } from "./abi.js";
 import { assertNever } from "./never.js";
 import { FINISHED, type JobStatus } from "./rows.js";
 import { AWAIT_RECHECK_MS } from "./settings.js";
+import type { ParkWrite } from "./sql/park.js";
 
 /** A parked job's timer: set from now (ms, database clock), kept as stored (a re-park), or none. */
 export type Timer = { kind: "none" } | { kind: "in"; ms: number } | { kind: "keep" };
@@ -129,15 +130,15 @@ export interface Found {
   awaited?: AwaitedJob | null;
 }
 
-/** A park settled: the job goes on at once with an input, or stays parked with this status. */
-export type Settled = { kind: "go"; input: Input } | { kind: "park"; status: Park["status"] };
+/** A park settled: the job goes on at once with an input, or stays parked with its status. */
+export type Settled<S = Park["status"]> = { kind: "go"; input: Input } | { kind: "park"; status: S };
 
 /**
  * A park that waits on something goes on at once when it is already there, as found under the
  * job's row lock: a matching signal (its payload; consumed by the job's next write), or the
  * awaited job's ending. Any other park stays parked.
  */
-export function settle(p: Park, found: Found): Settled {
+export function settle<S>(p: { status: S; waitSignal: string | null; awaitJob: string | null }, found: Found): Settled<S> {
   if (p.awaitJob !== null && hasEnded(found.awaited)) return { kind: "go", input: awaitedInput(p.awaitJob, found.awaited ?? null) };
   if (p.waitSignal !== null && found.signal) return { kind: "go", input: { value: found.signal.payload } };
   return { kind: "park", status: p.status };
@@ -170,6 +171,22 @@ export function resumeInput(parked: Parked, found: Found): Resume {
   }
   if (parked.timer === "running") return { kind: "park", park: park("keep", null, "sleeping", { timer: { kind: "keep" }, reason: "sleep not over" }) };
   return { kind: "go", input: undefined };
+}
+
+/** The park statement's fields for a plan (sql/park.ts): `state` is written only when the plan commits it. */
+export type ParkFields = Omit<ParkWrite, "id" | "epoch" | "worker" | "records" | "consumeSignal">;
+
+export function parkFields(p: Park, state: JobState): ParkFields {
+  return {
+    state: p.state === "new" ? state : null,
+    label: p.label,
+    status: p.status,
+    waitSignal: p.waitSignal,
+    awaitJob: p.awaitJob,
+    untilMs: p.timer.kind === "in" ? p.timer.ms : null,
+    keepUntil: p.timer.kind === "keep",
+    reason: p.reason,
+  };
 }
 
 /** A claimed row's park fields as `Parked`. */

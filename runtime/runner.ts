@@ -7,7 +7,7 @@ import type { CompletionBatcher } from "./batcher.js";
 import { initialState, resume, type DriverContext } from "./driver.js";
 import type { JobLease, ParkOutcome } from "./lease.js";
 import { assertNever } from "./never.js";
-import { afterCheckpoint, parkedRow, parkPlan, resumeInput, type Found, type HandOver } from "./protocol.js";
+import { afterCheckpoint, parkedRow, parkFields, parkPlan, resumeInput, type Found, type HandOver } from "./protocol.js";
 import type { Programs } from "./programs.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import { insertChildJob } from "./sql/enqueue.js";
@@ -144,11 +144,11 @@ async function commit(
       const control = await lease.checkpoint(state, plan.label, records);
       if (control === "lost") return { kind: "lost" };
       const then = afterCheckpoint(control, control ? null : env.handOver(claim.slot));
-      return then ? lease.park(then, state) : { kind: "continue", input: undefined };
+      return then ? lease.park(parkFields(then, state)) : { kind: "continue", input: undefined };
     }
     case "park":
       // A park that keeps the latest checkpoint drops this run's records: they are redone from it.
-      return lease.park(plan, state, plan.state === "new" ? records : []);
+      return lease.park(parkFields(plan, state), plan.state === "new" ? records : []);
     case "finish":
       release();
       await lease.finish(env.completions, plan, records);
@@ -173,7 +173,7 @@ async function inputAfterClaim(env: RunnerEnv, claim: ClaimedJob, lease: JobLeas
   }
   const next = resumeInput(parked, found);
   if (next.kind === "go") return next.input;
-  const out = await lease.park(next.park, state);
+  const out = await lease.park(parkFields(next.park, state));
   return out.kind === "continue" ? out.input : null;
 }
 

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../runtime/db/connect.js";
 import { JobLease } from "../../runtime/lease.js";
+import { AWAIT_RECHECK_MS } from "../../runtime/settings.js";
 import { claimJobs, type ClaimedJob } from "../../runtime/sql/claim.js";
 import { completeJobs } from "../../runtime/sql/complete.js";
 import { controlJob } from "../../runtime/sql/control.js";
@@ -138,7 +139,7 @@ describe("a heartbeat racing the job's own write", () => {
 
   it("never gives a job waiting for a signal (no timeout) a due time", async () => {
     const c = await claimed();
-    await heartbeatAround(c, () => lease(c).wait(null, "approve", null, []));
+    await heartbeatAround(c, () => lease(c).park({ state: null, label: "wait approve", status: "waiting", ...none, waitSignal: "approve", reason: "waiting for signal approve" }));
     expect(await job(db, c.id)).toMatchObject({ status: "waiting", wait_signal: "approve", due_at: null });
     await cleanup(c.id);
   });
@@ -146,7 +147,7 @@ describe("a heartbeat racing the job's own write", () => {
   it("keeps an awaiting job's recheck time", async () => {
     const child = await enqueue(db, "noop", version, {}, `child-${Date.now()}`);
     const c = await claimed();
-    await heartbeatAround(c, () => lease(c).awaitJob(null, child, []), 0);
+    await heartbeatAround(c, () => lease(c).park({ state: null, label: "await", status: "waiting", ...none, awaitJob: child, untilMs: AWAIT_RECHECK_MS, reason: `awaiting job ${child}` }), 0);
     const row = await job(db, c.id);
     expect(row.status).toBe("waiting");
     expect(row.due_at!.getTime()).toBe(row.wait_until!.getTime());
@@ -244,7 +245,7 @@ describe("free-running interleavings", () => {
             case "complete": return completeJobs(db.pool, W, [{ id: c.id, epoch: c.lease_epoch, status: "completed", result: null, error: null, records: [], consumeSignal: null, reason: "done" }]);
             case "suspend": return l.park({ state: null, label: null, status: "suspended", ...none, reason: "suspend" });
             case "sleep": return l.park({ state: null, label: null, status: "sleeping", ...none, untilMs: HOUR, reason: "sleep" });
-            case "wait": return l.wait(null, "go", null, []);
+            case "wait": return l.park({ state: null, label: "wait go", status: "waiting", ...none, waitSignal: "go", reason: "wait" });
             case "handover": return l.park({ state: null, label: null, status: "queued", ...none, reason: "handover" });
             case "release": return releaseLease(db.pool, c.id, c.lease_epoch, W, "release");
           }
