@@ -23,6 +23,7 @@ import type {
 } from "./abi.js";
 import { describe, isErrorRecord, JobAbort, ops as realOps, RaisedError } from "./values.js";
 import { RunbookFault, type Ops } from "./abi.js";
+import { assertNever } from "./never.js";
 
 /** The runbooks a job may run: its own and every runbook it calls inline, by name. */
 export interface Program {
@@ -134,9 +135,15 @@ async function run(state: JobState, program: Program, stepCtx: StepContext, runn
         if (state.frames.length === 0) return failed(state, result.error);
         delivered = { error: result.error };
         break;
-      default:
+      case "checkpoint":
+      case "sleep":
+      case "suspend":
+      case "wait":
+      case "await":
         pruneDeadLocals(state, program);
         return { outcome: result, state };
+      default:
+        return assertNever(result, "step result");
     }
   }
 }
@@ -365,6 +372,14 @@ async function callInline(runbook: string, args: Record<string, Json>, program: 
         if (stack.length === 0) throw new RaisedError(result.error);
         delivered = { error: result.error };
         break;
+      case "checkpoint":
+      case "sleep":
+      case "suspend":
+      case "wait":
+      case "await":
+        break; // not reached: turned into a throw above (listed so the switch stays exhaustive)
+      default:
+        assertNever(result, "step result");
     }
   }
 }
