@@ -66,7 +66,7 @@ export class CompletionBatcher {
       // One statement, so one round trip and one commit for the whole batch.
       const { written, awaited } = await withRetry(() => completeJobs(this.pool, this.worker, batch.map((p) => p.completion)));
       // A separate statement, after the jobs' rows are updated (see wakeAwaiters). A crash
-      // between the two delays the waiters until their recheck (lease.ts AWAIT_RECHECK_MS).
+      // between the two delays the waiters until their recheck (settings.ts AWAIT_RECHECK_MS).
       if (awaited.length) await withRetry(() => wakeAwaiters(this.pool, awaited));
       for (const p of batch) p.resolve(written.has(p.completion.id));
     } catch (e) {
