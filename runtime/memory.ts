@@ -17,7 +17,7 @@
 // or a wait times out (by its timeout); `uuid()` gives 00000000-0000-4000-8000-<counter>.
 import { RunbookFault, type CompiledRunbook, type ErrorRecord, type Input, type Json, type JobState, type Ops, type Outcome, type StreamRecord } from "./abi.js";
 import { activityResult, initialState, resume, type DriverContext, type Program } from "./driver.js";
-import { parkPlan, resumeInput, settle, type Found, type Resume, type Settled } from "./protocol.js";
+import { parkPlan, resumeInput, settle, type AwaitedJob, type Found, type Resume, type Settled } from "./protocol.js";
 import { createOps } from "./values.js";
 
 export type InterruptMode = "straight" | "every-suspension" | "before-checkpoint";
@@ -327,7 +327,7 @@ class MemoryExecutor {
     if (plan.awaitJob !== null) {
       const child = store.jobs[plan.awaitJob];
       if (!child) return { error: { message: `there is no job ${JSON.stringify(plan.awaitJob)} to await`, ...this.position(job) } };
-      found.awaited = child.ending ? { status: child.ending.kind, result: child.ending.kind === "completed" ? child.ending.result : null, error: child.ending.kind === "failed" ? child.ending.error : null } : { status: "running", result: null, error: null };
+      found.awaited = awaitedOf(child);
     }
     const i = plan.waitSignal === null ? -1 : job.mailbox.findIndex((s) => s.name === plan.waitSignal);
     if (plan.waitSignal !== null) found.signal = i >= 0 ? { payload: job.mailbox[i].value } : null;
@@ -350,6 +350,13 @@ class MemoryExecutor {
     }
     return next.input;
   }
+}
+
+/** A child job as an `await` sees it: its ending, or still running (it has not ended here). */
+function awaitedOf(child: StoredJob): AwaitedJob {
+  const e = child.ending;
+  if (!e) return { status: "running", result: null, error: null };
+  return e.kind === "completed" ? { status: "completed", result: e.result, error: null } : { status: "failed", result: null, error: e.error };
 }
 
 function callText(c: { module: string; fn: string; args: Json; attempt: number }): string {
