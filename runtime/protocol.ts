@@ -18,7 +18,9 @@
 // `afterCheckpoint(control, handOver)`: an operator's pending suspend or stop parks the job
 //   `suspended` ("operator control"; the statement makes it suspended or stopped); else a
 //   handover parks it as the worker says; else it runs on.
-// An operator's control pending on the job overrides any park's status (sql/park.ts).
+// An operator's control pending on the job overrides any park's status (sql/park.ts). Stream
+// records are written with a new state; a park that keeps the latest checkpoint writes none (the
+// run after it is redone, records and all).
 //
 // `resumeInput(parked, found)`: what a claimed job continues with
 //   parked on               found                       continues with
