@@ -15,6 +15,11 @@ export interface WorkerSettings {
   handoverTimeoutMs: number;
   /** The same for SIGTERM/SIGINT of `runbook worker` (`runbook drain --timeout` sets its own). */
   drainTimeoutMs: number;
+  /**
+   * Finished jobs older than this are removed by the workers (runtime/retention.ts); 0 keeps
+   * them forever. Azure Automation keeps job logs 30 days; so do we by default.
+   */
+  retentionMs: number;
 }
 
 export const DEFAULTS: Readonly<WorkerSettings> = {
@@ -24,7 +29,11 @@ export const DEFAULTS: Readonly<WorkerSettings> = {
   claimBatch: undefined,
   handoverTimeoutMs: 600_000,
   drainTimeoutMs: 600_000,
+  retentionMs: 30 * 86_400_000,
 };
+
+/** How often a worker tries a retention pass (one worker at a time does it). */
+export const RETENTION_EVERY_MS = 3_600_000;
 
 /** `Worker.stop()` without a grace period (a program's own worker; the CLI passes drainTimeoutMs). */
 export const STOP_GRACE_MS = 30_000;
@@ -53,7 +62,11 @@ export const ENV_NAMES: Readonly<Record<keyof WorkerSettings, string>> = {
   claimBatch: "RUNBOOK_CLAIM_BATCH",
   handoverTimeoutMs: "RUNBOOK_HANDOVER_TIMEOUT_MS",
   drainTimeoutMs: "RUNBOOK_DRAIN_TIMEOUT_MS",
+  retentionMs: "RUNBOOK_RETENTION_MS",
 };
+
+/** Settings where 0 means "off" rather than a bad value. */
+const ZERO_MEANS_OFF: ReadonlySet<keyof WorkerSettings> = new Set(["retentionMs"]);
 
 /** A setting in the environment that is not a positive number (one line, for the CLI). */
 export class SettingError extends Error {}
@@ -69,7 +82,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<W
     const v = env[name];
     if (v === undefined || v === "") continue;
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new SettingError(`${name} must be a positive number of milliseconds, not ${v}`);
+    if (ZERO_MEANS_OFF.has(key) && n === 0) {
+      out[key] = 0;
+      continue;
+    }
+    if (!Number.isFinite(n) || n <= 0) throw new SettingError(`${name} must be a positive number of milliseconds${ZERO_MEANS_OFF.has(key) ? " (0: off)" : ""}, not ${v}`);
     out[key] = n;
   }
   return out;

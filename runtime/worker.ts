@@ -21,7 +21,8 @@ import type { JobLease } from "./lease.js";
 import { NotificationListener } from "./notifications.js";
 import { Programs } from "./programs.js";
 import { runJob, type RunnerEnv } from "./runner.js";
-import { DEFAULTS, STOP_GRACE_MS, defaultClaimBatch } from "./settings.js";
+import { DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch } from "./settings.js";
+import { retentionPass } from "./retention.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import type { NumberedRecord } from "./sql/checkpoint.js";
@@ -62,6 +63,10 @@ export interface WorkerOptions {
    * this long without one it is released from its latest checkpoint (default: settings.ts).
    */
   handoverTimeoutMs?: number;
+  /** Finished jobs older than this are removed (default: settings.ts; 0: never). */
+  retentionMs?: number;
+  /** How often to try a retention pass (default: settings.ts RETENTION_EVERY_MS). */
+  retentionEveryMs?: number;
   /** Diagnostics of the worker itself (not of jobs). */
   log?: (line: string) => void;
 }
@@ -177,7 +182,26 @@ export class Worker {
     await this.listener.listen();
     this.timers.push(setInterval(() => this.heartbeat.tick(), this.heartbeatMs));
     this.timers.push(setInterval(() => this.kick(), this.pollMs));
+    const retentionMs = this.options.retentionMs ?? DEFAULTS.retentionMs;
+    if (retentionMs > 0) this.timers.push(setInterval(() => void this.retain(retentionMs), this.options.retentionEveryMs ?? RETENTION_EVERY_MS));
     this.kick();
+  }
+
+  private retaining = false;
+
+  /** One retention pass, unless one is running here or on another worker (retention.ts). */
+  private async retain(olderThanMs: number): Promise<void> {
+    if (this.retaining || this.stopping) return;
+    this.retaining = true;
+    try {
+      // At most 100 batches a pass: a huge backlog is worked off over several passes.
+      const n = await retentionPass(this.db.pool, { olderThanMs, maxBatches: 100 });
+      if (n) this.log(`retention: removed ${n} finished job${n === 1 ? "" : "s"} older than ${Math.round(olderThanMs / 86_400_000 * 10) / 10} days`);
+    } catch (e) {
+      this.log(`retention pass failed: ${(e as Error).message}`);
+    } finally {
+      this.retaining = false;
+    }
   }
 
   /** What a heartbeat read: recompute the slots, leave moved ones, start a requested drain. */

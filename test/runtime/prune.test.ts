@@ -8,7 +8,8 @@ import { claimJobs } from "../../runtime/sql/claim.js";
 import { completeJobs } from "../../runtime/sql/complete.js";
 import { countPrunable } from "../../runtime/sql/prune.js";
 import { freshDb } from "../setup/db.js";
-import { enqueue, publish } from "./helpers.js";
+import { enqueue, publish, waitFor } from "./helpers.js";
+import { Worker } from "../../runtime/worker.js";
 import { runbook } from "./process.js";
 
 const DAY = 86_400_000;
@@ -105,6 +106,18 @@ describe("pruning finished jobs", () => {
       other.release();
     }
     expect(await retentionPass(db.pool, { olderThanMs: 30 * DAY })).toBe(0);
+  });
+
+  it("a worker removes jobs past its retention by itself", async () => {
+    const old = await ended("p-worker", 3);
+    const lines: string[] = [];
+    const w = await Worker.start(db, { name: "retainer", retentionMs: 2 * DAY, retentionEveryMs: 50, log: (l) => lines.push(l) });
+    try {
+      await waitFor("the worker's retention pass", async () => (await rowsOf(old)).jobs === 0);
+      expect(lines.some((l) => /retention: removed 1 finished job older than 2 days/.test(l))).toBe(true);
+    } finally {
+      await w.stop();
+    }
   });
 
   it("runbook prune removes them from the command line and refuses a bad duration in one line", async () => {

@@ -5,13 +5,13 @@ import { DEFAULTS, ENV_NAMES, SettingError, defaultClaimBatch, settingsFromEnv }
 
 describe("worker settings", () => {
   it("has the documented defaults", () => {
-    expect(DEFAULTS).toEqual({ heartbeatMs: 3_000, timeoutMs: 15_000, pollMs: 1_000, claimBatch: undefined, handoverTimeoutMs: 600_000, drainTimeoutMs: 600_000 });
+    expect(DEFAULTS).toEqual({ heartbeatMs: 3_000, timeoutMs: 15_000, pollMs: 1_000, claimBatch: undefined, handoverTimeoutMs: 600_000, drainTimeoutMs: 600_000, retentionMs: 30 * 86_400_000 });
     expect([1, 10, 11, 100].map(defaultClaimBatch)).toEqual([50, 50, 55, 500]);
   });
 
   it("reads every setting from its variable, and leaves out unset or empty ones", () => {
     const env = Object.fromEntries(Object.values(ENV_NAMES).map((name, i) => [name, String(100 + i)]));
-    expect(settingsFromEnv(env)).toEqual({ heartbeatMs: 100, timeoutMs: 101, pollMs: 102, claimBatch: 103, handoverTimeoutMs: 104, drainTimeoutMs: 105 });
+    expect(settingsFromEnv(env)).toEqual({ heartbeatMs: 100, timeoutMs: 101, pollMs: 102, claimBatch: 103, handoverTimeoutMs: 104, drainTimeoutMs: 105, retentionMs: 106 });
     expect(settingsFromEnv({ RUNBOOK_TIMEOUT_MS: "", RUNBOOK_POLL_MS: "250" })).toEqual({ pollMs: 250 });
     expect(settingsFromEnv({})).toEqual({});
   });
@@ -19,5 +19,10 @@ describe("worker settings", () => {
   it.each(["0", "-1", "soon", "Infinity", "NaN"])("refuses %j with the variable's name", (v) => {
     expect(() => settingsFromEnv({ RUNBOOK_HEARTBEAT_MS: v })).toThrow(SettingError);
     expect(() => settingsFromEnv({ RUNBOOK_HEARTBEAT_MS: v })).toThrow(`RUNBOOK_HEARTBEAT_MS must be a positive number of milliseconds, not ${v}`);
+  });
+
+  it("takes 0 as off for the retention, and nowhere else", () => {
+    expect(settingsFromEnv({ RUNBOOK_RETENTION_MS: "0" })).toEqual({ retentionMs: 0 });
+    expect(() => settingsFromEnv({ RUNBOOK_RETENTION_MS: "-5" })).toThrow("RUNBOOK_RETENTION_MS must be a positive number of milliseconds (0: off), not -5");
   });
 });
