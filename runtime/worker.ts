@@ -290,5 +290,6 @@ export class Worker {
     }
     await markStopped(this.db.pool, this.name).catch(() => undefined);
     await this.listener.close();
+    await this.activities.close();
   }
 }

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { binaries, chooseDataDir, clusterUrl, initCluster, runningPort, startCluster, stopCluster, type ClusterInfo } from "./embedded.js";
 import { withFileLock } from "./lock.js";
+import { ensureSqlSandbox, sandboxUrl } from "./sql-sandbox.js";
 
 export interface LocalStatus {
   runbookDir: string;
@@ -34,32 +35,56 @@ function writeInfo(dir: string, info: ClusterInfo): void {
   fs.writeFileSync(path.join(dir, "db.json"), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
-/** The URL of this folder's embedded database, creating and starting it when needed. */
+/**
+ * The URL of this folder's embedded database, creating and starting it when needed, with the
+ * sandbox `sql()` runs in (runtime/db/sql-sandbox.ts).
+ */
 export async function ensureLocalDatabase(cwd = process.cwd()): Promise<string> {
   const dir = runbookDir(cwd);
   const known = readInfo(dir);
   const up = known && runningPort(known.dataDir);
-  if (known && up) return clusterUrl(known, up.port);
+  if (known && up && known.sqlPassword) return clusterUrl(known, up.port);
   fs.mkdirSync(dir, { recursive: true });
   return withFileLock(path.join(dir, "db.lock"), async () => {
-    let info = readInfo(dir);
-    const running = info && runningPort(info.dataDir);
-    if (info && running) return clusterUrl(info, running.port); // another process started it
-    const bins = await binaries();
-    if (!info || !fs.existsSync(path.join(info.dataDir, "PG_VERSION"))) {
-      info = { dataDir: chooseDataDir(dir), password: randomBytes(18).toString("base64url") };
-      const orphan = runningPort(info.dataDir);
-      if (orphan) throw new Error(`a PostgreSQL server (pid ${orphan.pid}) from an earlier copy of this folder still runs on ${info.dataDir}; stop it first`);
-      // A half-made data dir (initdb interrupted) is discarded, never reused.
-      fs.rmSync(info.dataDir, { recursive: true, force: true });
-      await initCluster(info, bins);
-      writeInfo(dir, info);
+    const url = await startLocked(dir);
+    const info = readInfo(dir)!;
+    if (!info.sqlPassword) {
+      // A cluster made before the sandbox existed gets it now; the password is recorded only
+      // once the role has it, so an interrupted run just makes another.
+      const sqlPassword = randomBytes(18).toString("base64url");
+      await ensureSqlSandbox(url, sqlPassword);
+      writeInfo(dir, { ...info, sqlPassword });
     }
-    // postmaster.pid left by a crash names a dead (or reused) pid: postgres would refuse it.
-    fs.rmSync(path.join(info.dataDir, "postmaster.pid"), { force: true });
-    const port = await startCluster(info, bins);
-    return clusterUrl(info, port);
+    return url;
   });
+}
+
+/** Under the lock: the running cluster's URL, after creating and starting it if needed. */
+async function startLocked(dir: string): Promise<string> {
+  let info = readInfo(dir);
+  const running = info && runningPort(info.dataDir);
+  if (info && running) return clusterUrl(info, running.port); // another process started it
+  const bins = await binaries();
+  if (!info || !fs.existsSync(path.join(info.dataDir, "PG_VERSION"))) {
+    info = { dataDir: chooseDataDir(dir), password: randomBytes(18).toString("base64url") };
+    const orphan = runningPort(info.dataDir);
+    if (orphan) throw new Error(`a PostgreSQL server (pid ${orphan.pid}) from an earlier copy of this folder still runs on ${info.dataDir}; stop it first`);
+    // A half-made data dir (initdb interrupted) is discarded, never reused.
+    fs.rmSync(info.dataDir, { recursive: true, force: true });
+    await initCluster(info, bins);
+    writeInfo(dir, info);
+  }
+  // postmaster.pid left by a crash names a dead (or reused) pid: postgres would refuse it.
+  fs.rmSync(path.join(info.dataDir, "postmaster.pid"), { force: true });
+  const port = await startCluster(info, bins);
+  return clusterUrl(info, port);
+}
+
+/** The URL of the sandbox `sql()` uses by default, when this folder's cluster runs and has one. */
+export function localSqlUrl(cwd = process.cwd()): string | null {
+  const info = readInfo(runbookDir(cwd));
+  const running = info?.sqlPassword ? runningPort(info.dataDir) : null;
+  return info?.sqlPassword && running ? sandboxUrl(clusterUrl(info, running.port), info.sqlPassword) : null;
 }
 
 export function localStatus(cwd = process.cwd()): LocalStatus {
