@@ -7,11 +7,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { localSqlUrl } from "../../runtime/db/local.js";
-import { ensureSqlSandbox, storeDefaultConnection } from "../../runtime/db/sql-sandbox.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { storeDefaultConnection } from "../../runtime/db/sql-sandbox.js";
 import { runbook } from "../runtime/process.js";
-import { adminUrl, freshDatabaseUrl } from "../setup/db.js";
+import { adminUrl, freshDatabaseUrl, sandboxUrl } from "../setup/db.js";
 import { startTestDb, type TestDb } from "./pg.js";
 
 let t: TestDb;
@@ -19,17 +18,10 @@ let env: Record<string, string>;
 let reportingUrl: string;
 const project = fs.mkdtempSync(path.join(os.tmpdir(), "rb-sqlpriv-"));
 
-/** The sandbox of the test server: the embedded setup's own, or made here on DATABASE_URL's. */
-async function sandbox(): Promise<string> {
-  const admin = await adminUrl();
-  const home = inject("pgAdminUrl") ? null : inject("pgHome");
-  return (home && localSqlUrl(home)) || ensureSqlSandbox(admin, randomBytes(12).toString("hex"));
-}
-
 beforeAll(async () => {
   t = await startTestDb();
   env = { DATABASE_URL: t.url, RUNBOOK_SECRET_KEY: "a passphrase for the sql test" };
-  await storeDefaultConnection(t.query, await sandbox());
+  await storeDefaultConnection(t.query, await sandboxUrl());
   reportingUrl = await freshDatabaseUrl();
   const reporting = new pg.Client({ connectionString: reportingUrl });
   await reporting.connect();
@@ -94,11 +86,11 @@ describe("sql() on the default connection", () => {
 
   it("is kept out of the runtime's database even with the role's password", async () => {
     // The embedded runtime's database (the admin URL's) is closed to it.
-    const admin = new URL(await sandbox());
+    const admin = new URL(await sandboxUrl());
     admin.pathname = new URL(await adminUrl()).pathname;
     await expect(connectAndRead(admin.toString())).rejects.toThrow(/permission denied for database/);
     // A test database lets PUBLIC connect; its tables are still not readable.
-    const url = new URL(await sandbox());
+    const url = new URL(await sandboxUrl());
     url.pathname = new URL(t.url).pathname;
     await expect(connectAndRead(url.toString())).rejects.toThrow(/permission denied for table jobs/);
   });
