@@ -32,6 +32,7 @@ import { exec, type ExecOptions } from "./builtins/exec.js";
 import { http, type HttpOptions } from "./builtins/http.js";
 import { sql, type QueryFn } from "./builtins/sql.js";
 import { DEFAULT_CONNECTION, SqlConnections } from "./builtins/sql-connections.js";
+import { PinChecker } from "./activity-pins.js";
 
 export type { QueryFn } from "./builtins/sql.js";
 
@@ -78,8 +79,11 @@ const requireCache = createRequire(import.meta.url).cache;
 export class ActivityHost {
   private readonly modules = new Map<string, { mtimeMs: number; exports: Promise<Exports> }>();
   readonly sqlConnections: SqlConnections;
+  /** This host's activity modules against a version's pinned hashes (runtime/activity-pins.ts). */
+  readonly pins: PinChecker;
 
   constructor(readonly options: ActivityHostOptions = {}) {
+    this.pins = new PinChecker(options.baseDir ?? process.cwd());
     const query = options.query;
     this.sqlConnections =
       options.sql ?? new SqlConnections(query ? async (name) => (await getAsset(query, name, options.secretKey)).value : undefined);
