@@ -31,9 +31,12 @@ export interface Drift {
   here: string;
 }
 
-/** The pin key of a `use` path: the path the worker resolves against its project folder. */
+/**
+ * The pin key of a `use` path: the path the worker resolves against its project folder
+ * (ActivityHost.resolveUse), relative unless the runbook file or the use path is absolute.
+ */
 export function pinKey(runbookFile: string, usePath: string): string {
-  return path.normalize(path.join(path.dirname(runbookFile), usePath));
+  return path.isAbsolute(usePath) ? path.normalize(usePath) : path.normalize(path.join(path.dirname(runbookFile), usePath));
 }
 
 /** The modules the runbooks use, each with its hash; relative keys are read under `baseDir`. */
