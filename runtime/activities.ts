@@ -31,7 +31,7 @@ import { asset, getAsset, maskSecrets, secretValues } from "./builtins/asset.js"
 import { exec, type ExecOptions } from "./builtins/exec.js";
 import { http, type HttpOptions } from "./builtins/http.js";
 import { sql, type QueryFn } from "./builtins/sql.js";
-import { DEFAULT_CONNECTION, SqlConnections } from "./builtins/sql-connections.js";
+import { DEFAULT_CONNECTION, SqlConnections, type SqlConnectionSource } from "./builtins/sql-connections.js";
 import { PinChecker } from "./activity-pins.js";
 
 export type { QueryFn } from "./builtins/sql.js";
@@ -45,7 +45,7 @@ export interface ActivityHostOptions {
    */
   query?: QueryFn;
   /** Where `sql` runs (default: the connection assets read through `query`). */
-  sql?: SqlConnections;
+  sql?: SqlConnectionSource;
   /** RUNBOOK_SECRET_KEY by default. */
   secretKey?: string;
   exec?: ExecOptions;
@@ -78,7 +78,7 @@ const requireCache = createRequire(import.meta.url).cache;
 
 export class ActivityHost {
   private readonly modules = new Map<string, { mtimeMs: number; exports: Promise<Exports> }>();
-  readonly sqlConnections: SqlConnections;
+  readonly sqlConnections: SqlConnectionSource;
   /** This host's activity modules against a version's pinned hashes (runtime/activity-pins.ts). */
   readonly pins: PinChecker;
 

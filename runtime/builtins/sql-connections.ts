@@ -20,7 +20,14 @@ export function connectionAsset(name: string): string {
 /** Reads an asset's value (opening a secret); rejects with a one-line error when it is not set. */
 export type AssetReader = (name: string) => Promise<Json>;
 
-export class SqlConnections {
+/** Where `sql()` runs: a connection by name (`runbook test` may give a throw-away database). */
+export interface SqlConnectionSource {
+  /** The query function of connection `name` (undefined: the default). */
+  connection(name: Json | undefined): Promise<QueryFn>;
+  close(): Promise<void>;
+}
+
+export class SqlConnections implements SqlConnectionSource {
   private readonly pools = new Map<string, pg.Pool>();
 
   constructor(private readonly readAsset: AssetReader | undefined) {}
