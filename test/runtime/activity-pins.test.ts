@@ -29,6 +29,10 @@ beforeAll(async () => {
   // The module itself never changes: only a local file it imports does.
   fs.writeFileSync(path.join(project, "acts.ts"), `import { STAMP } from "./lib/stamp.js";\nexport function stamp(): string {\n  return STAMP;\n}\n`);
   fs.writeFileSync(path.join(project, "pinned.runbook"), `use "./acts.ts" as acts\n\nrunbook pinned() -> string {\n  return acts.stamp()\n}\n`);
+  fs.writeFileSync(
+    path.join(project, "waiter.runbook"),
+    `use "./acts.ts" as acts\n\nrunbook waiter() -> string {\n  let before = acts.stamp()\n  let go = wait "go"\n  return "\${before} \${go} \${acts.stamp()}"\n}\n`,
+  );
 });
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
@@ -59,8 +63,8 @@ async function job(id: string): Promise<{ status: string; result: unknown; histo
   return { status: String(rows[0].status), result: rows[0].result, history: history.rows as never };
 }
 
-async function start(): Promise<string> {
-  const started = await cli(["start", "pinned"]);
+async function start(name = "pinned"): Promise<string> {
+  const started = await cli(["start", name]);
   expect(started.code, started.stderr).toBe(0);
   return started.stdout.trim();
 }
@@ -68,18 +72,21 @@ async function start(): Promise<string> {
 describe("publishing", () => {
   it("records a hash of each activity module, covering the local files it imports", async () => {
     const published = await cli(["publish", "."]);
-    expect(published).toMatchObject({ code: 0, stdout: expect.stringMatching(/^pinned: published [0-9a-f]{12}\n$/) });
-    const { rows } = await t.query("SELECT activities, activity_drift FROM versions", []);
+    expect(published).toMatchObject({ code: 0, stdout: expect.stringMatching(/^pinned: published [0-9a-f]{12}\nwaiter: published [0-9a-f]{12}\n$/) });
+    const { rows } = await t.query("SELECT activities, activity_drift FROM versions ORDER BY runbook", []);
     const h = await moduleHash(path.join(project, "acts.ts"));
     expect(typeof h === "string" ? h : h.files.map((f) => path.relative(project, f.file)).sort()).toEqual(["acts.ts", path.join("lib", "stamp.ts")]);
-    expect(rows).toEqual([{ activities: { "acts.ts": (h as { hash: string }).hash }, activity_drift: "refuse" }]);
+    expect(rows).toEqual([
+      { activities: { "acts.ts": (h as { hash: string }).hash }, activity_drift: "refuse" },
+      { activities: { "acts.ts": (h as { hash: string }).hash }, activity_drift: "refuse" },
+    ]);
 
     // Republishing changed activity code (with the same runbook code) makes a new version.
     writeStamp("v1 changed");
-    expect((await cli(["publish", "."])).stdout).toMatch(/^pinned: new version /);
+    expect((await cli(["publish", "."])).stdout).toMatch(/^pinned: new version /m);
     writeStamp("v1");
-    expect((await cli(["publish", "."])).stdout).toMatch(/^pinned: new version /);
-    expect((await cli(["publish", "."])).stdout).toMatch(/^pinned: unchanged /);
+    expect((await cli(["publish", "."])).stdout).toMatch(/^pinned: new version /m);
+    expect((await cli(["publish", "."])).stdout).toMatch(/^pinned: unchanged /m);
   });
 
   it("leaves packages and Node's modules out of the hash (they are the lockfile's)", async () => {
@@ -123,12 +130,28 @@ describe("a worker whose activity code differs from the version's", () => {
     await stopWorker(w);
   });
 
+  it("keeps a refused job's wait: woken by its signal, it goes back to the queue with the signal unread, and receives it once its files match", async () => {
+    writeStamp("v1");
+    const w = await startWorker("pin-w3");
+    const id = await start("waiter");
+    await waitFor("the job to wait", async () => (await job(id)).status === "waiting", 30_000);
+    writeStamp("v2 on this worker's disk");
+    expect(await cli(["signal", id, "go", '"go!"'])).toMatchObject({ code: 0 });
+    await waitFor("the refusal", async () => (await job(id)).history.some((h) => h.reason.includes("differs")), 30_000);
+    const { rows } = await t.query("SELECT j.status, j.wait_signal, s.consumed_at FROM jobs j JOIN signals s ON s.job_id = j.id WHERE j.id = $1", [id]);
+    expect(rows).toEqual([{ status: "queued", wait_signal: "go", consumed_at: null }]);
+    writeStamp("v1");
+    await waitFor("the job to complete", async () => (await job(id)).status === "completed", 30_000);
+    expect((await job(id)).result).toBe("v1 go! v1");
+    await stopWorker(w);
+  });
+
   it("runs the job anyway when published with --run-changed-activities, and writes that in its history", async () => {
     writeStamp("v1");
     const published = await cli(["publish", ".", "--run-changed-activities"]);
-    expect(published.stdout).toMatch(/^pinned: new version /);
+    expect(published.stdout).toMatch(/^pinned: new version /m);
     const { rows } = await t.query("SELECT v.activity_drift FROM runbooks r JOIN versions v ON v.hash = r.version", []);
-    expect(rows).toEqual([{ activity_drift: "run" }]);
+    expect(rows).toEqual([{ activity_drift: "run" }, { activity_drift: "run" }]);
 
     writeStamp("v3");
     const w = await startWorker("pin-w2");
