@@ -85,9 +85,13 @@ export async function moduleHash(file: string): Promise<Hashed | string> {
   const files: Hashed["files"] = [];
   for (const rel of inputs.sort()) {
     const abs = path.resolve(dir, rel);
-    const st = fs.statSync(abs);
-    files.push({ file: abs, mtimeMs: st.mtimeMs, size: st.size });
-    h.update(`${rel.split(path.sep).join("/")}\u0000${createHash("sha256").update(fs.readFileSync(abs)).digest("hex")}\u0000`);
+    try {
+      const st = fs.statSync(abs);
+      files.push({ file: abs, mtimeMs: st.mtimeMs, size: st.size });
+      h.update(`${rel.split(path.sep).join("/")}\u0000${createHash("sha256").update(fs.readFileSync(abs)).digest("hex")}\u0000`);
+    } catch (e) {
+      return `cannot read ${rel} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`; // removed meanwhile
+    }
   }
   return { hash: h.digest("hex"), files };
 }
