@@ -37,20 +37,16 @@ function writeInfo(dir: string, info: ClusterInfo): void {
 
 /**
  * The URL of this folder's embedded database, creating and starting it when needed, with the
- * sandbox `sql()` runs in (runtime/db/sql-sandbox.ts).
+ * sandbox `sql()` runs in (runtime/db/sql-sandbox.ts): made once per cluster, under the lock; the
+ * password is recorded only once the role has it, so an interrupted run just makes another.
  */
 export async function ensureLocalDatabase(cwd = process.cwd()): Promise<string> {
+  const url = await startLocalDatabase(cwd);
   const dir = runbookDir(cwd);
-  const known = readInfo(dir);
-  const up = known && runningPort(known.dataDir);
-  if (known && up && known.sqlPassword) return clusterUrl(known, up.port);
-  fs.mkdirSync(dir, { recursive: true });
+  if (readInfo(dir)?.sqlPassword) return url;
   return withFileLock(path.join(dir, "db.lock"), async () => {
-    const url = await startLocked(dir);
-    const info = readInfo(dir)!;
-    if (!info.sqlPassword) {
-      // A cluster made before the sandbox existed gets it now; the password is recorded only
-      // once the role has it, so an interrupted run just makes another.
+    const info = readInfo(dir);
+    if (info && !info.sqlPassword) {
       const sqlPassword = randomBytes(18).toString("base64url");
       await ensureSqlSandbox(url, sqlPassword);
       writeInfo(dir, { ...info, sqlPassword });
@@ -59,32 +55,39 @@ export async function ensureLocalDatabase(cwd = process.cwd()): Promise<string> 
   });
 }
 
-/** Under the lock: the running cluster's URL, after creating and starting it if needed. */
-async function startLocked(dir: string): Promise<string> {
-  let info = readInfo(dir);
-  const running = info && runningPort(info.dataDir);
-  if (info && running) return clusterUrl(info, running.port); // another process started it
-  const bins = await binaries();
-  if (!info || !fs.existsSync(path.join(info.dataDir, "PG_VERSION"))) {
-    info = { dataDir: chooseDataDir(dir), password: randomBytes(18).toString("base64url") };
-    const orphan = runningPort(info.dataDir);
-    if (orphan) throw new Error(`a PostgreSQL server (pid ${orphan.pid}) from an earlier copy of this folder still runs on ${info.dataDir}; stop it first`);
-    // A half-made data dir (initdb interrupted) is discarded, never reused.
-    fs.rmSync(info.dataDir, { recursive: true, force: true });
-    await initCluster(info, bins);
-    writeInfo(dir, info);
-  }
-  // postmaster.pid left by a crash names a dead (or reused) pid: postgres would refuse it.
-  fs.rmSync(path.join(info.dataDir, "postmaster.pid"), { force: true });
-  const port = await startCluster(info, bins);
-  return clusterUrl(info, port);
-}
-
 /** The URL of the sandbox `sql()` uses by default, when this folder's cluster runs and has one. */
 export function localSqlUrl(cwd = process.cwd()): string | null {
   const info = readInfo(runbookDir(cwd));
   const running = info?.sqlPassword ? runningPort(info.dataDir) : null;
   return info?.sqlPassword && running ? sandboxUrl(clusterUrl(info, running.port), info.sqlPassword) : null;
+}
+
+/** The URL of this folder's embedded database, creating and starting it when needed. */
+async function startLocalDatabase(cwd: string): Promise<string> {
+  const dir = runbookDir(cwd);
+  const known = readInfo(dir);
+  const up = known && runningPort(known.dataDir);
+  if (known && up) return clusterUrl(known, up.port);
+  fs.mkdirSync(dir, { recursive: true });
+  return withFileLock(path.join(dir, "db.lock"), async () => {
+    let info = readInfo(dir);
+    const running = info && runningPort(info.dataDir);
+    if (info && running) return clusterUrl(info, running.port); // another process started it
+    const bins = await binaries();
+    if (!info || !fs.existsSync(path.join(info.dataDir, "PG_VERSION"))) {
+      info = { dataDir: chooseDataDir(dir), password: randomBytes(18).toString("base64url") };
+      const orphan = runningPort(info.dataDir);
+      if (orphan) throw new Error(`a PostgreSQL server (pid ${orphan.pid}) from an earlier copy of this folder still runs on ${info.dataDir}; stop it first`);
+      // A half-made data dir (initdb interrupted) is discarded, never reused.
+      fs.rmSync(info.dataDir, { recursive: true, force: true });
+      await initCluster(info, bins);
+      writeInfo(dir, info);
+    }
+    // postmaster.pid left by a crash names a dead (or reused) pid: postgres would refuse it.
+    fs.rmSync(path.join(info.dataDir, "postmaster.pid"), { force: true });
+    const port = await startCluster(info, bins);
+    return clusterUrl(info, port);
+  });
 }
 
 export function localStatus(cwd = process.cwd()): LocalStatus {
