@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { ErrorRecord, Json } from "../runtime/abi.js";
 import { openDb, type Db } from "../runtime/db/connect.js";
 import { withTransaction } from "../runtime/db/tx.js";
-import { bundleProject, publishBundles, type Bundle } from "../runtime/publish.js";
+import { bundleProject, publishBundles, type Bundle, type BundleOptions } from "../runtime/publish.js";
 import { FINISHED, JOB_STATUSES, type JobRow, type JobStatus } from "../runtime/rows.js";
 import { ControlRefused, controlJob, sendSignal, type ControlVerb } from "../runtime/sql/control.js";
 import { getJob, insertJobs } from "../runtime/sql/enqueue.js";
@@ -23,7 +23,7 @@ import { followJob, recordText, writeRecord } from "./run.js";
  * Checks and compiles the runbooks at `paths` and bundles them for publishing. Diagnostics go to
  * stderr; a project with errors is refused (exit 1) before anything is stored.
  */
-export async function compileBundles(paths: string[]): Promise<{ bundles: Bundle[]; files: Map<string, string> }> {
+export async function compileBundles(paths: string[], options: BundleOptions = {}): Promise<{ bundles: Bundle[]; files: Map<string, string> }> {
   // The compiler (ts-morph) takes a second to load: only the commands that compile load it.
   const [{ loadProject }, { compileProject }, { formatDiagnostics }] = await Promise.all([
     import("../compiler/program.js"),
@@ -36,11 +36,11 @@ export async function compileBundles(paths: string[]): Promise<{ bundles: Bundle
   if (project.diagnostics.some((d) => d.severity === "error")) throw new CliError("nothing was published: fix the errors above", 1);
   if (project.runbooks.size === 0) throw new CliError(`no runbooks found in ${paths.join(", ")}`, 1);
   const files = new Map([...project.runbooks.values()].map((rb) => [path.resolve(rb.file), rb.signature.name]));
-  return { bundles: await bundleProject(compileProject(project)), files };
+  return { bundles: await bundleProject(compileProject(project), options), files };
 }
 
-export async function publish(paths: string[]): Promise<void> {
-  const { bundles } = await compileBundles(paths);
+export async function publish(paths: string[], opts: { runChangedActivities?: boolean } = {}): Promise<void> {
+  const { bundles } = await compileBundles(paths, { activityDrift: opts.runChangedActivities ? "run" : "refuse" });
   await withDb(async (db) => {
     for (const p of await publishBundles(db, bundles)) {
       const what = p.result === "unchanged" ? "unchanged" : p.result === "new" ? "published" : "new version";

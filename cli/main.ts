@@ -40,7 +40,8 @@ program
   .command("publish")
   .description("compile runbooks and store them as the current versions")
   .argument("<paths...>", "runbook files or folders")
-  .action(async (paths: string[]) => (await import("./jobs.js")).publish(paths));
+  .option("--run-changed-activities", "let a worker whose activity module differs from the published one run the jobs anyway (noted in their history)")
+  .action(async (paths: string[], opts) => (await import("./jobs.js")).publish(paths, opts));
 
 program
   .command("run")

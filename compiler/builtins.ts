@@ -146,7 +146,7 @@ export const BUILTIN_ACTIVITIES: ReadonlyMap<string, ActivitySignature> = new Ma
       {
         module: "",
         name: "sql",
-        params: [req("query", T.string), opt("params", T.list(T.any))],
+        params: [req("query", T.string), opt("params", T.list(T.any)), opt("connection", T.string)],
         returns: T.list(T.map(T.any)),
       },
       { module: "", name: "asset", params: [req("name", T.string)], returns: T.any },

@@ -15,7 +15,8 @@
 //   value is undefined is left out (as JSON.stringify and optional properties do); anything
 //   else that is not JSON (a Date, a Map, a class instance, a function, NaN, undefined in a
 //   list, a cycle) fails the call with an error naming the path, before any checkpoint sees it.
-// - Built-ins are module "": exec, http, sql, asset.
+// - Built-ins are module "": exec, http, sql, asset. `sql` runs on a connection of its own
+//   (runtime/builtins/sql-connections.ts), never on the runtime's database.
 // - Secrets: `asset()` of a secret adds its texts to the job's mask set; `forJob` also preloads
 //   every stored secret, so a job resumed on another worker masks what an earlier run read.
 //   Whoever writes stream records passes each value through `job.mask()`, and a job's final
@@ -26,18 +27,25 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type { Json, Outcome } from "./abi.js";
 import type { ActivityContext } from "./activity-context.js";
-import { asset, maskSecrets, secretValues } from "./builtins/asset.js";
+import { asset, getAsset, maskSecrets, secretValues } from "./builtins/asset.js";
 import { exec, type ExecOptions } from "./builtins/exec.js";
 import { http, type HttpOptions } from "./builtins/http.js";
 import { sql, type QueryFn } from "./builtins/sql.js";
+import { DEFAULT_CONNECTION, SqlConnections, type SqlConnectionSource } from "./builtins/sql-connections.js";
+import { PinChecker } from "./activity-pins.js";
 
 export type { QueryFn } from "./builtins/sql.js";
 
 export interface ActivityHostOptions {
   /** The folder relative runbook file paths are taken from (default: process.cwd()). */
   baseDir?: string;
-  /** The runbook database, for `sql` and `asset`: a pg Pool's `query` fits. */
+  /**
+   * The runtime's database, for `asset` and for the connection assets `sql` reads (`sql.NAME`):
+   * a pg Pool's `query` fits. `sql` itself never runs on it.
+   */
   query?: QueryFn;
+  /** Where `sql` runs (default: the connection assets read through `query`). */
+  sql?: SqlConnectionSource;
   /** RUNBOOK_SECRET_KEY by default. */
   secretKey?: string;
   exec?: ExecOptions;
@@ -70,8 +78,21 @@ const requireCache = createRequire(import.meta.url).cache;
 
 export class ActivityHost {
   private readonly modules = new Map<string, { mtimeMs: number; exports: Promise<Exports> }>();
+  readonly sqlConnections: SqlConnectionSource;
+  /** This host's activity modules against a version's pinned hashes (runtime/activity-pins.ts). */
+  readonly pins: PinChecker;
 
-  constructor(readonly options: ActivityHostOptions = {}) {}
+  constructor(readonly options: ActivityHostOptions = {}) {
+    this.pins = new PinChecker(options.baseDir ?? process.cwd());
+    const query = options.query;
+    this.sqlConnections =
+      options.sql ?? new SqlConnections(query ? async (name) => (await getAsset(query, name, options.secretKey)).value : undefined);
+  }
+
+  /** Closes the connections `sql` opened. */
+  close(): Promise<void> {
+    return this.sqlConnections.close();
+  }
 
   /** The context for one run of one job; loads the secret texts to mask. */
   async forJob(job: JobOptions): Promise<JobActivities> {
@@ -220,8 +241,10 @@ export class JobActivities {
         return exec({ argv: args.argv, timeout: args.timeout, env: args.env }, this.controller.signal, o.exec);
       case "http":
         return http({ method: args.method, url: args.url, headers: args.headers, body: args.body }, this.controller.signal, o.http);
-      case "sql":
-        return sql({ query: args.query, params: args.params }, o.query);
+      case "sql": {
+        const connection = args.connection ?? DEFAULT_CONNECTION;
+        return sql({ query: args.query, params: args.params, connection: String(connection) }, await this.host.sqlConnections.connection(connection));
+      }
       case "asset":
         return asset({ name: args.name }, o.query, (texts) => texts.forEach((t) => this.secretTexts.add(t)), o.secretKey);
       default:

@@ -31,6 +31,8 @@ export interface ClaimQueueOptions {
   slots(): number[];
   /** True once the worker stops: nothing more is claimed or started. */
   stopping(): boolean;
+  /** Versions whose jobs this worker does not claim now (activity modules that differ). */
+  excludedVersions(): Promise<string[]>;
   /** Runs a job once a runner is free; settles when the job has left. */
   run(claim: ClaimedJob, lease: JobLease): Promise<void>;
   onCommit: (jobId: string, records: NumberedRecord[]) => void;
@@ -116,7 +118,7 @@ export class ClaimQueue {
       if (room < claimBatch && !(idle && room > 0)) return;
       const want = Math.min(room, claimBatch);
       const sent = performance.now();
-      const claimed = await claimJobs(this.o.pool, this.o.worker, this.o.slots(), want, this.o.leaseMs);
+      const claimed = await claimJobs(this.o.pool, this.o.worker, this.o.slots(), want, this.o.leaseMs, await this.o.excludedVersions());
       for (const c of claimed) this.hold(c, sent);
       this.dispatch();
       if (claimed.length < want) {
@@ -133,7 +135,7 @@ export class ClaimQueue {
 
   /** A timer for the next due job (a sleep ending), when it comes before the next poll. */
   private async armWakeTimer(): Promise<void> {
-    const { next, now } = await nextDue(this.o.pool, this.o.slots());
+    const { next, now } = await nextDue(this.o.pool, this.o.slots(), await this.o.excludedVersions());
     if (!next || this.o.stopping()) return;
     const delay = next.getTime() - now.getTime();
     if (delay >= this.o.pollMs) return;

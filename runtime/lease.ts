@@ -159,8 +159,20 @@ export class JobLease {
    */
   async park(p: ParkFields, records: StreamRecord[] = []): Promise<ParkOutcome> {
     if (this.lostFlag) return { kind: "lost" };
+    if (p.waitSignal !== null || p.awaitJob !== null) {
+      const numbered = this.number(records);
+      return this.afterPark(await this.parkWaiting(p, numbered), numbered);
+    }
+    return this.parkAsIs(p, records);
+  }
+
+  /**
+   * Parks with exactly these fields, never going on at once even when what the job waits on is
+   * there: a worker that gives a job back untouched (its wait and timer kept for the next owner).
+   */
+  async parkAsIs(p: ParkFields, records: StreamRecord[] = []): Promise<ParkOutcome> {
+    if (this.lostFlag) return { kind: "lost" };
     const numbered = this.number(records);
-    if (p.waitSignal !== null || p.awaitJob !== null) return this.afterPark(await this.parkWaiting(p, numbered), numbered);
     const parked = await parkJob(this.pool, { ...p, id: this.id, epoch: this.epoch, worker: this.worker, records: numbered, consumeSignal: this.pendingSignal });
     if (!parked) {
       this.markLost();

@@ -1,8 +1,11 @@
 // Publishing: each runbook is stored as a version, the bundle of its compiled module and the
 // modules of every runbook it calls inline or starts (transitively), under the hash of that
-// code. A job records the version it started with and runs on it to the end.
+// code. A job records the version it started with and runs on it to the end. The version also
+// pins the activity modules its runbooks use (runtime/activity-pins.ts): their hashes are part of
+// the version's hash, so changed activity code publishes as a new version.
 import { createHash } from "node:crypto";
 import type { CompiledRunbook, ParamInfo } from "./abi.js";
+import { pinsOf, type DriftPolicy, type Pins } from "./activity-pins.js";
 import type { Db } from "./db/connect.js";
 import { loadRunbook } from "./load.js";
 import type { VersionRow } from "./rows.js";
@@ -20,14 +23,26 @@ export interface Bundle {
   runbook: string;
   modules: VersionRow["modules"];
   params: ParamInfo[];
+  /** Hashes of the activity modules the bundle's runbooks use. */
+  activities: Pins;
+  activityDrift: DriftPolicy;
+}
+
+export interface BundleOptions {
+  /** The project folder relative runbook files (and so `use` paths) are read from. */
+  baseDir?: string;
+  /** What a worker whose activity module differs does with the version's jobs (default: refuse). */
+  activityDrift?: DriftPolicy;
 }
 
 /** Bundles every runbook of a compiled project (each with its transitive callees). */
-export async function bundleProject(modules: ModuleText[]): Promise<Bundle[]> {
+export async function bundleProject(modules: ModuleText[], options: BundleOptions = {}): Promise<Bundle[]> {
+  const activityDrift = options.activityDrift ?? "refuse";
   const byName = new Map(modules.map((m) => [m.name, m]));
   const loaded = new Map<string, CompiledRunbook>();
   for (const m of modules) loaded.set(m.name, await loadRunbook(m.js, `runbook ${m.name}`));
-  return modules.map((root) => {
+  const out: Bundle[] = [];
+  for (const root of modules) {
     const names = closure(root.name, (n) => loaded.get(n)?.calls ?? []);
     const bundle: VersionRow["modules"] = {};
     for (const n of [...names].sort()) {
@@ -35,8 +50,11 @@ export async function bundleProject(modules: ModuleText[]): Promise<Bundle[]> {
       if (!m) throw new Error(`runbook ${root.name} calls ${n}, which is not part of the project`);
       bundle[n] = { file: m.file, js: m.js };
     }
-    return { hash: versionHash(root.name, bundle), runbook: root.name, modules: bundle, params: loaded.get(root.name)!.params };
-  });
+    const activities = await pinsOf([...names].map((n) => loaded.get(n)!), options.baseDir);
+    const hash = versionHash(root.name, bundle, activities, activityDrift);
+    out.push({ hash, runbook: root.name, modules: bundle, params: loaded.get(root.name)!.params, activities, activityDrift });
+  }
+  return out;
 }
 
 function closure(root: string, edges: (name: string) => string[]): Set<string> {
@@ -46,10 +64,16 @@ function closure(root: string, edges: (name: string) => string[]): Set<string> {
   return seen;
 }
 
-/** sha256 over the root's name and each module's name and code, in name order. */
-export function versionHash(root: string, modules: VersionRow["modules"]): string {
+/**
+ * sha256 over the root's name and each module's name and code, in name order, then the pinned
+ * activity modules and the drift policy (a version without activities hashes as before them).
+ */
+export function versionHash(root: string, modules: VersionRow["modules"], activities: Pins = {}, drift: DriftPolicy = "refuse"): string {
   const h = createHash("sha256").update(`root\u0000${root}\u0000`);
   for (const name of Object.keys(modules).sort()) h.update(`${name}\u0000${modules[name].js}\u0000`);
+  const pinned = Object.keys(activities).sort();
+  for (const module of pinned) h.update(`activity\u0000${module}\u0000${activities[module]}\u0000`);
+  if (pinned.length > 0 && drift !== "refuse") h.update(`drift\u0000${drift}\u0000`);
   return h.digest("hex");
 }
 

@@ -2,6 +2,7 @@
 // them). Timestamps arrive as Date, bigint as string (an opaque token for lease epochs).
 import type pg from "pg";
 import type { ErrorRecord, JobState, Json, ParamInfo, StreamName } from "./abi.js";
+import type { DriftPolicy, Pins } from "./activity-pins.js";
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query">;
@@ -65,6 +66,10 @@ export interface VersionRow {
   modules: Record<string, { file: string; js: string }>;
   /** Parameters of the root runbook. */
   params: ParamInfo[];
+  /** Hashes of the activity modules the bundle uses (runtime/activity-pins.ts; 0007). */
+  activities: Pins;
+  /** What a worker whose module differs does with the version's jobs. */
+  activity_drift: DriftPolicy;
   created_at: Date;
 }
 

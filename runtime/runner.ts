@@ -8,7 +8,9 @@ import { initialState, resume, type DriverContext } from "./driver.js";
 import type { JobLease, ParkOutcome } from "./lease.js";
 import { assertNever } from "./never.js";
 import { afterCheckpoint, parkedRow, parkFields, parkPlan, resumeInput, type Found, type HandOver } from "./protocol.js";
-import type { Programs } from "./programs.js";
+import type { Program, Programs } from "./programs.js";
+import { describeDrift, type Pins } from "./activity-pins.js";
+import { noteHistory } from "./sql/history.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import { insertChildJob } from "./sql/enqueue.js";
 import { awaitedJob, peekSignal } from "./sql/park.js";
@@ -26,6 +28,11 @@ export interface RunnerEnv {
   handOver(slot: number): HandOver;
   /** The job no longer occupies a concurrency slot (its final write may still be in flight). */
   released(): void;
+  /**
+   * This worker's activity modules differ from the version's pins and it refuses its jobs: claim
+   * none of them until the modules match (runtime/worker.ts).
+   */
+  refuseVersion?(version: string, pins: Pins): void;
 }
 
 /** Runs the job until it leaves this worker. Never throws for anything the job did. */
@@ -47,12 +54,13 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     await lease.finish(env.completions, { status, result, error, reason }, records);
   };
 
-  let program: Map<string, CompiledRunbook>;
+  let version: Program;
   try {
-    program = await env.programs.get(claim.version);
+    version = await env.programs.version(claim.version);
   } catch (e) {
     return finish("failed", null, jobError(claim, (e as Error).message), [], "version could not be loaded");
   }
+  const program: Map<string, CompiledRunbook> = version.runbooks;
   if (!program.get(claim.runbook)) {
     return finish("failed", null, jobError(claim, `runbook ${claim.runbook} is not part of version ${claim.version.slice(0, 12)}`), [], "runbook missing from its version");
   }
@@ -109,6 +117,7 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     },
   };
 
+  if (!(await pinnedActivitiesMatch(env, claim, lease, version, release))) return;
   let input = await inputAfterClaim(env, claim, lease, state);
   if (input === null) return; // parked again, or lost
 
@@ -155,6 +164,43 @@ async function commit(
       return { kind: "parked", status: plan.status };
     default:
       return assertNever(plan, "plan");
+  }
+}
+
+/**
+ * Checks the version's pinned activity modules against this worker's (docs/activities.md,
+ * "Pinned activity code"). On a difference the job either goes back to the queue untouched (its
+ * wait, timer and checkpoint kept) with the reason in its history, and this worker claims no job
+ * of the version until its modules match; or, for a version published with
+ * `--run-changed-activities`, runs here with a line in its history saying so. False: the job
+ * left this worker.
+ */
+async function pinnedActivitiesMatch(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, version: Program, release: () => void): Promise<boolean> {
+  const drift = await env.activities.pins.drift(version.activities);
+  if (drift.length === 0) return true;
+  const why = describeDrift(drift);
+  switch (version.activityDrift) {
+    case "refuse": {
+      env.refuseVersion?.(claim.version, version.activities);
+      release();
+      await lease.parkAsIs({
+        state: null,
+        label: null,
+        status: "queued",
+        waitSignal: claim.wait_signal,
+        awaitJob: claim.await_job,
+        untilMs: null,
+        keepUntil: true,
+        reason: `${why}: waiting for a worker whose module matches`,
+      });
+      return false;
+    }
+    case "run": {
+      const reason = `${why}: running it anyway (published with --run-changed-activities)`;
+      if (await noteHistory(env.pool, { id: claim.id, epoch: claim.lease_epoch, worker: env.worker, reason })) return true;
+      lease.markLost();
+      return false;
+    }
   }
 }
 

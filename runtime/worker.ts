@@ -20,6 +20,7 @@ import { Heartbeat } from "./heartbeat.js";
 import type { JobLease } from "./lease.js";
 import { NotificationListener } from "./notifications.js";
 import { Programs } from "./programs.js";
+import type { Pins } from "./activity-pins.js";
 import { runJob, type RunnerEnv } from "./runner.js";
 import { DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch } from "./settings.js";
 import { retentionPass } from "./retention.js";
@@ -97,6 +98,8 @@ export class Worker {
   private readonly completions: CompletionBatcher;
   private readonly programs: Programs;
   private readonly activities: ActivityHost;
+  /** Versions whose pinned activity modules differ here, with their pins (runner.ts). */
+  private readonly refused = new Map<string, Pins>();
   private readonly log: (line: string) => void;
   private stopped: Promise<void> | null = null;
   private stopMode: { suspend: boolean; reason: string } = { suspend: false, reason: "stopping" };
@@ -127,6 +130,7 @@ export class Worker {
       slots: () => this.slots,
       stopping,
       run: (claim, lease) => this.run(claim, lease),
+      excludedVersions: () => this.refusedVersions(),
       onCommit: options.onCommit ?? (() => undefined),
       log: this.log,
     });
@@ -242,6 +246,10 @@ export class Worker {
       activities: this.activities,
       handOver: (slot) => this.handOver(slot),
       released: () => this.jobs.released(),
+      refuseVersion: (version, pins) => {
+        if (!this.refused.has(version)) this.log(`refusing the jobs of version ${version.slice(0, 12)}: its activity modules differ from this worker's`);
+        this.refused.set(version, pins);
+      },
     };
     let failed = false;
     try {
@@ -258,6 +266,14 @@ export class Worker {
       this.handovers.forget(claim.id);
       this.options.onJobLeft?.(claim.id);
     }
+  }
+
+  /** The refused versions whose modules still differ here (a few `stat`s while nothing changed). */
+  private async refusedVersions(): Promise<string[]> {
+    for (const [version, pins] of this.refused) {
+      if ((await this.activities.pins.drift(pins)).length === 0) this.refused.delete(version);
+    }
+    return [...this.refused.keys()];
   }
 
   /** Asked by a running job at each checkpoint: go on here, or hand over (and how). */
@@ -314,5 +330,6 @@ export class Worker {
     }
     await markStopped(this.db.pool, this.name).catch(() => undefined);
     await this.listener.close();
+    await this.activities.close();
   }
 }

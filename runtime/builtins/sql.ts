@@ -1,4 +1,5 @@
-// `sql(query, params?)`: one parameterized statement on the runbook database, rows as JSON maps.
+// `sql(query, params?, connection?)`: one parameterized statement, rows as JSON maps. The
+// connection (never the runtime's own database) is chosen by runtime/builtins/sql-connections.ts.
 //
 // The query text is the runbook's; values only ever travel as parameters ($1..$n), never
 // spliced into the text. Rows are made JSON-safe: timestamps become ISO strings, int8/numeric
@@ -14,6 +15,8 @@ export type QueryFn = (
 export interface SqlArgs {
   query: Json;
   params?: Json;
+  /** The connection's name, for errors only (runtime/builtins/sql-connections.ts picks it). */
+  connection?: string;
 }
 
 // PostgreSQL type OIDs that need converting.
@@ -27,7 +30,7 @@ export async function sql(args: SqlArgs, query: QueryFn | undefined): Promise<Js
   const params = args.params ?? [];
   if (!Array.isArray(params)) throw new Error("sql params must be a list (the values of $1, $2, ...)");
   const result = await query(args.query, params.map(toParam)).catch((err: unknown) => {
-    throw new Error(`sql failed: ${pgMessage(err)}`);
+    throw new Error(`sql failed${args.connection ? ` on connection ${args.connection}` : ""}: ${pgMessage(err)}`);
   });
   const types = new Map((result.fields ?? []).map((f) => [f.name, f.dataTypeID]));
   return (result.rows ?? []).map((row) => {

@@ -2,8 +2,9 @@
 // migrations applied once per process; an unreachable server reported as one line naming its
 // host, never a stack trace.
 import pg from "pg";
-import { ensureLocalDatabase } from "./local.js";
+import { ensureLocalDatabase, localSqlUrl } from "./local.js";
 import { migrate } from "./migrate.js";
+import { storeDefaultConnection } from "./sql-sandbox.js";
 
 export interface Db {
   pool: pg.Pool;
@@ -58,6 +59,10 @@ export async function openDb(options: OpenOptions = {}): Promise<Db> {
     const client = await pool.connect();
     try {
       await migrate(client);
+      // The embedded setup: `sql()` gets the sandbox by default (a team's server: the operator's
+      // own `sql.default`, docs/runtime.md).
+      const sandbox = !options.url && !process.env.DATABASE_URL ? localSqlUrl(options.cwd) : null;
+      if (sandbox) await storeDefaultConnection((text, params) => client.query(text, params), sandbox);
       slotCount = (await client.query<{ slot_count: number }>("SELECT slot_count FROM runbook_settings")).rows[0].slot_count;
     } finally {
       client.release();

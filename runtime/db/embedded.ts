@@ -26,6 +26,8 @@ export interface ClusterInfo {
   dataDir: string;
   /** Password of the `postgres` superuser (the server listens on 127.0.0.1 only). */
   password: string;
+  /** Password of the role `sql()` runs as (runtime/db/sql-sandbox.ts); set once it exists. */
+  sqlPassword?: string;
 }
 
 export interface Binaries {

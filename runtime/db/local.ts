@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { binaries, chooseDataDir, clusterUrl, initCluster, runningPort, startCluster, stopCluster, type ClusterInfo } from "./embedded.js";
 import { withFileLock } from "./lock.js";
+import { ensureSqlSandbox, sandboxUrl } from "./sql-sandbox.js";
 
 export interface LocalStatus {
   runbookDir: string;
@@ -34,8 +35,35 @@ function writeInfo(dir: string, info: ClusterInfo): void {
   fs.writeFileSync(path.join(dir, "db.json"), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
-/** The URL of this folder's embedded database, creating and starting it when needed. */
+/**
+ * The URL of this folder's embedded database, creating and starting it when needed, with the
+ * sandbox `sql()` runs in (runtime/db/sql-sandbox.ts): made once per cluster, under the lock; the
+ * password is recorded only once the role has it, so an interrupted run just makes another.
+ */
 export async function ensureLocalDatabase(cwd = process.cwd()): Promise<string> {
+  const url = await startLocalDatabase(cwd);
+  const dir = runbookDir(cwd);
+  if (readInfo(dir)?.sqlPassword) return url;
+  return withFileLock(path.join(dir, "db.lock"), async () => {
+    const info = readInfo(dir);
+    if (info && !info.sqlPassword) {
+      const sqlPassword = randomBytes(18).toString("base64url");
+      await ensureSqlSandbox(url, sqlPassword);
+      writeInfo(dir, { ...info, sqlPassword });
+    }
+    return url;
+  });
+}
+
+/** The URL of the sandbox `sql()` uses by default, when this folder's cluster runs and has one. */
+export function localSqlUrl(cwd = process.cwd()): string | null {
+  const info = readInfo(runbookDir(cwd));
+  const running = info?.sqlPassword ? runningPort(info.dataDir) : null;
+  return info?.sqlPassword && running ? sandboxUrl(clusterUrl(info, running.port), info.sqlPassword) : null;
+}
+
+/** The URL of this folder's embedded database, creating and starting it when needed. */
+async function startLocalDatabase(cwd: string): Promise<string> {
   const dir = runbookDir(cwd);
   const known = readInfo(dir);
   const up = known && runningPort(known.dataDir);

@@ -28,11 +28,16 @@ export async function migrate(client: pg.ClientBase, migrations = readMigrations
   const applied: string[] = [];
   await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
   try {
-    await client.query(`CREATE TABLE IF NOT EXISTS runbook_migrations (
-      version integer PRIMARY KEY,
-      name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
+    // Only when missing: a role without CREATE on the schema (a worker on a team's server,
+    // docs/runtime.md) is refused even `CREATE TABLE IF NOT EXISTS` of a table that exists.
+    const { rows } = await client.query<{ exists: boolean }>("SELECT to_regclass('runbook_migrations') IS NOT NULL AS exists");
+    if (!rows[0].exists) {
+      await client.query(`CREATE TABLE IF NOT EXISTS runbook_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    }
     const done = new Set((await client.query<{ version: number }>("SELECT version FROM runbook_migrations")).rows.map((r) => r.version));
     for (const m of migrations) {
       if (done.has(m.version)) continue;

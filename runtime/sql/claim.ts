@@ -36,6 +36,8 @@ export async function claimJobs(
   slots: number[],
   limit: number,
   leaseMs: number,
+  /** Versions this worker refuses (its activity modules differ: runtime/activity-pins.ts). */
+  excludeVersions: string[] = [],
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>({
     name: "runbook_claim",
@@ -45,6 +47,7 @@ export async function claimJobs(
        -- The status test is part of the claim, not only of the index: only these statuses ever
        -- have a due time (migration 0004), and FOR UPDATE re-checks it on the newest row version.
        WHERE due_at <= now() AND slot = ANY($2::int[]) AND status IN ('queued', 'running', 'sleeping', 'waiting')
+         AND NOT (version = ANY($5::text[]))
        ORDER BY due_at
        LIMIT $3
        FOR UPDATE SKIP LOCKED
@@ -69,16 +72,18 @@ export async function claimJobs(
        FROM claimed
      )
      SELECT * FROM claimed`,
-    values: [worker, slots, limit, leaseMs],
+    values: [worker, slots, limit, leaseMs, excludeVersions],
   });
   return rows;
 }
 
 /** Database time of the next due job in these slots (for a wake-up timer), and the time now. */
-export async function nextDue(db: Queryable, slots: number[]): Promise<{ next: Date | null; now: Date }> {
+export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = []): Promise<{ next: Date | null; now: Date }> {
   const { rows } = await db.query<{ next: Date | null; now: Date }>(
-    "SELECT (SELECT min(due_at) FROM jobs WHERE due_at IS NOT NULL AND slot = ANY($1::int[])) AS next, now() AS now",
-    [slots],
+    `SELECT (SELECT min(due_at) FROM jobs
+             WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT (version = ANY($2::text[]))) AS next,
+            now() AS now`,
+    [slots, excludeVersions],
   );
   return rows[0];
 }

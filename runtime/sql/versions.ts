@@ -1,5 +1,6 @@
 // Published versions and the current version of each runbook name.
 import type { ParamInfo } from "../abi.js";
+import type { DriftPolicy, Pins } from "../activity-pins.js";
 import type { Queryable, VersionRow } from "../rows.js";
 
 export type PublishResult = "new" | "updated" | "unchanged";
@@ -10,11 +11,11 @@ export type PublishResult = "new" | "updated" | "unchanged";
  */
 export async function publishVersion(
   db: Queryable,
-  v: { hash: string; runbook: string; modules: VersionRow["modules"]; params: ParamInfo[] },
+  v: { hash: string; runbook: string; modules: VersionRow["modules"]; params: ParamInfo[]; activities: Pins; activityDrift: DriftPolicy },
 ): Promise<PublishResult> {
   const { rows } = await db.query<{ result: PublishResult }>(
     `WITH stored AS (
-       INSERT INTO versions (hash, runbook, modules, params) VALUES ($1, $2, $3, $4)
+       INSERT INTO versions (hash, runbook, modules, params, activities, activity_drift) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (hash) DO NOTHING
      ), previous AS (
        SELECT version FROM runbooks WHERE name = $2
@@ -27,7 +28,7 @@ export async function publishVersion(
      SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM previous) THEN 'new'
                  WHEN EXISTS (SELECT 1 FROM current) THEN 'updated'
                  ELSE 'unchanged' END AS result`,
-    [v.hash, v.runbook, JSON.stringify(v.modules), JSON.stringify(v.params)],
+    [v.hash, v.runbook, JSON.stringify(v.modules), JSON.stringify(v.params), JSON.stringify(v.activities), v.activityDrift],
   );
   return rows[0].result;
 }

@@ -2,6 +2,7 @@
 // loops 1 s apart started on one of them; that worker is drained mid-run and `runbook deploy`
 // names only the other. The job completes there, and the demo_log rows written by its WriteLog
 // calls show every loop exactly once, in order.
+import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Cluster, waitFor } from "./harness.js";
 
@@ -15,9 +16,16 @@ afterAll(async () => {
   await c?.destroy();
 });
 
+/** The rows WriteLog wrote, in the database its `sql()` runs on (the sandbox, not the runtime's). */
 async function demoLog(): Promise<{ run: string; loop: number }[]> {
-  const r = await c.db.pool.query<{ run: string; loop: number }>("SELECT run, loop FROM demo_log ORDER BY id").catch(() => null);
-  return r?.rows ?? [];
+  const client = new pg.Client({ connectionString: c.sqlUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ run: string; loop: number }>("SELECT run, loop FROM demo_log ORDER BY id").catch(() => null);
+    return r?.rows ?? [];
+  } finally {
+    await client.end();
+  }
 }
 
 it("test_failover: drained mid-run, redeployed to the other worker, every loop logged once in order", async () => {

@@ -9,7 +9,8 @@ import type { Json } from "../../runtime/abi.js";
 import { openDb, type Db } from "../../runtime/db/connect.js";
 import { assignSlots } from "../../runtime/slots.js";
 import { insertJobs } from "../../runtime/sql/enqueue.js";
-import { freshDatabaseUrl } from "../setup/db.js";
+import { storeDefaultConnection } from "../../runtime/db/sql-sandbox.js";
+import { freshDatabaseUrl, freshSandboxUrl } from "../setup/db.js";
 import { BIN, ROOT, runbook, type Ran } from "../runtime/process.js";
 
 export const FIXTURES = path.join("test", "fault", "fixtures");
@@ -59,6 +60,8 @@ export class Cluster {
   private constructor(
     readonly url: string,
     readonly db: Db,
+    /** Where the runbooks' `sql()` runs (their `sql.default`). */
+    readonly sqlUrl: string,
   ) {}
 
   /** A fresh database with the ledger table, and `paths` published (default: the fixtures). */
@@ -69,7 +72,9 @@ export class Cluster {
       id bigserial PRIMARY KEY, job text NOT NULL, step integer NOT NULL, part text NOT NULL,
       worker text NOT NULL, epoch bigint NOT NULL, started_at timestamptz NOT NULL,
       ended_at timestamptz, aborted boolean)`);
-    const c = new Cluster(url, db);
+    const sqlUrl = await freshSandboxUrl();
+    await storeDefaultConnection((text, params) => db.pool.query(text, params), sqlUrl);
+    const c = new Cluster(url, db, sqlUrl);
     const pub = await c.cli(["publish", ...paths]);
     if (pub.code !== 0) throw new Error(`publish failed: ${pub.stderr}`);
     return c;

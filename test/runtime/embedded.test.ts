@@ -8,10 +8,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localStatus } from "../../runtime/db/local.js";
+import { localSqlUrl, localStatus } from "../../runtime/db/local.js";
 import { ROOT, runbook } from "./process.js";
 
-const noDb = { DATABASE_URL: undefined };
+const noDb = { DATABASE_URL: undefined, RUNBOOK_SECRET_KEY: undefined };
 
 let copy: string;
 /** `runbook` of the copy, run in the copy. */
@@ -68,13 +68,24 @@ describe("quick start on the embedded database", () => {
     expect(r.stderr).toMatch(/^job [0-9a-f-]{36}\n/);
     expect(r.stderr.match(/^log: wrote loop \d/gm)).toHaveLength(3);
     const run = lines[0].split(" ")[1].replace(":", "");
-    const client = new pg.Client({ connectionString: localStatus(copy).url! });
-    await client.connect();
+    // WriteLog's sql() ran in the sandbox database, as its role: not in the runtime's.
+    const sandbox = new pg.Client({ connectionString: localSqlUrl(copy)! });
+    await sandbox.connect();
     try {
-      const { rows } = await client.query("SELECT loop FROM demo_log WHERE run = $1 ORDER BY id", [run]);
+      const { rows } = await sandbox.query("SELECT loop FROM demo_log WHERE run = $1 ORDER BY id", [run]);
       expect(rows.map((x) => x.loop)).toEqual([1, 2, 3]);
+      const who = await sandbox.query("SELECT current_user AS name, rolsuper FROM pg_roles WHERE rolname = current_user");
+      expect(who.rows).toEqual([{ name: "runbook_sql", rolsuper: false }]);
     } finally {
-      await client.end();
+      await sandbox.end();
+    }
+    const runtime = new pg.Client({ connectionString: localStatus(copy).url! });
+    await runtime.connect();
+    try {
+      expect((await runtime.query("SELECT to_regclass('demo_log') AS t")).rows[0].t).toBeNull();
+      expect((await runtime.query("SELECT value FROM assets WHERE name = 'sql.default'")).rows[0].value).toBe(localSqlUrl(copy));
+    } finally {
+      await runtime.end();
     }
   });
 
