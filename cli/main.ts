@@ -34,6 +34,12 @@ program
   .argument("<file>", "the .runbook file")
   .option("--param <k=v>", "a parameter (repeatable)", collect, [])
   .option("--signal <NAME=JSON>", "a signal to deliver to `wait` (repeatable)", collect, [])
+  .option("--asset <NAME=VALUE>", "a fake asset for asset(); VALUE or @FILE (repeatable)", collect, [])
+  .option("--secret <NAME=VALUE>", "a fake secret asset, masked in what is printed (repeatable)", collect, [])
+  .option("--mock <MODULE.FN=JSON>", "a canned result for an activity (`use` alias, or exec/http/sql); JSON or @FILE (repeatable)", collect, [])
+  .option("--fixtures <file>", "a JSON file of fake assets, secrets and activity answers")
+  .option("--offline", "an activity with no mock fails instead of running live")
+  .option("--database <url>", "the PostgreSQL server for sql()'s throw-away database (default: the project's)")
   .action(async (file: string, opts) => (await import("./test.js")).test(file, opts));
 
 program

@@ -1,13 +1,16 @@
-// `runbook test FILE [--param k=v]... [--signal NAME=JSON]...`: compiles the runbook's folder
-// as a project, runs the runbook in memory straight through, then interrupted at every
+// `runbook test FILE [--param k=v]... [--signal NAME=JSON]... [fakes]`: compiles the runbook's
+// folder as a project, runs the runbook in memory straight through, then interrupted at every
 // suspension point, then re-run from the previous checkpoint just before each checkpoint, and
 // checks that all three give the same streams and result (runtime/memory.ts). Activities run
 // in the straight run; the interrupted runs replay their answers and must make the same calls.
+// The fakes (--asset, --secret, --mock, --fixtures, --offline: cli/test-fakes.ts) answer
+// activities instead of the world; `sql` gets a throw-away database (cli/test-database.ts).
 //
 // stdout: the straight run's output stream, one record per line (strings as they are, other
-// values as JSON). stderr: the other streams, then a summary. Exit 0 when the job completes and
-// the runs agree; 1 when the project has errors, the job fails or the runs differ; 2 for bad
-// usage (a missing file, a bad --param or --signal).
+// values as JSON). stderr: the other streams, then a summary. Fake secrets are masked in both.
+// Exit 0 when the job completes and the runs agree; 1 when the project has errors, the job
+// fails, the runs differ or the fakes could not answer a call; 2 for bad usage (a missing file,
+// a bad --param, --signal or fake).
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { compileProject } from "../compiler/compile.js";
@@ -17,12 +20,18 @@ import type { CompiledRunbook, ErrorRecord, Json, StreamRecord } from "../runtim
 import { ActivityHost, type JobActivities } from "../runtime/activities.js";
 import { programOf, runAllModes, type JobRun, type MemoryActivity, type MemoryRun, type ModeRuns, type Signal } from "../runtime/memory.js";
 import { loadRunbook } from "../runtime/load.js";
+import { maskSecrets } from "../runtime/builtins/asset.js";
 import { CliError } from "./errors.js";
 import { parseParams } from "./params.js";
+import { TestActivities, type CallCounts } from "./test-activities.js";
+import { checkServerUrl, ThrowAwayDatabase } from "./test-database.js";
+import { fakeSecretTexts, ProjectActivities, readFakes, type FakeFlags } from "./test-fakes.js";
 
-export interface TestOptions {
+export interface TestOptions extends FakeFlags {
   param: string[];
   signal: string[];
+  /** The PostgreSQL server for the throw-away `sql` database (default: the project's). */
+  database?: string;
 }
 
 export async function test(file: string, opts: TestOptions): Promise<void> {
@@ -39,14 +48,25 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   if (!target) throw new CliError(`${file} declares no runbook`, 1);
   const params = parseParams(target, opts.param);
   const signals = opts.signal.map(parseSignal);
+  const projectActivities = new ProjectActivities(project);
+  const fakes = readFakes(opts, projectActivities);
+  const badUrl = opts.database === undefined ? null : checkServerUrl(opts.database);
+  if (badUrl) throw new CliError(badUrl, 2);
 
   const compiled: CompiledRunbook[] = [];
   for (const m of compileProject(project)) compiled.push(await loadRunbook(m.js, `the compiled code of ${m.name}`));
   const name = target.signature.name;
   const stepBudgetMs = stepBudget();
-  const { runs, divergence } = await runAllModes(programOf(compiled), name, params, { signals, activity: activityRunner(compiled), stepBudgetMs });
+  const database = new ThrowAwayDatabase(opts.database);
+  const activities = new TestActivities(fakes, projectActivities, database, activityRunner(compiled));
+  let modeRuns: ModeRuns;
+  try {
+    modeRuns = await runAllModes(programOf(compiled), name, params, { signals, activity: activities.activity, stepBudgetMs });
+  } finally {
+    await database.dispose();
+  }
 
-  const out = report(name, { runs, divergence });
+  const out = report(name, modeRuns, { problems: activities.problems, counts: activities.counts, secrets: fakeSecretTexts(fakes) });
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);
   if (out.exitCode !== 0) process.exitCode = out.exitCode;
@@ -65,8 +85,8 @@ function stepBudget(): number | undefined {
 }
 
 /**
- * Activities run for real (use modules and the built-ins; `sql` and `asset` have no database
- * here) in the straight run only; the interrupted runs replay its answers (runtime/memory.ts),
+ * Activities run for real (use modules, exec and http; cli/test-activities.ts answers `sql`,
+ * `asset` and mocked calls before they get here) in the straight run only; the interrupted runs replay its answers (runtime/memory.ts),
  * so a test creates each VM once and compares the runbook's behaviour, not the world's.
  */
 export function activityRunner(runbooks: CompiledRunbook[]): MemoryActivity {
@@ -99,22 +119,40 @@ export interface Report {
   exitCode: 0 | 1;
 }
 
+/** What the fakes add to a report (cli/test-activities.ts). */
+export interface FakesReport {
+  /** Calls the fakes could not answer as asked: each fails the test. */
+  problems?: string[];
+  counts?: CallCounts;
+  /** Texts of fake secrets: masked as `***` everywhere in the report. */
+  secrets?: string[];
+}
+
 /**
  * What `runbook test` prints for its runs: the straight run's output stream on stdout, its other
- * streams and the summary on stderr, then the first divergence. Exit 1 when the job failed or
- * the runs differ.
+ * streams and the summary on stderr, then the first divergence and the fakes' problems. Exit 1
+ * when the job failed, the runs differ or the fakes could not answer a call.
  */
-export function report(name: string, { runs, divergence }: ModeRuns): Report {
+export function report(name: string, { runs, divergence }: ModeRuns, fakes: FakesReport = {}): Report {
   const straight = runs.straight;
+  const problems = fakes.problems ?? [];
   let stdout = "";
   let stderr = "";
   for (const r of straight.streams) {
     if (r.stream === "output") stdout += `${text(r.value)}\n`;
     else stderr += `${PREFIX[r.stream]}${text(r.value)}\n`;
   }
-  stderr += summary(name, runs);
+  stderr += summary(name, runs, fakes.counts);
   if (divergence) stderr += `runbook test: ${divergence}\n`;
-  return { stdout, stderr, exitCode: divergence || straight.ending.kind === "failed" ? 1 : 0 };
+  // A problem that failed the job was printed as its error already.
+  const failedWith = straight.ending.kind === "failed" ? straight.ending.error.message : null;
+  for (const p of problems) if (failedWith !== `runbook test: ${p}`) stderr += `runbook test: ${p}\n`;
+  const secrets = fakes.secrets ?? [];
+  return {
+    stdout: String(maskSecrets(stdout, secrets)),
+    stderr: String(maskSecrets(stderr, secrets)),
+    exitCode: divergence || problems.length > 0 || straight.ending.kind === "failed" ? 1 : 0,
+  };
 }
 
 /** `FILE:LINE:COL: error: MESSAGE`, as compile errors print. */
@@ -126,7 +164,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function summary(name: string, runs: Record<"straight" | "every-suspension" | "before-checkpoint", MemoryRun>): string {
+function summary(name: string, runs: Record<"straight" | "every-suspension" | "before-checkpoint", MemoryRun>, counts?: CallCounts): string {
   const s = runs.straight;
   const lines: string[] = [];
   for (const note of s.notes) lines.push(`note: ${note}`);
@@ -137,13 +175,20 @@ function summary(name: string, runs: Record<"straight" | "every-suspension" | "b
       `${runs["before-checkpoint"].runs} re-running each segment before its checkpoint`,
   );
   if (s.activityCalls.length > 0) {
-    lines.push(`  ${plural(s.activityCalls.length, "activity call")} ran once; the interrupted runs replayed ${s.activityCalls.length === 1 ? "its answer" : "their answers"}`);
+    lines.push(`  ${plural(s.activityCalls.length, "activity call")} ran once${howAnswered(counts)}; the interrupted runs replayed ${s.activityCalls.length === 1 ? "its answer" : "their answers"}`);
   }
   if (s.children.length > 0) {
     const kids = s.children.map((c: JobRun) => `${c.id} ${c.runbook} ${c.ending.kind}`).join(", ");
     lines.push(`  ${plural(s.children.length, "child job")}: ${kids}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** ` (2 mocked, 1 faked, 1 live)`: the non-zero counts, or nothing when all ran live. */
+function howAnswered(counts: CallCounts | undefined): string {
+  if (!counts || counts.mocked + counts.faked + counts.refused === 0) return "";
+  const parts = (["mocked", "faked", "live", "refused"] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`);
+  return ` (${parts.join(", ")})`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,14 @@ export function checkAssetName(name: string): void {
   }
 }
 
+/** A secret must be maskable: every text in it at least MIN_SECRET_LENGTH characters. */
+export function checkSecretValue(value: Json): void {
+  const texts = secretStrings(value);
+  if (texts.length === 0 || texts.some((s) => s.length < MIN_SECRET_LENGTH)) {
+    throw new Error(`a secret needs at least ${MIN_SECRET_LENGTH} characters (shorter ones cannot be masked in logs)`);
+  }
+}
+
 /**
  * The value typed by the operator: a JSON object or list when the text is one (so a structured
  * credential can be stored), otherwise the text as a string ("8080" stays a string: `num()`).
@@ -113,12 +121,7 @@ export function unseal(name: string, sealed: string, key: Key): Json {
 
 export async function setAsset(query: QueryFn, name: string, value: Json, secret: boolean, keyText?: string): Promise<void> {
   checkAssetName(name);
-  if (secret) {
-    const short = secretStrings(value).find((s) => s.length < MIN_SECRET_LENGTH);
-    if (short !== undefined || secretStrings(value).length === 0) {
-      throw new Error(`a secret needs at least ${MIN_SECRET_LENGTH} characters (shorter ones cannot be masked in logs)`);
-    }
-  }
+  if (secret) checkSecretValue(value);
   const sealed = secret ? seal(name, value, secretKey(keyText)) : null;
   await query(
     `INSERT INTO assets (name, secret, value, sealed, updated_at) VALUES ($1, $2, $3, $4, now())

@@ -1,0 +1,366 @@
+// `runbook test` with fakes, through the real CLI: fake assets (secrets masked in all it prints),
+// sql() in a real throw-away database that is dropped afterwards, mocked activities that never
+// run (a module whose real function writes a file: the file is not written), --offline, the
+// runbooks/ examples with no live fleet, and one-line errors for bad flags and fixtures.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CliError } from "../../cli/errors.js";
+import { ProjectActivities, readFakes, type FakeFlags } from "../../cli/test-fakes.js";
+import { checkSources } from "../../compiler/program.js";
+import { runbook, ROOT, type Ran } from "../runtime/process.js";
+import { adminUrl } from "../setup/db.js";
+
+const tmp = mkdtempSync(path.join(tmpdir(), "runbook-test-fakes-"));
+const demo = path.join(tmp, "demo");
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  // The demo activities would write under RUNBOOK_DEMO_DIR: with every call mocked, nothing may.
+  env = { DATABASE_URL: await adminUrl(), RUNBOOK_DEMO_DIR: demo, RUNBOOK_DEMO_BOOT_MS: "10" };
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Writes a project folder and returns the path of its first file. */
+function project(name: string, files: Record<string, string>): string {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [f, text] of Object.entries(files)) writeFileSync(path.join(dir, f), text);
+  return path.join(dir, Object.keys(files)[0]);
+}
+
+function fixture(name: string, doc: unknown): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+
+function test(file: string, ...flags: string[]): Promise<Ran> {
+  return runbook(["test", file, ...flags], { cwd: ROOT, env });
+}
+
+async function throwAwayDatabases(): Promise<string[]> {
+  const client = new pg.Client({ connectionString: env.DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query("SELECT datname FROM pg_database WHERE datname LIKE 'runbook_test_%'");
+    return rows.map((r) => r.datname as string);
+  } finally {
+    await client.end();
+  }
+}
+
+const VM = {
+  id: "vm-web1",
+  name: "web1",
+  size: "small",
+  cpus: 1,
+  memoryMb: 1024,
+  ip: "10.0.0.2",
+  state: "booting",
+  role: null,
+  createdAt: "2026-01-01T00:00:00Z",
+  bootedAt: "2026-01-01T00:00:02Z",
+  configuredAt: null,
+};
+const HEALTHY = { host: "vm-web1", healthy: true, detail: "up", checkedAt: "2026-01-01T00:00:05Z" };
+
+describe("the runbooks/ examples with fakes", () => {
+  it("sync_inventory: assets faked, http mocked, sql in a throw-away database that is dropped after", async () => {
+    const before = await throwAwayDatabases();
+    const r = await test("runbooks/sync_inventory.runbook", "--fixtures", "runbooks/sync_inventory.fixtures.json");
+    expect(r.stderr).toContain("sync_inventory: completed, result 3\n");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("3 hosts in eu-west-1\n");
+    expect(r.stderr).toContain("log: db1: db\n");
+    // 2 assets + 4 sql faked, 1 http mocked, in the straight run; the others replayed them.
+    expect(r.stderr).toContain("8 activity calls ran once (1 mocked, 7 faked)");
+    expect(await throwAwayDatabases()).toEqual(before);
+  });
+
+  it("sync_inventory: the region asset changes what sql stores and reads back", async () => {
+    const r = await test("runbooks/sync_inventory.runbook", "--fixtures", "runbooks/sync_inventory.fixtures.json", "--asset", "region=us-east-2");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("3 hosts in us-east-2\n");
+  });
+
+  it("test_failover (and WriteLog inline): sql() really writes, once per loop", async () => {
+    const r = await test("runbooks/test_failover.runbook", "--param", "loops=3", "--param", "pause=1s", "--offline");
+    expect(r.stderr).toContain("test_failover: completed, result 3\n");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("run 00000000-0000-4000-8000-000000000000: 3 loops, 1000 ms apart\nloop 1 written\nloop 2 written\nloop 3 written\n");
+    expect(r.stderr).toContain("6 activity calls ran once (6 faked)");
+  });
+
+  it("build_vm with mocks and --offline: a retry sees the mocked error, then the mocked result; no VM is made", async () => {
+    const fixtures = fixture("build_vm.json", {
+      activities: {
+        "infra.createVm": { result: VM },
+        "infra.configureVm": [{ error: "vm-web1 is still booting" }, { result: { id: "vm-web1", role: "web", packages: ["nginx"], configuredAt: "2026-01-01T00:00:03Z" } }],
+        "infra.healthCheck": { result: HEALTHY },
+      },
+    });
+    const r = await test("runbooks/build_vm.runbook", "--param", "name=web1", "--offline", "--fixtures", fixtures);
+    expect(r.stderr).toContain('build_vm: completed, result "vm-web1"\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("web1 is ready as vm-web1\n");
+    expect(r.stderr).toContain("4 activity calls ran once (4 mocked)");
+    expect(existsSync(demo)).toBe(false);
+  });
+
+  it("rolling_restart and nightly_backup with mocks touch no host and no backup folder", async () => {
+    const restart = await test(
+      "runbooks/rolling_restart.runbook",
+      "--param",
+      'hosts=["a","b"]',
+      "--signal",
+      'approve={"ok":true}',
+      "--offline",
+      "--mock",
+      'infra.restartHost={"host":"a","bootCount":1,"upAt":"2026-01-01T00:00:01Z"}',
+      "--mock",
+      `infra.healthCheck=${JSON.stringify(HEALTHY)}`,
+    );
+    expect(restart.code).toBe(0);
+    expect(restart.stdout).toBe("batch done: 2 of 2 hosts restarted\n");
+    const backup = { database: "orders", path: "/backups/orders.gz", bytes: 10, rows: 1, sha256: "ab", takenAt: "2026-01-01T00:00:00Z" };
+    const nightly = await test(
+      "runbooks/nightly_backup.runbook",
+      "--param",
+      'databases=["orders"]',
+      "--offline",
+      "--mock",
+      `infra.backupDatabase=${JSON.stringify(backup)}`,
+      "--mock",
+      'infra.verifyBackup={"ok":true,"detail":"fine","rows":1}',
+      "--mock",
+      "infra.pruneBackups=2",
+    );
+    expect(nightly.code).toBe(0);
+    expect(nightly.stdout).toBe("orders: /backups/orders.gz (10 bytes)\n");
+    expect(nightly.stderr).toContain("log: orders: pruned 2 old backups\n");
+    expect(existsSync(demo)).toBe(false);
+  });
+});
+
+const TOUCH = {
+  // Outside this repository a .ts activity module needs a package.json saying ESM.
+  "package.json": '{ "type": "module" }',
+  "touch.ts": `import { writeFileSync } from "node:fs";
+/** Writes touched.txt next to this module: the world this test watches. */
+export async function touch(args: { note: string }): Promise<{ wrote: string; bytes: number }> {
+  const file = new URL("./touched.txt", import.meta.url);
+  writeFileSync(file, args.note);
+  return { wrote: file.pathname, bytes: args.note.length };
+}
+`,
+};
+
+describe("mocked activities do not touch the world", () => {
+  const touching = `use "./touch.ts" as world
+
+runbook touching() -> number {
+  let r = world.touch(note: "hello")
+  checkpoint
+  output "wrote \${r.bytes} bytes"
+  return r.bytes
+}
+`;
+
+  it("the real function writes its file; the mocked one never runs", async () => {
+    const live = project("touch-live", { "touching.runbook": touching, ...TOUCH });
+    const ran = await test(live);
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toBe("wrote 5 bytes\n");
+    expect(readFileSync(path.join(path.dirname(live), "touched.txt"), "utf8")).toBe("hello");
+
+    const mocked = project("touch-mocked", { "touching.runbook": touching, ...TOUCH });
+    const r = await test(mocked, "--mock", 'world.touch={"wrote":"nowhere","bytes":42}', "--offline");
+    expect(r.stderr).toContain("touching: completed, result 42\n");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("wrote 42 bytes\n");
+    expect(existsSync(path.join(path.dirname(mocked), "touched.txt"))).toBe(false);
+  });
+
+  it("--offline fails an unmocked call (even one the runbook catches), exec included", async () => {
+    const file = project("offline", {
+      "careful.runbook": `use "./touch.ts" as world
+
+runbook careful() {
+  try {
+    world.touch(note: "x")
+  } catch err {
+    output "caught: \${err.message}"
+  }
+  let r = exec(["true"])
+  output r.code
+}
+`,
+      ...TOUCH,
+    });
+    const r = await test(file, "--offline");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("caught: runbook test: world.touch has no mock and --offline lets nothing run live (add --mock world.touch=JSON)\n");
+    expect(r.stderr).toContain("runbook test: world.touch has no mock and --offline lets nothing run live (add --mock world.touch=JSON)\n");
+    expect(r.stderr).toMatch(/careful\.runbook:9:\d+: error: runbook test: exec has no mock and --offline lets nothing run live \(add --mock exec=JSON\)\n/);
+    expect(existsSync(path.join(path.dirname(file), "touched.txt"))).toBe(false);
+  });
+});
+
+describe("fake assets and secrets", () => {
+  const leaky = `runbook leaky() -> string {
+  let region = asset("region")
+  let r = exec(["show-token", asset("token")])
+  output "\${region}: \${r.stdout}"
+  log json_string({out: r.stdout})
+  return r.stdout
+}
+`;
+
+  it("a fake secret is masked in every stream, the result and the summary", async () => {
+    const secretFile = path.join(tmp, "token.txt");
+    writeFileSync(secretFile, "s3cr3t-\"quoted\"-token\n");
+    const file = project("secret", { "leaky.runbook": leaky });
+    const r = await test(file, "--asset", "region=eu", "--secret", `token=@${secretFile}`, "--mock", 'exec={"code":0,"stdout":"token=s3cr3t-\\"quoted\\"-token","stderr":""}');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("eu: token=***\n");
+    expect(r.stderr).toContain('log: {"out":"token=***"}\n');
+    expect(r.stderr).toContain('leaky: completed, result "token=***"\n');
+    expect(r.stdout + r.stderr).not.toContain("s3cr3t");
+  });
+
+  it("an asset nobody faked fails the test with what to pass, even with DATABASE_URL set", async () => {
+    const file = project("unfaked", { "leaky.runbook": leaky });
+    const r = await test(file, "--asset", "region=eu");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: runbook test: asset "token" is not faked: runbook test never reads stored assets (pass --asset token=VALUE or --secret token=VALUE)\n');
+    expect(r.stderr).not.toContain("no runbook database is connected");
+  });
+
+  it("a mock sequence that runs out fails the test; a mocked error is what the runbook catches", async () => {
+    const file = project("sequence", {
+      "seq.runbook": `runbook seq() {
+  for i in 1..3 {
+    try {
+      let r = exec(["probe"])
+      output "probe \${i}: \${r.stdout}"
+    } catch err {
+      output "probe \${i} failed: \${err.message} \${json_string(err.data)}"
+    }
+  }
+}
+`,
+    });
+    const fixtures = fixture("seq.json", { activities: { exec: [{ result: { code: 0, stdout: "up", stderr: "" } }, { error: "no route to host", data: { host: "h1" } }] } });
+    const r = await test(file, "--fixtures", fixtures);
+    expect(r.stdout).toBe(`probe 1: up\nprobe 2 failed: no route to host {"host":"h1"}\nprobe 3 failed: runbook test: exec was called 3 times, but ${fixtures}: activities["exec"] has 2 answers null\n`);
+    expect(r.stderr).toContain(`runbook test: exec was called 3 times, but ${fixtures}: activities["exec"] has 2 answers\n`);
+    expect(r.code).toBe(1);
+  });
+
+  it("sql() runs in a database of its own, gone after the test", async () => {
+    const file = project("whichdb", {
+      "which.runbook": `runbook which() {
+  let rows = sql("SELECT current_database() AS db, count(*) AS tables FROM pg_tables WHERE schemaname = 'public'")
+  output rows[0].db
+  output rows[0].tables
+}
+`,
+    });
+    const r = await test(file, "--database", env.DATABASE_URL);
+    expect(r.code).toBe(0);
+    const [db, tables] = r.stdout.trim().split("\n");
+    expect(db).toMatch(/^runbook_test_[0-9a-f]{12}$/);
+    expect(tables).toBe("0");
+    expect(await throwAwayDatabases()).not.toContain(db);
+  });
+
+  it("a server that cannot be reached fails the sql call with one line", async () => {
+    const file = project("nodb", { "q.runbook": 'runbook q() {\n  sql("SELECT 1")\n}\n' });
+    const r = await test(file, "--database", "postgres://nobody:pw@127.0.0.1:1/postgres");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/q\.runbook:2:\d+: error: runbook test: cannot create a throw-away database for sql\(\) on 127\.0\.0\.1:1: cannot reach the database at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("bad flags and fixtures: one line, exit 2", () => {
+  const checked = checkSources([
+    {
+      file: "runbooks/build_vm.runbook",
+      text: readFileSync(path.join(ROOT, "runbooks/build_vm.runbook"), "utf8"),
+    },
+  ]);
+  const activities = new ProjectActivities(checked);
+  const flags = (f: Partial<FakeFlags>): FakeFlags => ({ asset: [], secret: [], mock: [], ...f });
+  const usage = (f: Partial<FakeFlags>): string => {
+    try {
+      readFakes(flags(f), activities);
+    } catch (e) {
+      expect(e).toBeInstanceOf(CliError);
+      expect((e as CliError).exitCode).toBe(2);
+      return (e as CliError).message;
+    }
+    throw new Error("expected a usage error");
+  };
+
+  it("checks names, forms and JSON", () => {
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(usage({ asset: ["region"] })).toBe("--asset region: write it as NAME=VALUE or NAME=@FILE");
+    expect(usage({ asset: ["9lives=x"] })).toBe('--asset 9lives: asset name "9lives" is not valid: use letters, digits, _ . - (starting with a letter or _)');
+    expect(usage({ asset: ["a=1", "a=2"] })).toBe("asset a is given twice");
+    expect(usage({ asset: ["a=1"], secret: ["a=long-enough"] })).toBe("asset a is given twice");
+    expect(usage({ secret: ["pw=abc"] })).toBe("--secret pw: a secret needs at least 4 characters (shorter ones cannot be masked in logs)");
+    expect(usage({ asset: [`cfg=@${path.join(tmp, "missing.json")}`] })).toBe(`--asset cfg: cannot read ${path.join(tmp, "missing.json")}: no such file`);
+    expect(usage({ mock: ["infra.createVm={id"] })).toBe('--mock infra.createVm: the answer "{id" is not JSON');
+    expect(usage({ mock: ["infra.createVm"] })).toBe("--mock infra.createVm: write it as MODULE.FUNCTION=JSON or MODULE.FUNCTION=@FILE");
+  });
+
+  it("checks that the activity exists and the answer fits its declared result", () => {
+    expect(usage({ mock: ["infr.createVm=1"] })).toBe("--mock infr.createVm: no runbook here uses a module as infr (aliases: infra); did you mean `infra`?");
+    expect(usage({ mock: ["infra.createVM=1"] })).toBe("--mock infra.createVM: the module used as infra exports no function createVM; did you mean `createVm`?");
+    expect(usage({ mock: ["exex=1"] })).toBe("--mock exex: exex is not a built-in activity (write a module's function as ALIAS.FUNCTION; built-ins: exec, http, sql); did you mean `exec`?");
+    expect(usage({ mock: ["asset=1"] })).toBe("--mock asset: asset() is not mocked: fake the asset with --asset NAME=VALUE or --secret NAME=VALUE");
+    expect(usage({ mock: ['infra.createVm={"id":"vm-1"}'] })).toBe(
+      "--mock infra.createVm: the answer does not fit infra.createVm's declared result {id: string, name: string, size: string, cpus: number, …7 more}: name: missing field of type string",
+    );
+    expect(usage({ mock: [`infra.createVm=${JSON.stringify({ ...VM, cpus: "one" })}`] })).toMatch(/: cpus: expected number, got string "one"$/);
+    expect(usage({ mock: ['exec={"code":0,"stdout":"","stderr":null}'] })).toBe(
+      "--mock exec: the answer does not fit exec's declared result {code: number, stdout: string, stderr: string}: stderr: expected string, got null",
+    );
+    expect(readFakes(flags({ mock: [`infra.createVm=${JSON.stringify(VM)}`, 'sql=[{"n":1}]'] }), activities).mocks.size).toBe(2);
+  });
+
+  it("checks the fixtures file", () => {
+    const f = (doc: unknown) => fixture("bad.json", doc);
+    const bad = f({});
+    expect(usage({ fixtures: path.join(tmp, "nope.json") })).toBe(`--fixtures ${path.join(tmp, "nope.json")}: no such file`);
+    writeFileSync(bad, "{ assets: 1 }");
+    expect(usage({ fixtures: bad })).toMatch(/^--fixtures .*bad\.json: not JSON: /);
+    expect(usage({ fixtures: f({ asset: {} }) })).toBe(`${bad}: unknown key "asset" (it takes assets, secrets, activities); did you mean \`assets\`?`);
+    expect(usage({ fixtures: f({ assets: ["x"] }) })).toBe(`${bad}: assets must be an object of NAME: VALUE`);
+    expect(usage({ fixtures: f({ assets: { a: 1 }, secrets: { a: "long-enough" } }) })).toBe(`${bad}: asset a is in both assets and secrets`);
+    expect(usage({ fixtures: f({ activities: { "infra.healthCheck": HEALTHY } }) })).toBe(
+      `${bad}: activities["infra.healthCheck"]: write an answer as {"result": VALUE} or {"error": "MESSAGE"} (with "data" optional)`,
+    );
+    expect(usage({ fixtures: f({ activities: { "infra.healthCheck": [] } }) })).toBe(`${bad}: activities["infra.healthCheck"]: an empty list answers no call (give at least one answer)`);
+    expect(usage({ fixtures: f({ activities: { "infra.healthCheck": [{ result: HEALTHY }, { result: { healthy: true } }] } }) })).toBe(
+      `${bad}: activities["infra.healthCheck"][1]: the answer does not fit infra.healthCheck's declared result {host: string, healthy: bool, detail: string, checkedAt: string}: host: missing field of type string`,
+    );
+    const good = readFakes(flags({ fixtures: f({ assets: { region: "eu" }, activities: { exec: { error: "boom" } } }), asset: ["region=us"] }), activities);
+    expect(good.assets.get("region")).toEqual({ value: "us", secret: false });
+  });
+
+  it("prints them as one line, no stack trace, exit 2 (the real CLI)", async () => {
+    const r = await test("runbooks/build_vm.runbook", "--param", "name=x", "--mock", "infra.createVm=1");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "runbook: --mock infra.createVm: the answer does not fit infra.createVm's declared result {id: string, name: string, size: string, cpus: number, …7 more}: expected {id: string, name: string, size: string, cpus: number, memoryMb: number, ip: string, state: string, role: string?, createdAt: string, bootedAt: string, configuredAt: string?}, got number 1\n",
+    );
+    const url = await test("runbooks/build_vm.runbook", "--param", "name=x", "--database", "mysql://u:secretpw@h/db");
+    expect(url.code).toBe(2);
+    expect(url.stderr).toBe("runbook: --database must be a postgres:// URL, not mysql:\n");
+  });
+});
