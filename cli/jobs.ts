@@ -237,7 +237,7 @@ export function errorLine(e: ErrorRecord): string {
   return e.file ? `${e.file}:${e.line}:${e.column}: ${e.message}` : e.message;
 }
 
-function printTable(head: string[], rows: string[][]): void {
+export function printTable(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")}\n`);
 }

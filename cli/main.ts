@@ -145,6 +145,23 @@ asset
   .argument("[value]", "the value (read from stdin when left out)")
   .option("--secret", "encrypt at rest and mask in streams")
   .action(async (name: string, value: string | undefined, opts) => (await import("./assets.js")).set(name, value, opts));
+asset
+  .command("list")
+  .description("list assets: name, kind (variable or secret), last update; never a value")
+  .option("--json", "JSON output")
+  .action(async (opts) => (await import("./assets.js")).list(opts));
+asset
+  .command("get")
+  .description("print an asset's value (a secret's only with --reveal)")
+  .argument("<name>")
+  .option("--json", "JSON output: name, kind, updated_at, value")
+  .option("--reveal", "print a secret's value (needs RUNBOOK_SECRET_KEY)")
+  .action(async (name: string, opts) => (await import("./assets.js")).get(name, opts));
+asset
+  .command("delete")
+  .description("delete an asset")
+  .argument("<name>")
+  .action(async (name: string) => (await import("./assets.js")).remove(name));
 
 const db = program.command("db").description("the embedded database under .runbook/");
 db.command("stop").action(async () => (await import("./db.js")).stop());
