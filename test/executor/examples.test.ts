@@ -1,6 +1,7 @@
 // The example runbooks (runbooks/) under `runbook test`'s executor, with the demo activities
 // acting on files in a temporary folder: each completes, and the interrupted runs agree with the
-// straight one. (test_failover and WriteLog need the runbook database for `sql`: test/runtime.)
+// straight one. (test_failover, WriteLog and sync_inventory call `sql` and `asset`: with fakes
+// and a throw-away database in test-fakes.test.ts.)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
