@@ -1,6 +1,7 @@
 // The throw-away database `runbook test` gives `sql()`: an empty database created on a real
-// PostgreSQL server the first time the runbook calls `sql`, and dropped when the test ends. A
-// runbook that never calls `sql` never connects (nor starts the embedded server).
+// PostgreSQL server before the run when the runbook can reach `sql` (cli/test.ts), else on its
+// first use, and dropped when the test ends. A runbook that cannot call `sql` never connects
+// (nor starts the embedded server).
 //
 // The server is `--database URL` (its database part is only used to connect and issue CREATE
 // DATABASE), else DATABASE_URL, else the project's embedded one (.runbook/), as for every other

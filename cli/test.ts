@@ -14,6 +14,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { compileProject } from "../compiler/compile.js";
+import type { CheckedProject } from "../compiler/checked.js";
 import { loadProject } from "../compiler/program.js";
 import { formatDiagnostics } from "../compiler/report.js";
 import type { CompiledRunbook, ErrorRecord, Json, StreamRecord } from "../runtime/abi.js";
@@ -59,17 +60,35 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   const stepBudgetMs = stepBudget();
   const database = new ThrowAwayDatabase(opts.database);
   const activities = new TestActivities(fakes, projectActivities, database, activityRunner(compiled));
+  // Made before the run when it can reach sql(): starting the embedded server inside a step
+  // would count against the step's time budget. A failure is reported at the first sql() call.
+  if (!fakes.mocks.has("sql") && reachesSql(project, name)) await database.ready().catch(() => undefined);
   let modeRuns: ModeRuns;
   try {
     modeRuns = await runAllModes(programOf(compiled), name, params, { signals, activity: activities.activity, stepBudgetMs });
   } finally {
-    await database.dispose();
+    await database.dispose().catch((e: unknown) => activities.problems.push((e as Error).message));
   }
 
   const out = report(name, modeRuns, { problems: activities.problems, counts: activities.counts, secrets: fakeSecretTexts(fakes) });
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);
   if (out.exitCode !== 0) process.exitCode = out.exitCode;
+}
+
+/** Can a run of `runbook` reach a `sql()` call (in it, or in a runbook it calls or starts)? */
+function reachesSql(project: CheckedProject, runbook: string): boolean {
+  const seen = new Set<string>();
+  for (const todo = [runbook]; todo.length > 0; ) {
+    const name = todo.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    for (const call of project.runbooks.get(name)?.calls.values() ?? []) {
+      if (call.kind === "activity" && call.module === "" && call.fn === "sql") return true;
+      if (call.kind === "runbook") todo.push(call.callee);
+    }
+  }
+  return false;
 }
 
 /**

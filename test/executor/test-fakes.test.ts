@@ -283,6 +283,10 @@ describe("fake assets and secrets", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/q\.runbook:2:\d+: error: runbook test: cannot create a throw-away database for sql\(\) on 127\.0\.0\.1:1: cannot reach the database at 127\.0\.0\.1:1: .*ECONNREFUSED/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // A runbook that cannot reach sql() never connects: the same server is no problem.
+    const plain = project("nosql", { "p.runbook": 'runbook p() {\n  output "fine"\n}\n' });
+    const fine = await test(plain, "--database", "postgres://nobody:pw@127.0.0.1:1/postgres");
+    expect(fine).toMatchObject({ code: 0, stdout: "fine\n" });
   });
 });
 
