@@ -2,6 +2,7 @@
 // answers: runtime/memory.ts). In this order:
 // 1. a mock (--mock, fixtures "activities"): the canned answer; the module is never loaded;
 // 2. `asset(name)`: the fake asset (--asset, --secret, fixtures), never a stored one;
+//    `asset_set(...)` stores into the fakes (a later `asset()` of the run reads it back);
 // 3. `sql(...)`: the throw-away database (cli/test-database.ts);
 // 4. anything else runs live (the module's code, a real exec or http), unless --offline.
 //
@@ -10,6 +11,7 @@
 // database for sql) fails as an activity error, so the run goes on as it would, and is also
 // recorded in `problems`: the test then fails even if the runbook caught the error.
 import { RunbookFault, type Json } from "../runtime/abi.js";
+import { checkAssetName, checkSecretValue, secretStrings } from "../runtime/builtins/asset.js";
 import { sql } from "../runtime/builtins/sql.js";
 import type { MemoryActivity } from "../runtime/memory.js";
 import { validateValue } from "../compiler/types.js";
@@ -31,6 +33,11 @@ export class TestActivities {
   /** Setup problems found during the run, each one line, without repeats. */
   readonly problems: string[] = [];
   readonly counts: CallCounts = { mocked: 0, faked: 0, live: 0, refused: 0 };
+  /**
+   * Every fake secret's texts, to mask in what the test prints: the given ones and those the run
+   * stored with asset_set (a rotated secret's old value stays masked too).
+   */
+  readonly secretTexts: Set<string>;
   /** Calls answered so far per mock key (the index of the next answer of a sequence). */
   private readonly answered = new Map<string, number>();
 
@@ -39,7 +46,9 @@ export class TestActivities {
     private readonly activities: ProjectActivities,
     private readonly database: ThrowAwayDatabase,
     private readonly live: MemoryActivity,
-  ) {}
+  ) {
+    this.secretTexts = new Set([...fakes.assets.values()].filter((a) => a.secret).flatMap((a) => secretStrings(a.value)));
+  }
 
   readonly activity: MemoryActivity = async (module, fn, args, call) => {
     const key = module === "" ? fn : `${module}.${fn}`;
@@ -55,6 +64,11 @@ export class TestActivities {
       const value = this.asset(args.name);
       this.counts.faked++;
       return value;
+    }
+    if (module === "" && fn === "asset_set") {
+      this.assetSet(args);
+      this.counts.faked++;
+      return null;
     }
     if (module === "" && fn === "sql") {
       await this.database.ready().catch((e: unknown) => this.fail((e as Error).message));
@@ -86,6 +100,25 @@ export class TestActivities {
     const fake = this.fakes.assets.get(name);
     if (!fake) this.fail(`asset ${JSON.stringify(name)} is not faked: runbook test never reads stored assets (pass --asset ${name}=VALUE or --secret ${name}=VALUE)`);
     return structuredClone(fake.value);
+  }
+
+  /**
+   * `asset_set(name, value, secret?)` into the fakes, checked as the real one checks: with
+   * `secret` left out an existing asset keeps its kind and a new one is a variable.
+   */
+  private assetSet(args: Record<string, Json>): void {
+    const { name, value } = args;
+    const secret = args.secret ?? null;
+    if (typeof name !== "string") throw new Error(`asset_set name must be a string, got ${JSON.stringify(name ?? null)}`);
+    if (secret !== null && typeof secret !== "boolean") throw new Error(`asset_set secret must be true or false, got ${JSON.stringify(secret)}`);
+    if (value === undefined || value === null) throw new Error(`asset_set ${name}: the value must not be null`);
+    checkAssetName(name);
+    const isSecret = secret ?? this.fakes.assets.get(name)?.secret ?? false;
+    if (isSecret) {
+      checkSecretValue(value);
+      for (const t of secretStrings(value)) this.secretTexts.add(t);
+    }
+    this.fakes.assets.set(name, { value: structuredClone(value), secret: isSecret });
   }
 
   /** A mocked call's arguments must fit the declared parameter types, as the real one's would. */

@@ -9,7 +9,7 @@
 // Bad input is a CliError (exit 2) of one line naming the flag or the fixtures entry.
 import { readFileSync } from "node:fs";
 import type { Json } from "../runtime/abi.js";
-import { checkAssetName, checkSecretValue, parseAssetText, secretStrings } from "../runtime/builtins/asset.js";
+import { checkAssetName, checkSecretValue, parseAssetText } from "../runtime/builtins/asset.js";
 import { loadActivityModule, type ActivityModule } from "../compiler/activities.js";
 import { BUILTIN_ACTIVITIES } from "../compiler/builtins.js";
 import type { ActivitySignature, CheckedProject } from "../compiler/checked.js";
@@ -133,11 +133,6 @@ export function readFakes(flags: FakeFlags, activities: ProjectActivities): Fake
   }
   for (const mock of fakes.mocks.values()) checkMock(mock, activities);
   return fakes;
-}
-
-/** The texts of every fake secret, to mask in what the test prints. */
-export function fakeSecretTexts(fakes: Fakes): string[] {
-  return [...fakes.assets.values()].filter((a) => a.secret).flatMap((a) => secretStrings(a.value));
 }
 
 function usage(message: string): never {

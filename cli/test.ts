@@ -26,7 +26,7 @@ import { CliError } from "./errors.js";
 import { parseParams } from "./params.js";
 import { TestActivities, type CallCounts } from "./test-activities.js";
 import { checkServerUrl, ThrowAwayDatabase } from "./test-database.js";
-import { fakeSecretTexts, ProjectActivities, readFakes, type FakeFlags } from "./test-fakes.js";
+import { ProjectActivities, readFakes, type FakeFlags } from "./test-fakes.js";
 
 export interface TestOptions extends FakeFlags {
   param: string[];
@@ -70,7 +70,7 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
     await database.dispose().catch((e: unknown) => activities.problems.push((e as Error).message));
   }
 
-  const out = report(name, modeRuns, { problems: activities.problems, counts: activities.counts, secrets: fakeSecretTexts(fakes) });
+  const out = report(name, modeRuns, { problems: activities.problems, counts: activities.counts, secrets: [...activities.secretTexts] });
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);
   if (out.exitCode !== 0) process.exitCode = out.exitCode;

@@ -8,7 +8,10 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliError } from "../../cli/errors.js";
+import { TestActivities } from "../../cli/test-activities.js";
+import { ThrowAwayDatabase } from "../../cli/test-database.js";
 import { ProjectActivities, readFakes, type FakeFlags } from "../../cli/test-fakes.js";
+import type { CompiledRunbook } from "../../runtime/abi.js";
 import { checkSources } from "../../compiler/program.js";
 import { runbook, ROOT, type Ran } from "../runtime/process.js";
 import { adminUrl } from "../setup/db.js";
@@ -366,5 +369,27 @@ describe("bad flags and fixtures: one line, exit 2", () => {
     const url = await test("runbooks/build_vm.runbook", "--param", "name=x", "--database", "mysql://u:secretpw@h/db");
     expect(url.code).toBe(2);
     expect(url.stderr).toBe("runbook: --database must be a postgres:// URL, not mysql:\n");
+  });
+});
+
+describe("asset_set under runbook test (a rotation runbook)", () => {
+  it("stores into the fakes, keeps a secret's kind, and masks the old and the new value", async () => {
+    const activities = new ProjectActivities(checkSources([]));
+    const fakes = readFakes({ asset: ["region=eu"], secret: ["db_password=old-pass-1234"], mock: [] }, activities);
+    const live = async () => {
+      throw new Error("nothing may run live here");
+    };
+    const acts = new TestActivities(fakes, activities, new ThrowAwayDatabase("postgres://unused@127.0.0.1:1/x"), live);
+    const call = { job: "job", attempt: 1, caller: { name: "rotate" } as CompiledRunbook, log: () => undefined };
+    expect(await acts.activity("", "asset_set", { name: "db_password", value: "new-pass-5678" }, call)).toBeNull();
+    expect(await acts.activity("", "asset", { name: "db_password" }, call)).toBe("new-pass-5678");
+    expect(fakes.assets.get("db_password")).toEqual({ value: "new-pass-5678", secret: true });
+    expect([...acts.secretTexts].sort()).toEqual(["new-pass-5678", "old-pass-1234"]);
+    await acts.activity("", "asset_set", { name: "fresh", value: { a: 1 } }, call);
+    expect(fakes.assets.get("fresh")).toEqual({ value: { a: 1 }, secret: false });
+    await expect(acts.activity("", "asset_set", { name: "db_password", value: "abc" }, call)).rejects.toThrow("a secret needs at least 4 characters");
+    await expect(acts.activity("", "asset_set", { name: "x", value: null }, call)).rejects.toThrow("asset_set x: the value must not be null");
+    expect(acts.counts).toEqual({ mocked: 0, faked: 3, live: 0, refused: 0 });
+    expect(acts.problems).toEqual([]);
   });
 });
