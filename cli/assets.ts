@@ -9,8 +9,9 @@
 // - `delete NAME`.
 import type { Json } from "../runtime/abi.js";
 import { openDb } from "../runtime/db/connect.js";
-import { checkAssetName, deleteAsset, getAsset, listAssets, parseAssetText, secretKey, setAsset, type AssetInfo } from "../runtime/builtins/asset.js";
+import { checkAssetName, getAsset, parseAssetText, secretKey, setAsset } from "../runtime/builtins/asset.js";
 import type { QueryFn } from "../runtime/builtins/sql.js";
+import { deleteAsset, listAssets, type AssetInfo } from "../runtime/sql/assets.js";
 import { closest } from "../compiler/scope.js";
 import { CliError } from "./errors.js";
 import { printTable } from "./jobs.js";

@@ -141,26 +141,6 @@ export async function getAsset(query: QueryFn, name: string, keyText?: string): 
   return { name, secret: false, value: row.value as Json };
 }
 
-/** What an operator may see of an asset without its value. */
-export interface AssetInfo {
-  name: string;
-  secret: boolean;
-  updatedAt: Date;
-}
-
-/** Every stored asset's name, kind and time (never a value), by name. */
-export async function listAssets(query: QueryFn): Promise<AssetInfo[]> {
-  const { rows } = await query("SELECT name, secret, updated_at FROM assets ORDER BY name", []);
-  return rows.map((r) => ({ name: String(r.name), secret: r.secret === true, updatedAt: r.updated_at as Date }));
-}
-
-/** Deletes the asset; false when none has that name. */
-export async function deleteAsset(query: QueryFn, name: string): Promise<boolean> {
-  checkAssetName(name);
-  const { rows } = await query("DELETE FROM assets WHERE name = $1 RETURNING name", [name]);
-  return rows.length > 0;
-}
-
 /**
  * The texts to mask for every secret asset stored. Without a key (or for secrets that do not
  * open with it) there is nothing this process could have read, so nothing to mask.
