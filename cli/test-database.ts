@@ -5,16 +5,28 @@
 //
 // The server is `--database URL` (its database part is only used to connect and issue CREATE
 // DATABASE), else DATABASE_URL, else the project's embedded one (.runbook/), as for every other
-// command. The database is named `runbook_test_<12 hex digits>`, so one left behind by a test
-// that was killed is easy to find and drop by hand.
+// command. The database and the role it runs as are named `runbook_test_<12 hex digits>`, so
+// ones left behind by a test that was killed are easy to find and drop by hand.
+//
+// Like production's `sql()`, the runbook's statements run as a role that is not a superuser (it
+// owns the database, nothing more), so a statement that needs more rights fails here as it would
+// there. A server that does not let the URL's user create roles gets the database alone, used as
+// that user.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { QueryFn } from "../runtime/builtins/sql.js";
 import { databaseUrl, describeConnectError, hostOf } from "../runtime/db/connect.js";
 
+interface Opened {
+  pool: pg.Pool;
+  serverUrl: string;
+  /** The role the statements run as, when the test could create one. */
+  role: string | null;
+}
+
 export class ThrowAwayDatabase {
   readonly name = `runbook_test_${randomBytes(6).toString("hex")}`;
-  private opened: Promise<{ pool: pg.Pool; serverUrl: string }> | undefined;
+  private opened: Promise<Opened> | undefined;
 
   /** `serverUrl`: the --database flag, or undefined for DATABASE_URL / the embedded server. */
   constructor(private readonly serverUrl?: string) {}
@@ -32,48 +44,60 @@ export class ThrowAwayDatabase {
     return pool.query(text, params);
   };
 
-  /** Was the database created (so there is something to drop)? */
-  get used(): boolean {
-    return this.opened !== undefined;
-  }
-
-  /** Closes the connections and drops the database; a no-op when it was never created. */
+  /** Closes the connections and drops the database and its role; a no-op when never created. */
   async dispose(): Promise<void> {
     if (!this.opened) return;
-    let serverUrl: string;
+    let opened: Opened;
     try {
-      const opened = await this.opened;
-      serverUrl = opened.serverUrl;
-      await opened.pool.end();
+      opened = await this.opened;
     } catch {
       return; // never created: nothing to drop
     }
-    await admin(serverUrl, `DROP DATABASE IF EXISTS ${this.name}`).catch((e: unknown) => {
-      throw new Error(`could not drop the throw-away database ${this.name} on ${hostOf(serverUrl)}: ${(e as Error).message}`);
+    await opened.pool.end();
+    const drops = [`DROP DATABASE IF EXISTS ${this.name}`, ...(opened.role ? [`DROP ROLE IF EXISTS ${opened.role}`] : [])];
+    await admin(opened.serverUrl, drops).catch((e: unknown) => {
+      throw new Error(`could not drop the throw-away database ${this.name} on ${hostOf(opened.serverUrl)}: ${(e as Error).message}`);
     });
   }
 
-  private async create(): Promise<{ pool: pg.Pool; serverUrl: string }> {
+  private async create(): Promise<Opened> {
     const serverUrl = this.serverUrl ?? (await databaseUrl());
+    const password = randomBytes(18).toString("base64url");
+    let role: string | null = this.name;
     try {
-      await admin(serverUrl, `CREATE DATABASE ${this.name}`);
+      try {
+        await admin(serverUrl, [
+          `CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password}'`,
+          `CREATE DATABASE ${this.name} OWNER ${role}`,
+        ]);
+      } catch (e) {
+        if ((e as { code?: string }).code !== "42501") throw e; // insufficient_privilege: no role of its own
+        await admin(serverUrl, [`DROP ROLE IF EXISTS ${role}`]).catch(() => undefined);
+        role = null;
+        await admin(serverUrl, [`CREATE DATABASE ${this.name}`]);
+      }
     } catch (e) {
       const err = describeConnectError(e, serverUrl);
       throw new Error(`cannot create a throw-away database for sql() on ${hostOf(serverUrl)}: ${err.message}`);
     }
     const url = new URL(serverUrl);
     url.pathname = `/${this.name}`;
+    if (role) {
+      url.username = role;
+      url.password = password;
+    }
     const pool = new pg.Pool({ connectionString: url.toString(), max: 2, connectionTimeoutMillis: 10_000 });
     pool.on("error", () => undefined); // an idle client losing the server must not crash the test
-    return { pool, serverUrl };
+    return { pool, serverUrl, role };
   }
 }
 
-async function admin(serverUrl: string, statement: string): Promise<void> {
+/** Runs `statements` one by one in a session of the server's URL (its user and database). */
+async function admin(serverUrl: string, statements: string[]): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
-    await client.query(statement);
+    for (const statement of statements) await client.query(statement);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -263,21 +263,59 @@ describe("fake assets and secrets", () => {
     expect(r.code).toBe(1);
   });
 
-  it("sql() runs in a database of its own, gone after the test", async () => {
+  it("sql() runs in a database of its own, as a role that is not a superuser; both gone after the test", async () => {
     const file = project("whichdb", {
       "which.runbook": `runbook which() {
-  let rows = sql("SELECT current_database() AS db, count(*) AS tables FROM pg_tables WHERE schemaname = 'public'")
-  output rows[0].db
-  output rows[0].tables
+  let rows = sql("""SELECT current_database() AS db, current_user AS who,
+    (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS super,
+    (SELECT count(*) FROM pg_tables WHERE schemaname = 'public') AS tables""")
+  output rows[0]
+  try {
+    sql("COPY (SELECT 1) TO PROGRAM 'touch /tmp/runbook-test-was-superuser'")
+  } catch err {
+    output err.message
+  }
 }
 `,
     });
     const r = await test(file, "--database", env.DATABASE_URL);
     expect(r.code).toBe(0);
-    const [db, tables] = r.stdout.trim().split("\n");
-    expect(db).toMatch(/^runbook_test_[0-9a-f]{12}$/);
-    expect(tables).toBe("0");
-    expect(await throwAwayDatabases()).not.toContain(db);
+    const [first, copy] = r.stdout.trim().split("\n");
+    const row = JSON.parse(first) as { db: string; who: string; super: boolean; tables: number };
+    expect(row.db).toMatch(/^runbook_test_[0-9a-f]{12}$/);
+    expect(row).toEqual({ db: row.db, who: row.db, super: false, tables: 0 });
+    expect(copy).toMatch(/^sql failed: permission denied to COPY to or from an external program/);
+    expect(await throwAwayDatabases()).not.toContain(row.db);
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      expect((await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [row.who])).rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("a user who may create databases but not roles gets the database alone, used as that user", async () => {
+    const user = `rb_createdb_${Date.now().toString(36)}`;
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE ROLE ${user} LOGIN CREATEDB NOCREATEROLE PASSWORD 'pw-${user}'`);
+      const url = new URL(env.DATABASE_URL);
+      url.username = user;
+      url.password = `pw-${user}`;
+      const file = project("createdb-only", { "w.runbook": 'runbook w() {\n  output sql("SELECT current_user AS who, current_database() AS db")[0]\n}\n' });
+      const r = await test(file, "--database", url.toString());
+      expect(r.stderr).toContain("w: completed");
+      const row = JSON.parse(r.stdout) as { who: string; db: string };
+      expect(row.who).toBe(user);
+      expect(row.db).toMatch(/^runbook_test_/);
+      expect((await client.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'runbook_test_%'")).rows).toEqual([]);
+      expect(await throwAwayDatabases()).not.toContain(row.db);
+    } finally {
+      await client.query(`DROP ROLE IF EXISTS ${user}`);
+      await client.end();
+    }
   });
 
   it("a server that cannot be reached fails the sql call with one line", async () => {
