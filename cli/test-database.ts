@@ -27,6 +27,7 @@ interface Opened {
 export class ThrowAwayDatabase {
   readonly name = `runbook_test_${randomBytes(6).toString("hex")}`;
   private opened: Promise<Opened> | undefined;
+  private disposed: Promise<void> | undefined;
 
   /** `serverUrl`: the --database flag, or undefined for DATABASE_URL / the embedded server. */
   constructor(private readonly serverUrl?: string) {}
@@ -44,8 +45,16 @@ export class ThrowAwayDatabase {
     return pool.query(text, params);
   };
 
-  /** Closes the connections and drops the database and its role; a no-op when never created. */
-  async dispose(): Promise<void> {
+  /**
+   * Closes the connections and drops the database and its role; a no-op when never created.
+   * Idempotent: an interrupted test and the normal end may both call it.
+   */
+  dispose(): Promise<void> {
+    this.disposed ??= this.drop();
+    return this.disposed;
+  }
+
+  private async drop(): Promise<void> {
     if (!this.opened) return;
     let opened: Opened;
     try {

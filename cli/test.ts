@@ -60,6 +60,15 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   const stepBudgetMs = stepBudget();
   const database = new ThrowAwayDatabase(opts.database);
   const activities = new TestActivities(fakes, projectActivities, database, activityRunner(compiled));
+  // Ctrl-C (or a kill) during the run still drops the throw-away database.
+  const interrupted = (signal: NodeJS.Signals) => {
+    process.stderr.write(`runbook test: ${signal}: stopping; dropping the throw-away database\n`);
+    void database.dispose().then(
+      () => process.exit(130),
+      (e: unknown) => (process.stderr.write(`runbook: ${(e as Error).message}\n`), process.exit(130)),
+    );
+  };
+  process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
   // Made before the run when it can reach sql(): starting the embedded server inside a step
   // would count against the step's time budget. A failure is reported at the first sql() call.
   if (!fakes.mocks.has("sql") && reachesSql(project, name)) await database.ready().catch(() => undefined);
@@ -67,6 +76,7 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   try {
     modeRuns = await runAllModes(programOf(compiled), name, params, { signals, activity: activities.activity, stepBudgetMs });
   } finally {
+    process.off("SIGINT", interrupted).off("SIGTERM", interrupted);
     await database.dispose().catch((e: unknown) => activities.problems.push((e as Error).message));
   }
 

@@ -2,6 +2,7 @@
 // sql() in a real throw-away database that is dropped afterwards, mocked activities that never
 // run (a module whose real function writes a file: the file is not written), --offline, the
 // runbooks/ examples with no live fleet, and one-line errors for bad flags and fixtures.
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,7 +14,8 @@ import { ThrowAwayDatabase } from "../../cli/test-database.js";
 import { ProjectActivities, readFakes, type FakeFlags } from "../../cli/test-fakes.js";
 import type { CompiledRunbook } from "../../runtime/abi.js";
 import { checkSources } from "../../compiler/program.js";
-import { runbook, ROOT, type Ran } from "../runtime/process.js";
+import { waitFor } from "../runtime/helpers.js";
+import { BIN, runbook, ROOT, type Ran } from "../runtime/process.js";
 import { adminUrl } from "../setup/db.js";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "runbook-test-fakes-"));
@@ -292,6 +294,41 @@ describe("fake assets and secrets", () => {
       expect((await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [row.who])).rows).toEqual([]);
     } finally {
       await client.end();
+    }
+  });
+
+  it("Ctrl-C during the run still drops the throw-away database", async () => {
+    const marker = path.join(tmp, "interrupted.pid");
+    const file = project("interrupted", {
+      "slow.runbook": `runbook slow() {
+  sql("CREATE TABLE t (x int)")
+  exec(["sh", "-c", "echo $$ > ${marker}; exec sleep 120"])
+}
+`,
+    });
+    const before = await throwAwayDatabases();
+    const child = spawn(process.execPath, [BIN, "test", file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      // The exec runs once the database exists and the first sql() went through.
+      await waitFor("the runbook's exec to start", async () => existsSync(marker) && readFileSync(marker, "utf8").trim() !== "", 60_000);
+      expect((await throwAwayDatabases()).filter((d) => !before.includes(d))).toHaveLength(1);
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(stderr).toContain("runbook test: SIGINT: stopping; dropping the throw-away database\n");
+      expect(await throwAwayDatabases()).toEqual(before);
+    } finally {
+      child.kill("SIGKILL");
+      const pid = Number(existsSync(marker) ? readFileSync(marker, "utf8").trim() : NaN);
+      if (Number.isInteger(pid) && pid > 0) {
+        try {
+          process.kill(pid, "SIGKILL"); // the sleep the runbook started (its own process group)
+        } catch {
+          // already gone
+        }
+      }
     }
   });
 
