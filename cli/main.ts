@@ -141,6 +141,7 @@ program
 const asset = program.command("asset").description("named variables and credentials for `asset(name)`");
 asset
   .command("set")
+  .description("store a variable, or a secret with --secret (sealed with RUNBOOK_SECRET_KEY)")
   .argument("<name>")
   .argument("[value]", "the value (read from stdin when left out)")
   .option("--secret", "encrypt at rest and mask in streams")
