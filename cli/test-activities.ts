@@ -3,7 +3,7 @@
 // 1. a mock (--mock, fixtures "activities"): the canned answer; the module is never loaded;
 // 2. `asset(name)`: the fake asset (--asset, --secret, fixtures), never a stored one;
 //    `asset_set(...)` stores into the fakes (a later `asset()` of the run reads it back);
-// 3. `sql(...)`: the throw-away database (cli/test-database.ts);
+// 3. `sql(...)`: the throw-away database of its connection (cli/test-database.ts);
 // 4. anything else runs live (the module's code, a real exec or http), unless --offline.
 //
 // A call the fakes cannot answer as asked (an unmocked call under --offline, an asset nobody
@@ -15,7 +15,7 @@ import { checkAssetName, checkSecretValue, secretStrings } from "../runtime/buil
 import { sql } from "../runtime/builtins/sql.js";
 import type { MemoryActivity } from "../runtime/memory.js";
 import { validateValue } from "../compiler/types.js";
-import type { ThrowAwayDatabase } from "./test-database.js";
+import { DEFAULT_CONNECTION, type ThrowAwayDatabases } from "./test-database.js";
 import type { Answer, Fakes, Mock, ProjectActivities } from "./test-fakes.js";
 
 export interface CallCounts {
@@ -44,7 +44,7 @@ export class TestActivities {
   constructor(
     private readonly fakes: Fakes,
     private readonly activities: ProjectActivities,
-    private readonly database: ThrowAwayDatabase,
+    private readonly databases: ThrowAwayDatabases,
     private readonly live: MemoryActivity,
   ) {
     this.secretTexts = new Set([...fakes.assets.values()].filter((a) => a.secret).flatMap((a) => secretStrings(a.value)));
@@ -71,9 +71,12 @@ export class TestActivities {
       return null;
     }
     if (module === "" && fn === "sql") {
-      await this.database.ready().catch((e: unknown) => this.fail((e as Error).message));
+      const connection = args.connection ?? DEFAULT_CONNECTION;
+      if (typeof connection !== "string") throw new Error(`sql connection must be a name (a string), got ${JSON.stringify(connection)}`);
+      const database = this.databases.for(connection);
+      await database.ready().catch((e: unknown) => this.fail((e as Error).message));
       this.counts.faked++;
-      return sql({ query: args.query, params: args.params }, this.database.query);
+      return sql({ query: args.query, params: args.params }, database.query);
     }
     if (this.fakes.offline) this.fail(`${key} has no mock and --offline lets nothing run live (add --mock ${key}=JSON)`);
     this.counts.live++;

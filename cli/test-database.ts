@@ -8,6 +8,10 @@
 // command. The database and the role it runs as are named `runbook_test_<12 hex digits>`, so
 // ones left behind by a test that was killed are easy to find and drop by hand.
 //
+// Each connection a runbook names (`sql(query, params, connection: "reporting")`) gets a database
+// of its own (ThrowAwayDatabases), so tables of one are not seen through another, as in
+// production; the connection assets (`sql.NAME`) are never read.
+//
 // Like production's `sql()`, the runbook's statements run as a role that is not a superuser (it
 // owns the database, nothing more), so a statement that needs more rights fails here as it would
 // there. A server that does not let the URL's user create roles gets the database alone, used as
@@ -16,6 +20,31 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { QueryFn } from "../runtime/builtins/sql.js";
 import { databaseUrl, describeConnectError, hostOf } from "../runtime/db/connect.js";
+
+/** The connection of a `sql()` call that names none. */
+export const DEFAULT_CONNECTION = "default";
+
+/** One throw-away database per connection name, on one server. */
+export class ThrowAwayDatabases {
+  private readonly byConnection = new Map<string, ThrowAwayDatabase>();
+
+  /** `serverUrl`: the --database flag, or undefined for DATABASE_URL / the embedded server. */
+  constructor(private readonly serverUrl?: string) {}
+
+  /** The database of `connection` (not created until used). */
+  for(connection: string): ThrowAwayDatabase {
+    let db = this.byConnection.get(connection);
+    if (!db) this.byConnection.set(connection, (db = new ThrowAwayDatabase(this.serverUrl)));
+    return db;
+  }
+
+  /** Drops every database created; the first failure, if any, after trying them all. */
+  async dispose(): Promise<void> {
+    const results = await Promise.allSettled([...this.byConnection.values()].map((db) => db.dispose()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+}
 
 interface Opened {
   pool: pg.Pool;

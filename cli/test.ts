@@ -25,7 +25,7 @@ import { maskSecrets } from "../runtime/builtins/asset.js";
 import { CliError } from "./errors.js";
 import { parseParams } from "./params.js";
 import { TestActivities, type CallCounts } from "./test-activities.js";
-import { checkServerUrl, ThrowAwayDatabase } from "./test-database.js";
+import { checkServerUrl, DEFAULT_CONNECTION, ThrowAwayDatabases } from "./test-database.js";
 import { ProjectActivities, readFakes, type FakeFlags } from "./test-fakes.js";
 
 export interface TestOptions extends FakeFlags {
@@ -58,12 +58,12 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   for (const m of compileProject(project)) compiled.push(await loadRunbook(m.js, `the compiled code of ${m.name}`));
   const name = target.signature.name;
   const stepBudgetMs = stepBudget();
-  const database = new ThrowAwayDatabase(opts.database);
-  const activities = new TestActivities(fakes, projectActivities, database, activityRunner(compiled));
+  const databases = new ThrowAwayDatabases(opts.database);
+  const activities = new TestActivities(fakes, projectActivities, databases, activityRunner(compiled));
   // Ctrl-C (or a kill) during the run still drops the throw-away database.
   const interrupted = (signal: NodeJS.Signals) => {
     process.stderr.write(`runbook test: ${signal}: stopping; dropping the throw-away database\n`);
-    void database.dispose().then(
+    void databases.dispose().then(
       () => process.exit(130),
       (e: unknown) => (process.stderr.write(`runbook: ${(e as Error).message}\n`), process.exit(130)),
     );
@@ -71,13 +71,13 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
   // Made before the run when it can reach sql(): starting the embedded server inside a step
   // would count against the step's time budget. A failure is reported at the first sql() call.
-  if (!fakes.mocks.has("sql") && reachesSql(project, name)) await database.ready().catch(() => undefined);
+  if (!fakes.mocks.has("sql") && reachesSql(project, name)) await databases.for(DEFAULT_CONNECTION).ready().catch(() => undefined);
   let modeRuns: ModeRuns;
   try {
     modeRuns = await runAllModes(programOf(compiled), name, params, { signals, activity: activities.activity, stepBudgetMs });
   } finally {
     process.off("SIGINT", interrupted).off("SIGTERM", interrupted);
-    await database.dispose().catch((e: unknown) => activities.problems.push((e as Error).message));
+    await databases.dispose().catch((e: unknown) => activities.problems.push((e as Error).message));
   }
 
   const out = report(name, modeRuns, { problems: activities.problems, counts: activities.counts, secrets: [...activities.secretTexts] });

@@ -10,7 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliError } from "../../cli/errors.js";
 import { TestActivities } from "../../cli/test-activities.js";
-import { ThrowAwayDatabase } from "../../cli/test-database.js";
+import { ThrowAwayDatabases } from "../../cli/test-database.js";
 import { ProjectActivities, readFakes, type FakeFlags } from "../../cli/test-fakes.js";
 import type { CompiledRunbook } from "../../runtime/abi.js";
 import { checkSources } from "../../compiler/program.js";
@@ -454,7 +454,7 @@ describe("asset_set under runbook test (a rotation runbook)", () => {
     const live = async () => {
       throw new Error("nothing may run live here");
     };
-    const acts = new TestActivities(fakes, activities, new ThrowAwayDatabase("postgres://unused@127.0.0.1:1/x"), live);
+    const acts = new TestActivities(fakes, activities, new ThrowAwayDatabases("postgres://unused@127.0.0.1:1/x"), live);
     const call = { job: "job", attempt: 1, caller: { name: "rotate" } as CompiledRunbook, log: () => undefined };
     expect(await acts.activity("", "asset_set", { name: "db_password", value: "new-pass-5678" }, call)).toBeNull();
     expect(await acts.activity("", "asset", { name: "db_password" }, call)).toBe("new-pass-5678");
@@ -466,5 +466,30 @@ describe("asset_set under runbook test (a rotation runbook)", () => {
     await expect(acts.activity("", "asset_set", { name: "x", value: null }, call)).rejects.toThrow("asset_set x: the value must not be null");
     expect(acts.counts).toEqual({ mocked: 0, faked: 3, live: 0, refused: 0 });
     expect(acts.problems).toEqual([]);
+  });
+});
+
+describe("sql connections under runbook test", () => {
+  it("each connection name gets a throw-away database of its own; all are dropped", async () => {
+    const activities = new ProjectActivities(checkSources([]));
+    const fakes = readFakes({ asset: [], secret: [], mock: [] }, activities);
+    const databases = new ThrowAwayDatabases(env.DATABASE_URL);
+    const acts = new TestActivities(fakes, activities, databases, async () => null);
+    const call = { job: "job", attempt: 1, caller: { name: "reports" } as CompiledRunbook, log: () => undefined };
+    const which = async (connection?: string) =>
+      ((await acts.activity("", "sql", { query: "SELECT current_database() AS db", ...(connection ? { connection } : {}) }, call)) as { db: string }[])[0].db;
+    const before = await throwAwayDatabases();
+    try {
+      await acts.activity("", "sql", { query: "CREATE TABLE only_default (x int)" }, call);
+      const [main, named, reporting] = [await which(), await which("default"), await which("reporting")];
+      expect(named).toBe(main);
+      expect(reporting).not.toBe(main);
+      await expect(acts.activity("", "sql", { query: "SELECT * FROM only_default", connection: "reporting" }, call)).rejects.toThrow(/relation "only_default" does not exist/);
+      expect((await throwAwayDatabases()).filter((d) => !before.includes(d)).sort()).toEqual([main, reporting].sort());
+      await expect(acts.activity("", "sql", { query: "SELECT 1", connection: 5 }, call)).rejects.toThrow("sql connection must be a name (a string), got 5");
+    } finally {
+      await databases.dispose();
+    }
+    expect(await throwAwayDatabases()).toEqual(before);
   });
 });
