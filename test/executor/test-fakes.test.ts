@@ -189,6 +189,23 @@ runbook touching() -> number {
     expect(existsSync(path.join(path.dirname(mocked), "touched.txt"))).toBe(false);
   });
 
+  it("a mocked call's arguments are checked against the declared parameter types", async () => {
+    const file = project("bad-arg", {
+      "anyarg.runbook": `use "./touch.ts" as world
+
+runbook anyarg() {
+  let note: any = json_parse("5")
+  world.touch(note: note)
+}
+`,
+      ...TOUCH,
+    });
+    const r = await test(file, "--mock", 'world.touch={"wrote":"x","bytes":1}');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/anyarg\.runbook:5:\d+: error: runbook test: world\.touch was called with an argument note that does not fit its declared type: expected string, got number 5\n/);
+    expect(r.stderr).toContain("(1 refused)");
+  });
+
   it("--offline fails an unmocked call (even one the runbook catches), exec included", async () => {
     const file = project("offline", {
       "careful.runbook": `use "./touch.ts" as world
