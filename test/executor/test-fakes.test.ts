@@ -355,6 +355,8 @@ describe("fake assets and secrets", () => {
     await client.connect();
     try {
       await client.query(`CREATE ROLE ${user} LOGIN CREATEDB NOCREATEROLE PASSWORD 'pw-${user}'`);
+      // The runtime's database may be closed to PUBLIC (the embedded setup does so): open it to this user.
+      await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(new URL(env.DATABASE_URL).pathname.slice(1) || "postgres")} TO ${user}`);
       const url = new URL(env.DATABASE_URL);
       url.username = user;
       url.password = `pw-${user}`;
@@ -367,6 +369,7 @@ describe("fake assets and secrets", () => {
       expect((await client.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'runbook_test_%'")).rows).toEqual([]);
       expect(await throwAwayDatabases()).not.toContain(row.db);
     } finally {
+      await client.query(`DROP OWNED BY ${user}`).catch(() => undefined); // the grant above
       await client.query(`DROP ROLE IF EXISTS ${user}`);
       await client.end();
     }
