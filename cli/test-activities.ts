@@ -15,7 +15,8 @@ import { checkAssetName, checkSecretValue, secretStrings } from "../runtime/buil
 import { sql } from "../runtime/builtins/sql.js";
 import type { MemoryActivity } from "../runtime/memory.js";
 import { validateValue } from "../compiler/types.js";
-import { DEFAULT_CONNECTION, type ThrowAwayDatabases } from "./test-database.js";
+import { DEFAULT_CONNECTION } from "../runtime/builtins/sql-connections.js";
+import type { ThrowAwayDatabases } from "./test-database.js";
 import type { Answer, Fakes, Mock, ProjectActivities } from "./test-fakes.js";
 
 export interface CallCounts {
@@ -73,10 +74,9 @@ export class TestActivities {
     if (module === "" && fn === "sql") {
       const connection = args.connection ?? DEFAULT_CONNECTION;
       if (typeof connection !== "string") throw new Error(`sql connection must be a name (a string), got ${JSON.stringify(connection)}`);
-      const database = this.databases.for(connection);
-      await database.ready().catch((e: unknown) => this.fail((e as Error).message));
+      const query = await this.databases.connection(connection).catch((e: unknown) => this.fail((e as Error).message));
       this.counts.faked++;
-      return sql({ query: args.query, params: args.params }, database.query);
+      return sql({ query: args.query, params: args.params, connection }, query);
     }
     if (this.fakes.offline) this.fail(`${key} has no mock and --offline lets nothing run live (add --mock ${key}=JSON)`);
     this.counts.live++;

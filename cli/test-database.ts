@@ -9,8 +9,8 @@
 // ones left behind by a test that was killed are easy to find and drop by hand.
 //
 // Each connection a runbook names (`sql(query, params, connection: "reporting")`) gets a database
-// of its own (ThrowAwayDatabases), so tables of one are not seen through another, as in
-// production; the connection assets (`sql.NAME`) are never read.
+// of its own (ThrowAwayDatabases, a SqlConnectionSource like the worker's), so tables of one are
+// not seen through another, as in production; the connection assets (`sql.NAME`) are never read.
 //
 // Like production's `sql()`, the runbook's statements run as a role that is not a superuser (it
 // owns the database, nothing more), so a statement that needs more rights fails here as it would
@@ -18,14 +18,13 @@
 // that user.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import type { Json } from "../runtime/abi.js";
 import type { QueryFn } from "../runtime/builtins/sql.js";
+import { DEFAULT_CONNECTION, type SqlConnectionSource } from "../runtime/builtins/sql-connections.js";
 import { databaseUrl, describeConnectError, hostOf } from "../runtime/db/connect.js";
 
-/** The connection of a `sql()` call that names none. */
-export const DEFAULT_CONNECTION = "default";
-
 /** One throw-away database per connection name, on one server. */
-export class ThrowAwayDatabases {
+export class ThrowAwayDatabases implements SqlConnectionSource {
   private readonly byConnection = new Map<string, ThrowAwayDatabase>();
 
   /** `serverUrl`: the --database flag, or undefined for DATABASE_URL / the embedded server. */
@@ -38,7 +37,20 @@ export class ThrowAwayDatabases {
     return db;
   }
 
+  /** The query function of connection `name` (undefined: the default), its database created. */
+  async connection(name: Json | undefined): Promise<QueryFn> {
+    const conn = name ?? DEFAULT_CONNECTION;
+    if (typeof conn !== "string") throw new Error(`sql connection must be a name (a string), got ${JSON.stringify(conn)}`);
+    const db = this.for(conn);
+    await db.ready();
+    return db.query;
+  }
+
   /** Drops every database created; the first failure, if any, after trying them all. */
+  close(): Promise<void> {
+    return this.dispose();
+  }
+
   async dispose(): Promise<void> {
     const results = await Promise.allSettled([...this.byConnection.values()].map((db) => db.dispose()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

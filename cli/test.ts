@@ -25,7 +25,7 @@ import { maskSecrets } from "../runtime/builtins/asset.js";
 import { CliError } from "./errors.js";
 import { parseParams } from "./params.js";
 import { TestActivities, type CallCounts } from "./test-activities.js";
-import { checkServerUrl, DEFAULT_CONNECTION, ThrowAwayDatabases } from "./test-database.js";
+import { checkServerUrl, ThrowAwayDatabases } from "./test-database.js";
 import { ProjectActivities, readFakes, type FakeFlags } from "./test-fakes.js";
 
 export interface TestOptions extends FakeFlags {
@@ -71,7 +71,7 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
   // Made before the run when it can reach sql(): starting the embedded server inside a step
   // would count against the step's time budget. A failure is reported at the first sql() call.
-  if (!fakes.mocks.has("sql") && reachesSql(project, name)) await databases.for(DEFAULT_CONNECTION).ready().catch(() => undefined);
+  if (!fakes.mocks.has("sql") && reachesSql(project, name)) await databases.connection(undefined).catch(() => undefined);
   let modeRuns: ModeRuns;
   try {
     modeRuns = await runAllModes(programOf(compiled), name, params, { signals, activity: activities.activity, stepBudgetMs });

@@ -294,17 +294,22 @@ describe("fake assets and secrets", () => {
   } catch err {
     output err.message
   }
+  output sql("SELECT current_database() AS db", [], connection: "reporting")[0].db
 }
 `,
     });
     const r = await test(file, "--database", env.DATABASE_URL);
     expect(r.code).toBe(0);
-    const [first, copy] = r.stdout.trim().split("\n");
+    const [first, copy, reporting] = r.stdout.trim().split("\n");
     const row = JSON.parse(first) as { db: string; who: string; super: boolean; tables: number };
     expect(row.db).toMatch(/^runbook_test_[0-9a-f]{12}$/);
     expect(row).toEqual({ db: row.db, who: row.db, super: false, tables: 0 });
-    expect(copy).toMatch(/^sql failed: permission denied to COPY to or from an external program/);
+    expect(copy).toMatch(/^sql failed on connection default: permission denied to COPY to or from an external program/);
+    // A named connection is a database of its own.
+    expect(reporting).toMatch(/^runbook_test_[0-9a-f]{12}$/);
+    expect(reporting).not.toBe(row.db);
     expect(await throwAwayDatabases()).not.toContain(row.db);
+    expect(await throwAwayDatabases()).not.toContain(reporting);
     const client = new pg.Client({ connectionString: env.DATABASE_URL });
     await client.connect();
     try {
