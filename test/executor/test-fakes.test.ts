@@ -18,6 +18,9 @@ import { waitFor } from "../runtime/helpers.js";
 import { BIN, runbook, ROOT, type Ran } from "../runtime/process.js";
 import { adminUrl } from "../setup/db.js";
 
+// Most tests run `runbook test` as a process (it loads the CLI and compiles the project): on a
+// loaded 2-core machine one takes seconds, so the tests allow minutes.
+const SLOW = { timeout: 240_000 };
 const tmp = mkdtempSync(path.join(tmpdir(), "runbook-test-fakes-"));
 const demo = path.join(tmp, "demo");
 let env: Record<string, string>;
@@ -72,7 +75,7 @@ const VM = {
 };
 const HEALTHY = { host: "vm-web1", healthy: true, detail: "up", checkedAt: "2026-01-01T00:00:05Z" };
 
-describe("the runbooks/ examples with fakes", () => {
+describe("the runbooks/ examples with fakes", SLOW, () => {
   it("sync_inventory: assets faked, http mocked, sql in a throw-away database that is dropped after", async () => {
     const before = await throwAwayDatabases();
     const r = await test("runbooks/sync_inventory.runbook", "--fixtures", "runbooks/sync_inventory.fixtures.json");
@@ -163,7 +166,7 @@ export async function touch(args: { note: string }): Promise<{ wrote: string; by
 `,
 };
 
-describe("mocked activities do not touch the world", () => {
+describe("mocked activities do not touch the world", SLOW, () => {
   const touching = `use "./touch.ts" as world
 
 runbook touching() -> number {
@@ -231,7 +234,7 @@ runbook careful() {
   });
 });
 
-describe("fake assets and secrets", () => {
+describe("fake assets and secrets", SLOW, () => {
   const leaky = `runbook leaky() -> string {
   let region = asset("region")
   let r = exec(["show-token", asset("token")])
@@ -393,7 +396,7 @@ describe("fake assets and secrets", () => {
   });
 });
 
-describe("bad flags and fixtures: one line, exit 2", () => {
+describe("bad flags and fixtures: one line, exit 2", SLOW, () => {
   const checked = checkSources([
     {
       file: "runbooks/build_vm.runbook",
