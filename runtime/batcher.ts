@@ -2,7 +2,7 @@
 // next one, so one commit carries many jobs (RUNTIME.md: "claims and completions should be
 // batched"). Each job stays fenced by its own epoch inside the batch.
 import type pg from "pg";
-import { completeJobs, wakeAwaiters, type Completion } from "./sql/complete.js";
+import { encodeCompletion, wakeAwaiters, writeCompletions, type Completion, type EncodedCompletion } from "./sql/complete.js";
 
 const MAX_BATCH = 500;
 /**
@@ -13,7 +13,7 @@ const MAX_BATCH = 500;
 const MAX_FLUSHES = 2;
 
 interface Pending {
-  completion: Completion;
+  completion: EncodedCompletion;
   resolve(written: boolean): void;
   reject(e: unknown): void;
 }
@@ -28,10 +28,13 @@ export class CompletionBatcher {
     private readonly worker: string,
   ) {}
 
-  /** Resolves true once written, false when the job's lease was lost (nothing was written). */
+  /**
+   * Resolves true once written, false when the job's lease was lost (nothing was written).
+   * Rejects at once with UnstorableValue for a value the database cannot hold (that job only).
+   */
   add(completion: Completion): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ completion, resolve, reject });
+      this.queue.push({ completion: encodeCompletion(completion), resolve, reject });
       this.schedule();
     });
   }
@@ -64,7 +67,7 @@ export class CompletionBatcher {
     if (batch.length === 0) return;
     try {
       // One statement, so one round trip and one commit for the whole batch.
-      const { written, awaited } = await withRetry(() => completeJobs(this.pool, this.worker, batch.map((p) => p.completion)));
+      const { written, awaited } = await withRetry(() => writeCompletions(this.pool, this.worker, batch.map((p) => p.completion)));
       // A separate statement, after the jobs' rows are updated (see wakeAwaiters). A crash
       // between the two delays the waiters until their recheck (settings.ts AWAIT_RECHECK_MS).
       if (awaited.length) await withRetry(() => wakeAwaiters(this.pool, awaited));

@@ -2,6 +2,7 @@
 // migrations applied once per process; an unreachable server reported as one line naming its
 // host, never a stack trace.
 import pg from "pg";
+import { decodeJson } from "../json-text.js";
 import { ensureLocalDatabase, localSqlUrl } from "./local.js";
 import { migrate } from "./migrate.js";
 import { storeDefaultConnection } from "./sql-sandbox.js";
@@ -49,6 +50,7 @@ export async function openDb(options: OpenOptions = {}): Promise<Db> {
     connectionString: withSessionSettings(url, settings),
     max: options.max ?? 4,
     connectionTimeoutMillis: 10_000,
+    types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
     // For a URL withSessionSettings cannot parse (one with options of its own then wins).
     ...(settings.length > 0 ? { options: settings.map((s) => `-c ${s}`).join(" ") } : {}),
   });
@@ -72,6 +74,14 @@ export async function openDb(options: OpenOptions = {}): Promise<Db> {
     throw describeConnectError(e, url);
   }
   return { pool, url, slotCount, close: () => pool.end() };
+}
+
+const JSON_OID = 114;
+
+/** pg's parsers, except that `json` columns (every stored value) are read by the runtime's codec. */
+function typeParser(oid: number, format?: string): unknown {
+  if (oid === JSON_OID && format !== "binary") return decodeJson;
+  return pg.types.getTypeParser(oid, format as "text");
 }
 
 /**

@@ -8,6 +8,7 @@
 // The hot statements (here, claim, park, complete) are named, so each connection parses and
 // plans them once (prepared statements).
 import type { JobState } from "../abi.js";
+import { encodeJson } from "../json-text.js";
 import type { Queryable } from "../rows.js";
 
 /** A stream record with its per-job sequence number, as stored in job_streams. */
@@ -32,7 +33,7 @@ export interface CheckpointWrite {
  * operator control pending on the job (suspend/stop), if any.
  */
 export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promise<{ control: "suspend" | "stop" | null } | null> {
-  const state = JSON.stringify(w.state);
+  const state = encodeJson(w.state, "the job's state");
   if (w.records.length === 0 && w.consumeSignal === null) {
     const { rows } = await db.query<{ control: "suspend" | "stop" | null }>({
       name: "runbook_checkpoint",
@@ -53,12 +54,22 @@ export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promis
        RETURNING control
      ), streams AS (
        INSERT INTO job_streams (job_id, seq, stream, value)
-       SELECT $1, r.seq, r.stream, r.value FROM j, jsonb_to_recordset($6::jsonb) AS r(seq int, stream text, value jsonb)
+       SELECT $1, r.seq, r.stream, r.value::json FROM j, json_to_recordset($6::json) AS r(seq int, stream text, value text)
      ), consumed AS (
        UPDATE signals SET consumed_at = now() WHERE id = $7 AND EXISTS (SELECT 1 FROM j)
      )
      SELECT control FROM j`,
-    values: [w.id, w.epoch, state, w.label, w.records.length, JSON.stringify(w.records), w.consumeSignal],
+    values: [w.id, w.epoch, state, w.label, w.records.length, recordsText(w.records), w.consumeSignal],
   });
   return rows[0] ?? null;
+}
+
+/**
+ * Stream records as the statements above read them (json_to_recordset): each value as its stored
+ * text inside a JSON string, cast back to json in SQL. A value given as a json field would be
+ * parsed by PostgreSQL's JSON parser, which rejects \u0000 and lone surrogates in any field; a
+ * text field is only unescaped, so the value's text arrives exactly as encodeJson wrote it.
+ */
+export function recordsText(records: NumberedRecord[]): string {
+  return JSON.stringify(records.map((r) => ({ seq: r.seq, stream: r.stream, value: encodeJson(r.value, `a ${r.stream} record`) })));
 }

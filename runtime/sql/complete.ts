@@ -4,7 +4,8 @@
 // stream records), and reported lost.
 import type { ErrorRecord, Json } from "../abi.js";
 import type { Queryable } from "../rows.js";
-import type { NumberedRecord } from "./checkpoint.js";
+import { encodeJson } from "../json-text.js";
+import { recordsText, type NumberedRecord } from "./checkpoint.js";
 
 export interface Completion {
   id: string;
@@ -22,25 +23,53 @@ export interface Completion {
  * some job awaits (to wake with `wakeAwaiters`).
  */
 export async function completeJobs(db: Queryable, worker: string, batch: Completion[]): Promise<{ written: Set<string>; awaited: string[] }> {
-  const input = batch.map((c) => ({
+  return writeCompletions(db, worker, batch.map(encodeCompletion));
+}
+
+/** A completion as the statement reads it: its values already in their stored text. */
+export interface EncodedCompletion {
+  id: string;
+  epoch: string;
+  status: Completion["status"];
+  result: string | null;
+  error: string | null;
+  /** recordsText of its records. */
+  records: string;
+  n: number;
+  signal: string | null;
+  reason: string;
+}
+
+/**
+ * Encodes a completion's values (runtime/json-text.ts); throws UnstorableValue. The batcher
+ * encodes each job's completion as it is added, so a value that cannot be stored fails that
+ * job alone, not the batch it would have joined.
+ */
+export function encodeCompletion(c: Completion): EncodedCompletion {
+  return {
     id: c.id,
     epoch: c.epoch,
     status: c.status,
-    result: c.result,
-    error: c.error,
-    records: c.records,
+    result: c.result === null ? null : encodeJson(c.result, "the job's result"),
+    error: c.error === null ? null : encodeJson(c.error, "the job's error"),
+    records: recordsText(c.records),
     n: c.records.length,
     signal: c.consumeSignal,
     reason: c.reason,
-  }));
+  };
+}
+
+/** `completeJobs` of completions already encoded. */
+export async function writeCompletions(db: Queryable, worker: string, input: EncodedCompletion[]): Promise<{ written: Set<string>; awaited: string[] }> {
   const { rows } = await db.query<{ id: string; awaited: boolean }>({
     name: "runbook_complete",
     text: `WITH input AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb)
-         AS x(id text, epoch bigint, status text, result jsonb, error jsonb, records jsonb, n int, signal bigint, reason text)
+       -- Values arrive as text inside the JSON (see recordsText) and are cast to json here.
+       SELECT * FROM json_to_recordset($1::json)
+         AS x(id text, epoch bigint, status text, result text, error text, records text, n int, signal bigint, reason text)
      ), done AS (
        -- An operator's stop pending on a job that failed (its activity was aborted) ends it stopped.
-       UPDATE jobs j SET status = CASE WHEN j.control = 'stop' AND x.status = 'failed' THEN 'stopped' ELSE x.status END, result = x.result, error = x.error, stream_seq = j.stream_seq + x.n,
+       UPDATE jobs j SET status = CASE WHEN j.control = 'stop' AND x.status = 'failed' THEN 'stopped' ELSE x.status END, result = x.result::json, error = x.error::json, stream_seq = j.stream_seq + x.n,
               due_at = NULL, finished_at = now(), updated_at = now(), control = NULL,
               wait_signal = NULL, await_job = NULL, wait_until = NULL
        FROM input x
@@ -48,8 +77,8 @@ export async function completeJobs(db: Queryable, worker: string, batch: Complet
        RETURNING j.id, j.awaited, j.status
      ), streams AS (
        INSERT INTO job_streams (job_id, seq, stream, value)
-       SELECT x.id, r.seq, r.stream, r.value
-       FROM done d JOIN input x ON x.id = d.id, jsonb_to_recordset(x.records) AS r(seq int, stream text, value jsonb)
+       SELECT x.id, r.seq, r.stream, r.value::json
+       FROM done d JOIN input x ON x.id = d.id, json_to_recordset(x.records::json) AS r(seq int, stream text, value text)
      ), consumed AS (
        UPDATE signals s SET consumed_at = now() FROM done d JOIN input x ON x.id = d.id WHERE s.id = x.signal
      ), history AS (

@@ -7,6 +7,7 @@
 // moment either sees the request or has already parked (then we act on the parked job).
 import type pg from "pg";
 import type { Json } from "../abi.js";
+import { encodeJson } from "../json-text.js";
 import type { JobStatus } from "../rows.js";
 import { wakeAwaiters } from "./complete.js";
 
@@ -86,7 +87,7 @@ export async function sendSignal(client: pg.ClientBase, id: string, name: string
   if (status === "completed" || status === "failed" || status === "stopped") {
     throw new ControlRefused(`job ${id} has already ended (${status}); the signal was not delivered`);
   }
-  await client.query("INSERT INTO signals (job_id, name, payload) VALUES ($1, $2, $3)", [id, name, JSON.stringify(payload)]);
+  await client.query("INSERT INTO signals (job_id, name, payload) VALUES ($1, $2, $3)", [id, name, encodeJson(payload, "the signal's payload")]);
   if (status !== "waiting" || wait_signal !== name) return { woke: false, status };
   await client.query("UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now() WHERE id = $1", [id]);
   await client.query(

@@ -3,6 +3,7 @@
 // enqueues notify once per batch, not once per job". Postgres folds identical notifications of
 // one transaction into one, so notifying per inserted row below still sends one.
 import type { Json } from "../abi.js";
+import { encodeJson } from "../json-text.js";
 import type { JobRow, Queryable } from "../rows.js";
 
 export const CHANNEL = "runbook";
@@ -21,10 +22,11 @@ export interface NewJob {
 export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `WITH input AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, runbook text, version text, params jsonb)
+       -- params arrive as their stored text (see recordsText in checkpoint.ts), cast to json here.
+       SELECT * FROM json_to_recordset($1::json) AS x(id text, runbook text, version text, params text)
      ), inserted AS (
        INSERT INTO jobs (id, runbook, version, slot, status, params, due_at)
-       SELECT id, runbook, version, runbook_slot(id), 'queued', params, now() FROM input
+       SELECT id, runbook, version, runbook_slot(id), 'queued', params::json, now() FROM input
        ON CONFLICT (id) DO NOTHING
        RETURNING id
      ), history AS (
@@ -32,7 +34,7 @@ export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string):
        SELECT id, NULL, 'queued', $2 FROM inserted
      )
      SELECT id, pg_notify('${CHANNEL}', 'jobs') FROM inserted`,
-    [JSON.stringify(jobs), reason],
+    [JSON.stringify(jobs.map((j) => ({ id: j.id, runbook: j.runbook, version: j.version, params: encodeJson(j.params, "the job's parameters") }))), reason],
   );
   return rows.map((r) => r.id);
 }
@@ -62,7 +64,7 @@ export async function insertChildJob(
        SELECT pg_notify('${CHANNEL}', 'jobs') FROM inserted
      )
      SELECT EXISTS (SELECT 1 FROM parent) AS fenced, (SELECT count(*) FROM notified)::int AS inserted`,
-    [parent.id, parent.epoch, child.id, child.runbook, JSON.stringify(child.params), parent.worker],
+    [parent.id, parent.epoch, child.id, child.runbook, encodeJson(child.params, "the child job's parameters"), parent.worker],
   );
   if (!rows[0].fenced) return "lost";
   return rows[0].inserted > 0 ? "inserted" : "exists";

@@ -6,7 +6,8 @@
 // goes to `suspended` or `stopped` instead, and the control is cleared.
 import type { JobState } from "../abi.js";
 import type { JobStatus, Queryable } from "../rows.js";
-import type { NumberedRecord } from "./checkpoint.js";
+import { encodeJson } from "../json-text.js";
+import { recordsText, type NumberedRecord } from "./checkpoint.js";
 
 export interface ParkWrite {
   id: string;
@@ -46,10 +47,10 @@ export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | nul
                    ELSE now() + $11::float8 * interval '1 millisecond' END AS at
      ), j AS (
        UPDATE jobs SET
-         state = coalesce($3::jsonb, jobs.state),
-         checkpoint_label = CASE WHEN $3::jsonb IS NULL THEN jobs.checkpoint_label ELSE $4 END,
-         checkpoint_at = CASE WHEN $3::jsonb IS NULL THEN jobs.checkpoint_at ELSE now() END,
-         checkpoints = jobs.checkpoints + CASE WHEN $3::jsonb IS NULL THEN 0 ELSE 1 END,
+         state = coalesce($3::json, jobs.state),
+         checkpoint_label = CASE WHEN $3::json IS NULL THEN jobs.checkpoint_label ELSE $4 END,
+         checkpoint_at = CASE WHEN $3::json IS NULL THEN jobs.checkpoint_at ELSE now() END,
+         checkpoints = jobs.checkpoints + CASE WHEN $3::json IS NULL THEN 0 ELSE 1 END,
          stream_seq = jobs.stream_seq + $5,
          wait_signal = $8, await_job = $9, wait_until = until.at,
          status = CASE old.control WHEN 'stop' THEN 'stopped' WHEN 'suspend' THEN 'suspended' ELSE $7::text END,
@@ -66,7 +67,7 @@ export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | nul
        RETURNING jobs.status, old.control
      ), streams AS (
        INSERT INTO job_streams (job_id, seq, stream, value)
-       SELECT $1, r.seq, r.stream, r.value FROM j, jsonb_to_recordset($6::jsonb) AS r(seq int, stream text, value jsonb)
+       SELECT $1, r.seq, r.stream, r.value::json FROM j, json_to_recordset($6::json) AS r(seq int, stream text, value text)
      ), consumed AS (
        UPDATE signals SET consumed_at = now() WHERE id = $10 AND EXISTS (SELECT 1 FROM j)
      ), history AS (
@@ -79,10 +80,10 @@ export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | nul
     values: [
       p.id,
       p.epoch,
-      p.state === null ? null : JSON.stringify(p.state),
+      p.state === null ? null : encodeJson(p.state, "the job's state"),
       p.label,
       p.records.length,
-      JSON.stringify(p.records),
+      recordsText(p.records),
       p.status,
       p.waitSignal,
       p.awaitJob,

@@ -1,6 +1,7 @@
 // Published versions and the current version of each runbook name.
 import type { ParamInfo } from "../abi.js";
 import type { DriftPolicy, Pins } from "../activity-pins.js";
+import { encodeJson } from "../json-text.js";
 import type { Queryable, VersionRow } from "../rows.js";
 
 export type PublishResult = "new" | "updated" | "unchanged";
@@ -28,7 +29,7 @@ export async function publishVersion(
      SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM previous) THEN 'new'
                  WHEN EXISTS (SELECT 1 FROM current) THEN 'updated'
                  ELSE 'unchanged' END AS result`,
-    [v.hash, v.runbook, JSON.stringify(v.modules), JSON.stringify(v.params), JSON.stringify(v.activities), v.activityDrift],
+    [v.hash, v.runbook, encodeJson(v.modules, "the version's modules"), encodeJson(v.params, "the runbook's parameters"), JSON.stringify(v.activities), v.activityDrift],
   );
   return rows[0].result;
 }
