@@ -1,7 +1,9 @@
 // The in-memory executor: runs a job to its end with the driver (runtime/driver.ts) and no
 // database, for `runbook test` and the test suites.
 //
-// It behaves like the worker with a store that is only a JSON text: sleeps end at once, `wait`
+// It behaves like the worker with a store that is only a JSON text, encoded and decoded by the
+// same functions as the database's columns (runtime/json-text.ts), so whatever a stored value
+// looks like after a resume in production, it looks like that here: sleeps end at once, `wait`
 // takes a signal from the job's mailbox or its timeout path (null), `start` records a child job
 // and `await` runs that child to its end, `suspend` resumes at once. Three modes:
 // - straight: the state stays a live object from start to end;
@@ -17,6 +19,7 @@
 // or a wait times out (by its timeout); `uuid()` gives 00000000-0000-4000-8000-<counter>.
 import { RunbookFault, type CompiledRunbook, type ErrorRecord, type Input, type Json, type JobState, type Ops, type Outcome, type StreamRecord } from "./abi.js";
 import { activityResult, initialState, resume, type DriverContext, type Program } from "./driver.js";
+import { decodeJson, encodeJson } from "./json-text.js";
 import { parkPlan, resumeInput, settle, type AwaitedJob, type Found, type Resume, type Settled } from "./protocol.js";
 import { createOps } from "./values.js";
 
@@ -169,7 +172,8 @@ class MemoryExecutor {
   async run(runbook: string, params: Record<string, Json>): Promise<MemoryRun> {
     const store: Store = { clock: START_TIME, ids: 0, jobs: {}, order: [] };
     store.jobs[ROOT_JOB] = newJob(ROOT_JOB, runbook, params);
-    store.jobs[ROOT_JOB].mailbox = structuredClone(this.options.signals ?? []);
+    // Through the codec, as a signal's payload goes through the signals table.
+    store.jobs[ROOT_JOB].mailbox = decodeJson(encodeJson(this.options.signals ?? [], "a signal")) as unknown as Signal[];
     store.order.push(ROOT_JOB);
     this.commit(store);
     await this.runJob(ROOT_JOB);
@@ -194,12 +198,14 @@ class MemoryExecutor {
   }
 
   private load(): Store {
-    return this.live ?? (JSON.parse(this.text) as Store);
+    return this.live ?? (decodeJson(this.text) as unknown as Store);
   }
 
+  /** Every mode encodes what it commits, as a worker does (a value it cannot store fails here too). */
   private commit(store: Store): void {
+    const text = encodeJson(store, "the job's state");
     if (this.options.mode === "straight") this.live = store;
-    else this.text = JSON.stringify(store);
+    else this.text = text;
   }
 
   private async runJob(id: string): Promise<void> {
@@ -217,7 +223,8 @@ class MemoryExecutor {
       }
       const { outcome, emitted, calls } = await this.segment(store, id);
       const job = store.jobs[id];
-      append(this.streams, id, emitted);
+      // Stream records reach their readers through the database: through the codec here too.
+      append(this.streams, id, decodeJson(encodeJson(emitted, "a stream record")) as unknown as StreamRecord[]);
       append(this.calls, id, calls);
       if (!job.ending && job.suspensions >= max) {
         job.ending = { kind: "failed", error: { message: `stopped after ${max} suspension points (an endless loop?)`, ...this.position(job) } };
