@@ -201,7 +201,8 @@ function errorAt(message: string, compiled: CompiledRunbook, pc: number): ErrorR
   return { message, runbook: compiled.name, file: compiled.file, line, column, data: null };
 }
 
-function internalError(message: string, frame: Frame | undefined, program: Program): ErrorRecord {
+/** An error at the frame's position (its runbook's file, line and column for its pc). */
+export function internalError(message: string, frame: Frame | undefined, program: Program): ErrorRecord {
   const compiled = frame && typeof frame.runbook === "string" ? program.get(frame.runbook) : undefined;
   if (compiled && frame) return errorAt(message, compiled, frame.pc);
   return { message, runbook: frame?.runbook ?? "", file: "", line: 0, column: 0, data: null };

@@ -18,8 +18,8 @@
 // clock starts at 2026-01-01T00:00:00.000Z and moves only when a sleep ends (by its duration)
 // or a wait times out (by its timeout); `uuid()` gives 00000000-0000-4000-8000-<counter>.
 import { RunbookFault, type CompiledRunbook, type ErrorRecord, type Input, type Json, type JobState, type Ops, type Outcome, type StreamRecord } from "./abi.js";
-import { activityResult, initialState, resume, type DriverContext, type Program } from "./driver.js";
-import { decodeJson, encodeJson } from "./json-text.js";
+import { activityResult, initialState, internalError, resume, type DriverContext, type Program } from "./driver.js";
+import { decodeJson, encodeJson, UnstorableValue } from "./json-text.js";
 import { parkPlan, resumeInput, settle, type AwaitedJob, type Found, type Resume, type Settled } from "./protocol.js";
 import { createOps } from "./values.js";
 
@@ -149,7 +149,7 @@ export async function runInMemory(program: Program, runbook: string, params: Rec
 }
 
 class MemoryExecutor {
-  /** Straight mode keeps the live store; the others keep only its JSON text. */
+  /** The committed store as text (every mode); straight mode also goes on with the live store. */
   private live: Store | null = null;
   private text = "";
   private readonly active = new Set<string>();
@@ -201,11 +201,40 @@ class MemoryExecutor {
     return this.live ?? (decodeJson(this.text) as unknown as Store);
   }
 
-  /** Every mode encodes what it commits, as a worker does (a value it cannot store fails here too). */
+  /**
+   * Every mode encodes what it commits, as a worker does, so a value a worker cannot store fails
+   * here too; straight mode goes on with the live store, and keeps the text to fall back to.
+   */
   private commit(store: Store): void {
-    const text = encodeJson(store, "the job's state");
-    if (this.options.mode === "straight") this.live = store;
-    else this.text = text;
+    this.text = encodeJson(store, "the job's state");
+    this.live = this.options.mode === "straight" ? store : null;
+  }
+
+  /**
+   * Commits job `id`'s segment with the records it wrote, each through the codec as a worker
+   * writes them (and in the order a worker encodes them: records, the result, the state). A
+   * value that cannot be stored fails the job as runner.ts does: at its top frame, from its
+   * latest committed state, with none of the segment's records. Returns the committed store.
+   */
+  private commitSegment(store: Store, id: string, emitted: StreamRecord[]): Store {
+    const job = store.jobs[id];
+    let records: StreamRecord[];
+    try {
+      records = emitted.map((r) => ({ stream: r.stream, value: decodeJson(encodeJson(r.value, `the ${r.stream} record`)) }));
+      if (job.ending?.kind === "completed") encodeJson(job.ending.result, "the job's result");
+      this.commit(store);
+    } catch (e) {
+      if (!(e instanceof UnstorableValue)) throw e;
+      const error = internalError(e.message, job.state.frames[job.state.frames.length - 1], this.program);
+      const runs = job.runs;
+      store = decodeJson(this.text) as unknown as Store;
+      store.jobs[id].ending = { kind: "failed", error };
+      store.jobs[id].runs = runs; // the segment did run
+      records = [];
+      this.commit(store);
+    }
+    append(this.streams, id, records);
+    return store;
   }
 
   private async runJob(id: string): Promise<void> {
@@ -222,14 +251,13 @@ class MemoryExecutor {
         store = this.load();
       }
       const { outcome, emitted, calls } = await this.segment(store, id);
-      const job = store.jobs[id];
-      // Stream records reach their readers through the database: through the codec here too.
-      append(this.streams, id, decodeJson(encodeJson(emitted, "a stream record")) as unknown as StreamRecord[]);
       append(this.calls, id, calls);
-      if (!job.ending && job.suspensions >= max) {
+      if (!store.jobs[id].ending && store.jobs[id].suspensions >= max) {
+        const job = store.jobs[id];
         job.ending = { kind: "failed", error: { message: `stopped after ${max} suspension points (an endless loop?)`, ...this.position(job) } };
       }
-      this.commit(store);
+      store = this.commitSegment(store, id, emitted);
+      const job = store.jobs[id];
       this.options.onCommit?.({ job: id, runbook: job.runbook, outcome, state: job.state });
       if (job.ending) break;
       if (outcome.kind === "await") await this.awaitChild(outcome.job);

@@ -4,7 +4,8 @@
 import type { CompiledRunbook, ErrorRecord, Input, JobState, Json, Outcome, StreamRecord } from "./abi.js";
 import type { ActivityHost, JobActivities } from "./activities.js";
 import type { CompletionBatcher } from "./batcher.js";
-import { initialState, resume, type DriverContext } from "./driver.js";
+import { initialState, internalError, resume, type DriverContext } from "./driver.js";
+import { UnstorableValue } from "./json-text.js";
 import type { JobLease, ParkOutcome } from "./lease.js";
 import { assertNever } from "./never.js";
 import { afterCheckpoint, parkedRow, parkFields, parkPlan, resumeInput, type Found, type HandOver } from "./protocol.js";
@@ -129,7 +130,15 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     // No secret reaches the database in a stream, result or error.
     const secretive = outcome.kind === "failed" || (outcome.kind === "completed" && mayHoldSecret(outcome.result));
     const ending = secretive ? (await jobActivities()).maskOutcome(outcome) : outcome;
-    const out = await commit(env, claim, lease, state, ending, await masked(records), release);
+    let out: ParkOutcome;
+    try {
+      out = await commit(env, claim, lease, state, ending, await masked(records), release);
+    } catch (e) {
+      if (!(e instanceof UnstorableValue)) throw e;
+      // Resuming from the latest checkpoint would reach the same value again: the job fails
+      // there instead, with none of this segment's records (memory.ts does the same).
+      return finish("failed", null, internalError(e.message, state.frames[state.frames.length - 1], program), [], "a value could not be stored");
+    }
     if (out.kind !== "continue") return;
     input = out.input;
   }

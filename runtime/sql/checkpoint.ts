@@ -71,5 +71,5 @@ export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promis
  * text field is only unescaped, so the value's text arrives exactly as encodeJson wrote it.
  */
 export function recordsText(records: NumberedRecord[]): string {
-  return JSON.stringify(records.map((r) => ({ seq: r.seq, stream: r.stream, value: encodeJson(r.value, `a ${r.stream} record`) })));
+  return JSON.stringify(records.map((r) => ({ seq: r.seq, stream: r.stream, value: encodeJson(r.value, `the ${r.stream} record`) })));
 }
