@@ -1,11 +1,12 @@
 // In-memory cost of one suspension round trip: a job whose frame holds 50 locals (numbers,
 // strings, small lists and maps) suspends at a checkpoint, its state goes through
-// JSON.stringify/JSON.parse (what a worker writes and a fresh one reads), and the driver
+// encodeJson/decodeJson (runtime/json-text.ts: what a worker writes and a fresh one reads), and the driver
 // resumes it to the next checkpoint (one step, dead-local pruning). Goal: median under 50 µs.
 //
 // Run: npx tsx bench/suspend.ts
 import type { CompiledRunbook, Json, JobState } from "../runtime/abi.js";
 import { initialState, resume, type DriverContext } from "../runtime/driver.js";
+import { decodeJson, encodeJson } from "../runtime/json-text.js";
 import { programOf } from "../runtime/memory.js";
 
 const LOCALS = 50;
@@ -57,8 +58,8 @@ async function main(): Promise<void> {
   let state: JobState = (await resume(initialState("looper", {}), program, ctx)).state;
   const bytes = JSON.stringify(state).length;
   const roundTrip = async () => {
-    const text = JSON.stringify(state);
-    state = JSON.parse(text) as JobState;
+    const text = encodeJson(state, "state");
+    state = decodeJson(text) as unknown as JobState;
     state = (await resume(state, program, ctx)).state;
   };
   for (let i = 0; i < 20_000; i++) await roundTrip(); // warm up the JIT
@@ -66,13 +67,13 @@ async function main(): Promise<void> {
   // The JSON round trip alone, measured in the same run, so a busy machine shows as a busy
   // machine rather than as a slow driver.
   const jsonOnly = async () => {
-    state = JSON.parse(JSON.stringify(state)) as JobState;
+    state = decodeJson(encodeJson(state, "state")) as unknown as JobState;
   };
   const trip = await measure(roundTrip);
   const json = await measure(jsonOnly);
   console.log(`suspension round trip, ${LOCALS} locals (${bytes} bytes of state JSON):`);
   console.log(`  median ${trip.median.toFixed(2)} µs, p90 ${trip.p90.toFixed(2)} µs per round trip (goal < 50 µs) ${trip.median < 50 ? "OK" : "MISSED"}`);
-  console.log(`  of which JSON.stringify + JSON.parse alone: median ${json.median.toFixed(2)} µs; the driver adds ${(trip.median - json.median).toFixed(2)} µs`);
+  console.log(`  of which encodeJson + decodeJson alone: median ${json.median.toFixed(2)} µs; the driver adds ${(trip.median - json.median).toFixed(2)} µs`);
 }
 
 /** Median and p90 of 200 batches of 1,000 calls, in µs per call. */
