@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ErrorRecord, JobState, Json } from "../../runtime/abi.js";
 import type { Db } from "../../runtime/db/connect.js";
 import { withTransaction } from "../../runtime/db/tx.js";
+import { migrate, readMigrations } from "../../runtime/db/migrate.js";
 import { decodeJson, encodeJson, UnstorableValue } from "../../runtime/json-text.js";
 import { writeCheckpoint } from "../../runtime/sql/checkpoint.js";
 import { claimJobs, type ClaimedJob } from "../../runtime/sql/claim.js";
@@ -17,7 +18,8 @@ import { getJob, insertJobs } from "../../runtime/sql/enqueue.js";
 import { streamsAfter } from "../../runtime/sql/inspect.js";
 import { parkJob, peekSignal } from "../../runtime/sql/park.js";
 import { currentVersion, publishVersion } from "../../runtime/sql/versions.js";
-import { freshDb } from "../setup/db.js";
+import pg from "pg";
+import { freshDatabaseUrl, freshDb } from "../setup/db.js";
 
 function deep(levels: number): Json {
   let v: Json = "bottom";
@@ -147,5 +149,34 @@ describe("every stored value comes back as the codec gives it", () => {
     expect(JSON.stringify((await getJob(db.pool, a.id))!.result)).toBe(expected(NASTY));
     expect(JSON.stringify((await streamsAfter(db.pool, a.id))[0].value)).toBe(expected(NASTY));
     expect(JSON.stringify((await getJob(db.pool, b.id))!.error)).toBe(expected(error));
+  });
+});
+
+describe("migration 0005", () => {
+  it("turns a database of jsonb rows into json ones, each value as jsonb last gave it", async () => {
+    const client = new pg.Client({ connectionString: await freshDatabaseUrl() });
+    await client.connect();
+    try {
+      const all = readMigrations();
+      await migrate(client, all.filter((m) => m.version < 5));
+      await client.query(
+        `INSERT INTO jobs (id, runbook, version, slot, status, params, state, due_at)
+         VALUES ('old', 'r', 'v', 0, 'queued', '{"zz": 1, "a": 2}', '{"frames": [], "seq": 0}', now())`,
+      );
+      await client.query(`INSERT INTO job_streams (job_id, seq, stream, value) VALUES ('old', 1, 'output', '{"zz": 1, "a": 2}')`);
+      expect(await migrate(client, all)).toEqual(all.filter((m) => m.version >= 5).map((m) => m.name));
+      const { rows } = await client.query<{ table: string; column: string; type: string }>(
+        `SELECT table_name AS table, column_name AS column, data_type AS type FROM information_schema.columns
+         WHERE table_schema = 'public' AND data_type IN ('json', 'jsonb') ORDER BY 1, 2`,
+      );
+      const types = new Map(rows.map((r) => [`${r.table}.${r.column}`, r.type]));
+      for (const column of ["assets.value", "job_streams.value", "jobs.error", "jobs.params", "jobs.result", "jobs.state", "signals.payload", "versions.modules", "versions.params"]) {
+        expect(types.get(column), column).toBe("json");
+      }
+      const job = await client.query<{ params: string; value: string }>("SELECT j.params::text AS params, s.value::text AS value FROM jobs j JOIN job_streams s ON s.job_id = j.id");
+      expect(job.rows[0]).toEqual({ params: '{"a": 2, "zz": 1}', value: '{"a": 2, "zz": 1}' });
+    } finally {
+      await client.end();
+    }
   });
 });
