@@ -212,7 +212,7 @@ class MemoryExecutor {
 
   /**
    * Commits job `id`'s segment with the records it wrote, each through the codec as a worker
-   * writes them (and in the order a worker encodes them: records, the result, the state). A
+   * writes them (in a worker's order: records, then the result or the state). A
    * value that cannot be stored fails the job as runner.ts does: at its top frame, from its
    * latest committed state, with none of the segment's records. Returns the committed store.
    */

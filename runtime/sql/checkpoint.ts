@@ -33,8 +33,11 @@ export interface CheckpointWrite {
  * operator control pending on the job (suspend/stop), if any.
  */
 export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promise<{ control: "suspend" | "stop" | null } | null> {
+  // Records before the state, as every writer (and memory.ts) encodes them: the same value that
+  // cannot be stored is named the same way everywhere.
+  const records = w.records.length === 0 ? null : recordsText(w.records);
   const state = encodeJson(w.state, "the job's state");
-  if (w.records.length === 0 && w.consumeSignal === null) {
+  if (records === null && w.consumeSignal === null) {
     const { rows } = await db.query<{ control: "suspend" | "stop" | null }>({
       name: "runbook_checkpoint",
       text: `UPDATE jobs SET state = $3, checkpoint_label = $4, checkpoint_at = now(), checkpoints = checkpoints + 1,
@@ -59,7 +62,7 @@ export async function writeCheckpoint(db: Queryable, w: CheckpointWrite): Promis
        UPDATE signals SET consumed_at = now() WHERE id = $7 AND EXISTS (SELECT 1 FROM j)
      )
      SELECT control FROM j`,
-    values: [w.id, w.epoch, state, w.label, w.records.length, recordsText(w.records), w.consumeSignal],
+    values: [w.id, w.epoch, state, w.label, w.records.length, records ?? "[]", w.consumeSignal],
   });
   return rows[0] ?? null;
 }

@@ -46,13 +46,14 @@ export interface EncodedCompletion {
  * job alone, not the batch it would have joined.
  */
 export function encodeCompletion(c: Completion): EncodedCompletion {
+  const records = recordsText(c.records); // first, as in checkpoint.ts
   return {
     id: c.id,
     epoch: c.epoch,
     status: c.status,
     result: c.result === null ? null : encodeJson(c.result, "the job's result"),
     error: c.error === null ? null : encodeJson(c.error, "the job's error"),
-    records: recordsText(c.records),
+    records,
     n: c.records.length,
     signal: c.consumeSignal,
     reason: c.reason,

@@ -37,6 +37,8 @@ export interface Parked {
 
 /** Returns null when the lease was lost. */
 export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | null> {
+  const records = recordsText(p.records); // before the state, as in checkpoint.ts
+  const state = p.state === null ? null : encodeJson(p.state, "the job's state");
   const { rows } = await db.query<Parked>({
     name: "runbook_park",
     text: `WITH old AS (
@@ -80,10 +82,10 @@ export async function parkJob(db: Queryable, p: ParkWrite): Promise<Parked | nul
     values: [
       p.id,
       p.epoch,
-      p.state === null ? null : encodeJson(p.state, "the job's state"),
+      state,
       p.label,
       p.records.length,
-      recordsText(p.records),
+      records,
       p.status,
       p.waitSignal,
       p.awaitJob,
