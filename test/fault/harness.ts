@@ -1,6 +1,8 @@
 // The fault tests' cluster: one fresh database on the test server, the fixtures published, and
 // real `runbook worker` processes started, signalled and killed the way an operator (or a crash)
-// does. Every worker runs in its own process group; `destroy()` (and a process exit hook, for a
+// does. Jobs are held where a test wants them by gates (fixtures/ledger.ts), never by hoping a
+// step is still running when the test acts; waits are on conditions, with generous deadlines.
+// Every worker runs in its own process group; `destroy()` (and a process exit hook, for a
 // test run that dies) kills every group that is left, so no worker outlives its test.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -29,6 +31,8 @@ export interface LedgerRow {
   started_at: Date;
   ended_at: Date | null;
   aborted: boolean | null;
+  /** When a `stubborn` step saw the job's abort signal (it goes on regardless). */
+  abort_seen_at: Date | null;
 }
 
 export interface WorkerProc {
@@ -71,7 +75,8 @@ export class Cluster {
     await db.pool.query(`CREATE TABLE ledger (
       id bigserial PRIMARY KEY, job text NOT NULL, step integer NOT NULL, part text NOT NULL,
       worker text NOT NULL, epoch bigint NOT NULL, started_at timestamptz NOT NULL,
-      ended_at timestamptz, aborted boolean)`);
+      ended_at timestamptz, aborted boolean, abort_seen_at timestamptz)`);
+    await db.pool.query("CREATE TABLE gates (name text PRIMARY KEY, open boolean NOT NULL DEFAULT false, arrivals integer NOT NULL DEFAULT 0)");
     const sqlUrl = await freshSandboxUrl();
     await storeDefaultConnection((text, params) => db.pool.query(text, params), sqlUrl);
     const c = new Cluster(url, db, sqlUrl);
@@ -124,16 +129,56 @@ export class Cluster {
   }
 
   /**
-   * Waits until the latest deployment names every one of `names` and each worker has had a
-   * heartbeat since (a worker that started first computed its slots before the others joined;
-   * its next heartbeat corrects them, and that view is not in the database to poll).
+   * Waits until the latest deployment names every one of `names` and each worker has seen it
+   * (a worker that started first computed its slots before the others joined; a heartbeat after
+   * the deployment corrects them).
    */
   async settle(names: string[]): Promise<void> {
     await waitFor(`${names.join(", ")} deployed`, async () => {
       const { rows } = await this.db.pool.query<{ workers: string[] }>("SELECT workers FROM deployments ORDER BY generation DESC LIMIT 1");
       return names.every((n) => rows[0]?.workers.includes(n));
     });
-    await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 200));
+    await this.synced(names);
+  }
+
+  /**
+   * Waits until each of `names` has heartbeated twice since this call: every heartbeat reads the
+   * deployment, the live workers and drain requests, so each worker has then acted on all that
+   * was committed before (its slots recomputed, a drain begun). Twice: a heartbeat's row is
+   * written before the worker acts on what it read; the next one starts after that.
+   */
+  async synced(names: string[]): Promise<void> {
+    for (let round = 1; round <= 2; round++) {
+      const { rows } = await this.db.pool.query<{ t: Date }>("SELECT clock_timestamp() AS t");
+      await waitFor(`heartbeat ${round} of ${names.join(", ")}`, async () => {
+        const r = await this.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM workers WHERE name = ANY($1) AND heartbeat_at > $2", [names, rows[0].t]);
+        return r.rows[0].n === names.length;
+      });
+    }
+  }
+
+  /** Closes gates (fixtures/ledger.ts): steps that reach them wait until they open. */
+  async closeGates(names: string[]): Promise<void> {
+    await this.db.pool.query("INSERT INTO gates (name) SELECT unnest($1::text[])", [names]);
+  }
+
+  async openGates(names: string[]): Promise<void> {
+    const { rowCount } = await this.db.pool.query("UPDATE gates SET open = true WHERE name = ANY($1)", [names]);
+    if (rowCount !== names.length) throw new Error(`no gate among ${names.join(", ")}`);
+  }
+
+  /** Waits until `count` calls (default 1) have arrived at each gate. */
+  async reached(names: string[], count = 1, timeoutMs = 60_000): Promise<void> {
+    await waitFor(`${count} arrival(s) at ${names.length > 3 ? `${names.length} gates` : names.join(", ")}`, async () => {
+      const { rows } = await this.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM gates WHERE name = ANY($1) AND arrivals >= $2", [names, count]);
+      return rows[0].n === names.length;
+    }, timeoutMs, 100);
+  }
+
+  /** Waits until the worker's stderr matches `pattern`. */
+  async said(name: string, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    const w = this.worker(name);
+    await waitFor(`${name} to say ${pattern}`, async () => pattern.test(w.stderr), timeoutMs);
   }
 
   /** Sends a signal to a worker's process group. */
@@ -178,7 +223,7 @@ export class Cluster {
 
   async ledger(job?: string): Promise<LedgerRow[]> {
     const { rows } = await this.db.pool.query<LedgerRow>(
-      `SELECT id::int, job, step, part, worker, epoch::int, started_at, ended_at, aborted FROM ledger ${job ? "WHERE job = $1" : ""} ORDER BY id`,
+      `SELECT id::int, job, step, part, worker, epoch::int, started_at, ended_at, aborted, abort_seen_at FROM ledger ${job ? "WHERE job = $1" : ""} ORDER BY id`,
       job ? [job] : [],
     );
     return rows;
