@@ -8,13 +8,13 @@
 // there, then lets the INSERT through: the job reaches its checkpoint and hands over there.
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Cluster, waitFor } from "./harness.js";
+import { Cluster, LONG_TIMEOUT_MS, waitFor } from "./harness.js";
 
 const GATE_KEY = 4_242;
 let c: Cluster;
 let gate: pg.Client;
 beforeAll(async () => {
-  c = await Cluster.create(["runbooks"]);
+  c = await Cluster.create(["runbooks"], { timeoutMs: LONG_TIMEOUT_MS });
   // In the database the runbooks' sql() runs on (the sandbox): the demo's table as WriteLog
   // makes it (its CREATE TABLE IF NOT EXISTS then leaves it be), with the test's gate: the INSERT
   // of loop 3 waits for the advisory lock this session holds.

@@ -7,14 +7,14 @@
 // The scenarios run in order on one cluster: each drains one more of the workers d1..d5 (d6
 // stays). Jobs are held at gates (fixtures/ledger.ts) while the test acts, so every drain lands
 // at a known step whatever the machine's speed; the drain timeouts that must not run out while
-// the test acts are a minute long.
+// the test acts are a minute long, and leases 10 s (only the last scenario waits for one to expire).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Cluster, TIMEOUT_MS, finishedCounts, overlaps, waitFor, type LedgerRow } from "./harness.js";
+import { Cluster, LONG_TIMEOUT_MS, finishedCounts, overlaps, waitFor, type LedgerRow } from "./harness.js";
 
 let c: Cluster;
 let alive = ["d1", "d2", "d3", "d4", "d5", "d6"];
 beforeAll(async () => {
-  c = await Cluster.create();
+  c = await Cluster.create(undefined, { timeoutMs: LONG_TIMEOUT_MS });
   await Promise.all(alive.map((n) => c.startWorker(n)));
   await c.settle(alive);
 });
@@ -180,7 +180,7 @@ describe("drain", () => {
     expect(c.worker("d5").stderr).toMatch(/SIGINT again: exiting now/);
     // The lease is left to expire: d5 released nothing, and the next owner took it over from the
     // expired lease, from its beginning (no checkpoint), arriving at the gate again.
-    await c.reached([`${id}:1`], 2, TIMEOUT_MS + 60_000);
+    await c.reached([`${id}:1`], 2, c.timeoutMs + 60_000);
     await c.openGates([`${id}:1`]);
     await c.waitAll([id], "completed");
     const history = await c.history(id);
@@ -190,7 +190,7 @@ describe("drain", () => {
     const ledger = await c.ledger(id);
     const resumed = ledger.find((r) => r.worker !== "d5")!;
     expect(resumed.step).toBe(1); // no checkpoint: from its beginning
-    expect(resumed.started_at.getTime() - second).toBeGreaterThanOrEqual(TIMEOUT_MS - 1_000);
+    expect(resumed.started_at.getTime() - second).toBeGreaterThanOrEqual(c.timeoutMs - 1_000);
     expect(overlaps(ledger.filter((r) => r.worker !== "d5"))).toEqual([]);
   });
 });

@@ -5,12 +5,12 @@
 // always lands mid-call; the test then lets the call end well within the time the old owner
 // waits for it (min(5 s, the lease timeout): a 10 s lease here, so 5 s).
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Cluster, overlaps, waitFor } from "./harness.js";
+import { Cluster, LONG_TIMEOUT_MS, overlaps, waitFor } from "./harness.js";
 
 let c: Cluster;
 beforeAll(async () => {
-  c = await Cluster.create();
-  const env = { RUNBOOK_HANDOVER_TIMEOUT_MS: "800", RUNBOOK_TIMEOUT_MS: "10000" };
+  c = await Cluster.create(undefined, { timeoutMs: LONG_TIMEOUT_MS });
+  const env = { RUNBOOK_HANDOVER_TIMEOUT_MS: "800" };
   await Promise.all([c.startWorker("h1", { env }), c.startWorker("h2", { env })]);
   await c.settle(["h1", "h2"]);
 });

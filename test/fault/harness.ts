@@ -20,6 +20,12 @@ export const FIXTURES = path.join("test", "fault", "fixtures");
 /** Short settings so a dead worker is noticed in seconds (heartbeat 0.5 s, timeout 3 s). */
 export const HEARTBEAT_MS = 500;
 export const TIMEOUT_MS = 3_000;
+/**
+ * The lease timeout of clusters where no lease is meant to expire (unless a test kills a
+ * worker): a busy machine can hold up a live worker's heartbeat for 3 s (seen: a worker lost the
+ * lease of its own running job, under a load average of 20 on two cores), never for 10.
+ */
+export const LONG_TIMEOUT_MS = 10_000;
 
 export interface LedgerRow {
   id: number;
@@ -66,10 +72,12 @@ export class Cluster {
     readonly db: Db,
     /** Where the runbooks' `sql()` runs (their `sql.default`). */
     readonly sqlUrl: string,
+    /** The workers' lease timeout (RUNBOOK_TIMEOUT_MS). */
+    readonly timeoutMs: number,
   ) {}
 
   /** A fresh database with the ledger table, and `paths` published (default: the fixtures). */
-  static async create(paths: string[] = [FIXTURES]): Promise<Cluster> {
+  static async create(paths: string[] = [FIXTURES], settings: { timeoutMs?: number } = {}): Promise<Cluster> {
     const url = await freshDatabaseUrl();
     const db = await openDb({ url, max: 4 });
     await db.pool.query(`CREATE TABLE ledger (
@@ -79,7 +87,7 @@ export class Cluster {
     await db.pool.query("CREATE TABLE gates (name text PRIMARY KEY, open boolean NOT NULL DEFAULT false, arrivals integer NOT NULL DEFAULT 0)");
     const sqlUrl = await freshSandboxUrl();
     await storeDefaultConnection((text, params) => db.pool.query(text, params), sqlUrl);
-    const c = new Cluster(url, db, sqlUrl);
+    const c = new Cluster(url, db, sqlUrl, settings.timeoutMs ?? TIMEOUT_MS);
     const pub = await c.cli(["publish", ...paths]);
     if (pub.code !== 0) throw new Error(`publish failed: ${pub.stderr}`);
     return c;
@@ -89,7 +97,7 @@ export class Cluster {
     return {
       DATABASE_URL: this.url,
       RUNBOOK_HEARTBEAT_MS: String(HEARTBEAT_MS),
-      RUNBOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+      RUNBOOK_TIMEOUT_MS: String(this.timeoutMs),
       RUNBOOK_POLL_MS: "500",
     };
   }

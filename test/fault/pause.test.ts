@@ -1,6 +1,9 @@
 // SIGSTOP past the lease, then SIGCONT: the paused worker comes back believing it still runs the
 // job. Its writes for the job must be refused, the job must complete once on the new owner, and
-// the ledger must show no step of the old lease started after the takeover.
+// the ledger must show no step of the old lease started after the takeover. The job is held at a
+// gate inside pair 2 while its worker is paused, and the gate opens only once the other worker
+// has taken it over, so the pause always outlasts the lease.
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Cluster, TIMEOUT_MS, waitFor } from "./harness.js";
 
@@ -15,24 +18,25 @@ afterAll(async () => {
 
 it("a worker paused past its lease writes nothing for the job once it is taken over", async () => {
   const n = 5;
-  const [id] = await c.enqueue("pairs", { n, ms: 400 });
-  // Pause the worker in the middle of a call: the first call of pair 2, well under way.
-  const open = await waitFor(
-    "pair 2 under way",
-    async () => (await c.ledger(id)).find((r) => r.step === 2 && r.part === "a" && !r.ended_at && Date.now() - r.started_at.getTime() > 100),
-    20_000,
-    20,
-  );
+  // Pause the worker in the middle of a call: the first call of pair 2, held at a gate.
+  const id = `pause-${randomUUID()}`;
+  await c.closeGates([`${id}:2a`]);
+  await c.enqueue("pairs", { n, ms: 0, gate: id }, [id]);
+  await c.reached([`${id}:2a`]);
+  const open = (await c.ledger(id)).find((r) => r.step === 2 && r.part === "a")!;
   const paused = open.worker;
   const other = paused === "p1" ? "p2" : "p1";
   c.signal(paused, "SIGSTOP");
   try {
-    // The other worker takes the job over once the lease expires.
-    await waitFor("the takeover", async () => (await c.ledger(id)).some((r) => r.worker === other), TIMEOUT_MS + 10_000);
+    // The other worker takes the job over once the lease expires, and redoes pair 2 from the
+    // checkpoint after pair 1: it arrives at the gate too. Then the gate opens for both and the
+    // paused worker wakes up with its call about to return.
+    await c.reached([`${id}:2a`], 2, TIMEOUT_MS + 60_000);
+    await c.openGates([`${id}:2a`]);
   } finally {
     c.signal(paused, "SIGCONT");
   }
-  await waitFor("the job to complete", async () => (await c.status([id])).get(id) === "completed", 20_000);
+  await waitFor("the job to complete", async () => (await c.status([id])).get(id) === "completed", 60_000);
 
   const history = await c.history(id);
   // The first claim by the other worker after the pause (at start-up, before both workers had
@@ -57,5 +61,5 @@ it("a worker paused past its lease writes nothing for the job once it is taken o
   const resumedAt = ledger.find((r) => r.worker === other)!.step;
   for (let s = 1; s < resumedAt; s++) expect(ledger.filter((r) => r.step === s && r.part === "a").length, `pair ${s}`).toBe(1);
   // The paused worker notices on its first write (or heartbeat) and gives the job up.
-  await waitFor("the paused worker to notice", async () => /lost the lease of job/.test(c.worker(paused).stderr), 5_000);
+  await c.said(paused, /lost the lease of job/);
 });

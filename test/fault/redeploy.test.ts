@@ -10,14 +10,14 @@
 // does the gate open: so every change lands mid-run, at a known step, whatever the machine's speed.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { assignSlots } from "../../runtime/slots.js";
-import { Cluster, badResumes, finishedCounts, overlaps } from "./harness.js";
+import { Cluster, LONG_TIMEOUT_MS, badResumes, finishedCounts, overlaps } from "./harness.js";
 
 const JOBS = 200;
 const STEPS = 10;
 const GATES = ["wave:4", "wave:7", "wave:9"];
 let c: Cluster;
 beforeAll(async () => {
-  c = await Cluster.create();
+  c = await Cluster.create(undefined, { timeoutMs: LONG_TIMEOUT_MS });
   await Promise.all(["r1", "r2", "r3"].map((n) => c.startWorker(n, { concurrency: 250 })));
   expect((await c.cli(["deploy", "--workers", "r1,r2,r3"])).code).toBe(0);
   // Started after the explicit deployment: it owns nothing until a deploy names it.
