@@ -24,8 +24,8 @@ beforeAll(async () => {
     path.join(project, "flaky.ts"),
     `import * as fs from "node:fs";
 /** Always fails; records each call's time and ctx.attempt, so the test sees attempts and delays. */
-export function call(_args: {}, ctx: { attempt: number }): void {
-  fs.appendFileSync(process.env.FLAKY_LOG!, \`\${Date.now()} \${ctx.attempt}\\n\`);
+export function call(_args: {}, ctx: { attempt: number; worker?: string }): void {
+  fs.appendFileSync(process.env.FLAKY_LOG!, \`\${Date.now()} \${ctx.attempt} \${ctx.worker}\\n\`);
   const n = fs.readFileSync(process.env.FLAKY_LOG!, "utf8").trim().split("\\n").length;
   throw new Error(\`still broken (call \${n})\`);
 }
@@ -57,11 +57,11 @@ function startWorker(name: string): ChildProcess {
 }
 
 /** Each call's time and the ctx.attempt it saw. */
-function log(): { at: number; attempt: number }[] {
+function log(): { at: number; attempt: number; worker: string }[] {
   if (!fs.existsSync(callsLog)) return [];
   return fs.readFileSync(callsLog, "utf8").trim().split("\n").filter(Boolean).map((line) => {
-    const [at, attempt] = line.split(" ").map(Number);
-    return { at, attempt };
+    const [at, attempt, worker] = line.split(" ");
+    return { at: Number(at), attempt: Number(attempt), worker };
   });
 }
 
@@ -90,7 +90,13 @@ describe("retry across a worker crash", () => {
     await until("the first attempt", () => (calls().length === 1 ? true : undefined)).catch(async (e) => {
       throw new Error(`${(e as Error).message}\n${(await runbook(["job", "flaky-1"], { cwd: project, env })).stdout}`);
     });
-    // The job now sleeps 1.5 s before attempt 2, in the database: kill its worker outright.
+    // The job now sleeps 1.5 s before attempt 2, in the database: once that sleep is committed
+    // (killed before it, the job would redo attempt 1 from its previous checkpoint), kill its
+    // worker outright.
+    await until("the job to sleep before attempt 2", async () => {
+      const { rows } = await t.db.pool.query<{ status: string }>("SELECT status FROM jobs WHERE id = 'flaky-1'");
+      return rows[0]?.status === "sleeping" ? true : undefined;
+    });
     first.kill("SIGKILL");
     await new Promise((r) => first.once("exit", r));
     startWorker("w2");
@@ -103,6 +109,8 @@ describe("retry across a worker crash", () => {
     const times = calls();
     expect(times.length).toBe(3); // attempts 1 (w1), 2 and 3 (w2): the count survived the crash
     expect(log().map((c) => c.attempt)).toEqual([1, 2, 3]); // and the activity saw it in ctx.attempt
+    // Attempt 1 on w1, the others on w2 (w1 died in the 1.5 s sleep: this checks that it did).
+    expect(log().map((c) => c.worker)).toEqual(["w1", "w2", "w2"]);
     expect(job.error.message).toBe("still broken (call 3)");
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(1500); // delay before attempt 2
     expect(times[2] - times[1]).toBeGreaterThanOrEqual(3000); // 1.5 s * 2: attempt 3's backoff

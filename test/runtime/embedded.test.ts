@@ -92,7 +92,7 @@ describe("quick start on the embedded database", () => {
   it("restarts the database after a crash left a stale pid file, and stops it with `db stop`", async () => {
     const before = localStatus(copy);
     process.kill(before.running!.pid, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 500));
+    await waitForExit(before.running!.pid);
     expect(fs.existsSync(path.join(before.dataDir!, "postmaster.pid"))).toBe(true);
     const again = await inCopy(["jobs", "--status", "completed"]);
     expect(again.code, again.stderr).toBe(0);
@@ -104,3 +104,15 @@ describe("quick start on the embedded database", () => {
     expect(localStatus(copy).running).toBeNull();
   });
 });
+
+/** Resolves once no process has this pid (a killed postmaster is gone, not just signalled). */
+async function waitForExit(pid: number): Promise<void> {
+  for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  throw new Error(`process ${pid} is still there 60 s after SIGKILL`);
+}

@@ -67,7 +67,9 @@ afterAll(async () => {
   await db?.close();
 });
 
-const fast = { heartbeatMs: 150, timeoutMs: 1_000, pollMs: 100 };
+// A 3 s lease: long enough that a busy machine does not let a live worker's lease run out
+// (no test here means it to), short enough to wait past it.
+const fast = { heartbeatMs: 150, timeoutMs: 3_000, pollMs: 100 };
 
 async function startWorker(name: string, concurrency = 4): Promise<Worker> {
   const w = await Worker.start(db, { name, concurrency, ...fast });
@@ -131,7 +133,11 @@ describe("leases and fencing", () => {
     const id = await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "long-step" });
     await gate("long-step").reached;
     const before = await job(db, id);
-    await new Promise((r) => setTimeout(r, 2_500)); // 2.5x the timeout
+    // Until the database clock is well past the lease's first due time (2x the timeout).
+    await waitFor("the first lease to be long past", async () => {
+      const { rows } = await db.pool.query<{ past: boolean }>("SELECT now() > $1::timestamptz + $2 * interval '1 millisecond' AS past", [before.due_at, fast.timeoutMs]);
+      return rows[0].past;
+    }, 60_000);
     const during = await job(db, id);
     expect(during.lease_epoch).toBe(before.lease_epoch);
     expect(during.due_at!.getTime()).toBeGreaterThan(before.due_at!.getTime());
@@ -146,13 +152,16 @@ describe("leases and fencing", () => {
 describe("handover between workers", () => {
   it("frees the worker while a job sleeps, and wakes it on another worker", async () => {
     const a = await startWorker("sleepy-A", 1);
-    const id = await enqueue(db, "sleeper", versions.get("sleeper")!, { ms: 1_000 });
-    await waitStatus(db, id, "sleeping");
+    // A 5 s sleep: A runs another job and stops within it (checked below).
+    const id = await enqueue(db, "sleeper", versions.get("sleeper")!, { ms: 5_000 });
+    const sleeping = await waitStatus(db, id, "sleeping");
     // Concurrency 1, yet A runs another job while the first sleeps.
     const other = await enqueue(db, "noop", versions.get("noop")!);
     expect((await waitStatus(db, other, "completed")).worker).toBe("sleepy-A");
     await a.stop();
     workers.splice(workers.indexOf(a), 1);
+    const { rows } = await db.pool.query<{ now: Date }>("SELECT now()");
+    expect(rows[0].now.getTime()).toBeLessThan(sleeping.wait_until!.getTime()); // A stopped while it slept
     await startWorker("wakeful-B");
     const done = await waitStatus(db, id, "completed");
     expect(done.worker).toBe("wakeful-B");
@@ -200,7 +209,11 @@ describe("joining", () => {
     const fleet = await startWorker("fleet-1");
     const visitor = await Worker.start(db, { name: "visitor", concurrency: 1, ...fast, joinOnlyIfAlone: true });
     workers.push(visitor);
-    await new Promise((r) => setTimeout(r, 300));
+    // Two heartbeats of the visitor later (each recomputes its slots), it still owns none.
+    for (let i = 0; i < 2; i++) {
+      const { rows } = await db.pool.query<{ t: Date }>("SELECT clock_timestamp() AS t");
+      await waitFor("a heartbeat of the visitor", async () => (await db.pool.query("SELECT 1 FROM workers WHERE name = 'visitor' AND heartbeat_at > $1", [rows[0].t])).rowCount === 1);
+    }
     expect(visitor.ownedSlots).toEqual([]);
     expect(fleet.ownedSlots.length).toBe(db.slotCount);
     await fleet.stop();
@@ -292,7 +305,8 @@ describe("drain", () => {
     const done = await waitStatus(db, id, "completed");
     expect(done.worker).toBe("drain-timeout-B");
     gate("drain-timeout").release(); // A's stuck activity returns; A writes nothing more
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor("A's stuck call to return", async () => calls().filter((c) => c.job === id && c.step === "b").length === 2);
+    await new Promise((r) => setTimeout(r, 200)); // A's refused writes, if any, would be in by now
     expect(await outputs(db, id)).toEqual(["a done", "b started", "b done"]);
     const reasons = (await db.pool.query("SELECT reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows.map((r) => r.reason);
     expect(reasons.some((r) => r.startsWith("interrupted: worker drain-timeout-A was draining"))).toBe(true);

@@ -2,7 +2,9 @@
 // its position, sleep, wait with signals (before and after) and timeouts, child jobs, the
 // suspend statement, operator suspend/resume/stop, version pinning, and bad stored data.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Held } from "../../runtime/claim-queue.js";
 import type { Db } from "../../runtime/db/connect.js";
+import type { JobLease } from "../../runtime/lease.js";
 import { withTransaction } from "../../runtime/db/tx.js";
 import { controlJob, ControlRefused, sendSignal } from "../../runtime/sql/control.js";
 import { Worker } from "../../runtime/worker.js";
@@ -94,6 +96,11 @@ const modules: HandModule[] = [
 let db: Db;
 let versions: Map<string, string>;
 let worker: Worker;
+
+/** The lease of a job the worker holds (its internals: what the worker has heard of the job). */
+function heldLease(id: string): JobLease | undefined {
+  return (worker as unknown as { jobs: { held: Map<string, Held> } }).jobs.held.get(id)?.lease;
+}
 
 beforeAll(async () => {
   db = await freshDb();
@@ -252,7 +259,7 @@ describe("job lifecycle", () => {
     await withTransaction(db.pool, (c) => controlJob(c, id, "suspend", "test"));
     // The worker hears `control` and ends the step at its next tick; the call in flight at the
     // gate is let finish (a suspend cancels nothing). Then the operator changes their mind.
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor("the worker to hear the suspend", async () => heldLease(id)?.operatorAction === "suspend");
     expect((await withTransaction(db.pool, (c) => controlJob(c, id, "resume", "test"))).outcome).toBe("pending suspend cancelled");
     gate("lifecycle-cancel").release();
     await waitFor("the job to be queued again and claimed", async () => (await transitions(db, id)).length >= 4);
@@ -266,11 +273,16 @@ describe("job lifecycle", () => {
   });
 
   it("suspends a sleeping job at once and, when resumed early, sleeps on to its original end", async () => {
-    const id = await start("sleeper", { ms: 1_000 });
+    // A 5 s sleep: suspended and resumed within it by three statements (checked below).
+    const id = await start("sleeper", { ms: 5_000 });
     const sleeping = await waitStatus(db, id, "sleeping");
     await withTransaction(db.pool, (c) => controlJob(c, id, "suspend", "test"));
     expect((await job(db, id)).status).toBe("suspended");
-    await withTransaction(db.pool, (c) => controlJob(c, id, "resume", "test"));
+    const resumedAt = await withTransaction(db.pool, async (c) => {
+      await controlJob(c, id, "resume", "test");
+      return (await c.query<{ now: Date }>("SELECT now()")).rows[0].now;
+    });
+    expect(resumedAt.getTime()).toBeLessThan(sleeping.wait_until!.getTime()); // resumed early
     await waitStatus(db, id, "sleeping");
     const done = await waitStatus(db, id, "completed");
     const end = (await db.pool.query("SELECT at FROM job_history WHERE job_id = $1 AND reason = 'sleep ended'", [id])).rows[0].at as Date;
