@@ -18,7 +18,7 @@ beforeAll(async () => {
     c.startWorker("s1", recover),
     c.startWorker("s2", recover),
   ]);
-}, 120_000);
+}, 180_000);
 afterAll(async () => {
   await c?.destroy();
 });

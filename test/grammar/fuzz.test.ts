@@ -271,7 +271,7 @@ describe("fuzzing the front end", () => {
     expect(failures).toEqual([]);
     // The inputs are broken often enough to exercise recovery, not only the happy path.
     expect(diagnostics).toBeGreaterThan(INPUTS);
-  }, 120_000);
+  }, 600_000); // a deadline, not an expectation: 17 s idle, 169 s under a load average of 24
 
   it("the same seed makes the same inputs", () => {
     expect(makeCases(7, 50)).toEqual(makeCases(7, 50));
