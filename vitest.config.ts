@@ -13,13 +13,15 @@ import * as fs from "node:fs";
 import { configDefaults, defineConfig } from "vitest/config";
 
 const FAST_DIRS = "test/{grammar,checker,compiler,executor,corpus,diagnostics}/**/*.test.ts";
-/** The activities' tests that use the database; the others there are fast. */
-const DB_ACTIVITIES = ["database", "retry-crash", "secrets-e2e"].map((n) => `test/activities/${n}.test.ts`);
+/**
+ * The activities' tests that need no database are fast: the ones that import neither the
+ * database setup nor ./pg.js (which does).
+ */
+const activities = new URL("test/activities/", import.meta.url);
 const FAST_ACTIVITIES = fs
-  .readdirSync(new URL("test/activities", import.meta.url))
-  .filter((f) => f.endsWith(".test.ts"))
-  .map((f) => `test/activities/${f}`)
-  .filter((f) => !DB_ACTIVITIES.includes(f));
+  .readdirSync(activities)
+  .filter((f) => f.endsWith(".test.ts") && !/setup\/db|\.\/pg\.js/.test(fs.readFileSync(new URL(f, activities), "utf8")))
+  .map((f) => `test/activities/${f}`);
 const FAULT = ["test/fault/**/*.test.ts", "test/chaos/**/*.test.ts"];
 
 export default defineConfig({
