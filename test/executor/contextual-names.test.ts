@@ -32,6 +32,17 @@ describe("contextual words as names, through the CLI", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(path.join(out, "contextual_names.ts"))).toBe(true);
     expect(existsSync(path.join(out, "contextual_names_child.ts"))).toBe(true);
+    // The emitted TypeScript of both passes `tsc --strict` (locals named like keywords included).
+    writeFileSync(
+      path.join(out, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", types: [], skipLibCheck: true },
+        files: ["contextual_names.ts", "contextual_names_child.ts"],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", out], { encoding: "utf8", timeout: 120_000 });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
   });
 
   it("runbook test runs it in every mode with the expected output and result", () => {
