@@ -2,7 +2,7 @@
 // `error`, `retry`, `wait` and `sleep` as parameter, local and field names checks, compiles and
 // runs through the real CLI (`bin/runbook.js`), and a reserved word as a name is RB1032.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,25 +10,30 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const corpus = path.join(root, "test/corpus/runbooks");
-const fixture = path.join(corpus, "contextual_names.runbook");
 const tmp = mkdtempSync(path.join(tmpdir(), "runbook-contextual-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// The corpus fixture and the helper it starts, as a project of their own.
+const project = path.join(tmp, "project");
+mkdirSync(project);
+for (const f of ["contextual_names.runbook", "contextual_names_child.runbook"]) copyFileSync(path.join(corpus, f), path.join(project, f));
+const fixture = path.join(project, "contextual_names.runbook");
 
 function runbook(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [path.join(root, "bin/runbook.js"), ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe("contextual words as names, through the CLI", () => {
+// Each step is a CLI process (and one runs tsc): minutes, not seconds, on a loaded machine.
+describe("contextual words as names, through the CLI", { timeout: 240_000 }, () => {
   it("runbook check finds no error", () => {
-    const r = runbook("check", corpus);
-    expect(r.stderr).toMatch(/^0 errors, \d+ warnings? in \d+ files$/m);
+    const r = runbook("check", project);
+    expect(r.stderr).toBe("0 errors, 0 warnings in 2 files\n");
     expect(r.code).toBe(0);
   });
 
   it("runbook compile writes the runbook and its helper", () => {
     const out = path.join(tmp, "out");
-    const r = runbook("compile", corpus, "--out", out);
+    const r = runbook("compile", project, "--out", out);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(path.join(out, "contextual_names.ts"))).toBe(true);
     expect(existsSync(path.join(out, "contextual_names_child.ts"))).toBe(true);
