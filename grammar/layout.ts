@@ -24,6 +24,7 @@ import { messages, type SyntaxIssue, type SyntaxMessage } from "./messages.js";
 import type { LineMap } from "./positions.js";
 import type { StringScan } from "./strings.js";
 import * as T from "./tokens.js";
+import { CONTEXTUAL, isKeyword, RESERVED, reservedAsName, startsStatementInBrackets } from "./contextual.js";
 
 /** Deepest bracket/block/string nesting the parser accepts. */
 export const MAX_NESTING = 200;
@@ -73,11 +74,15 @@ const BLOCK_AFTER = new Set<TokenType>([
   T.Identifier, T.As, T.NumberLit, T.DurationLit, T.StringLit, T.True, T.False, T.Null, T.RParen,
   T.RBracket, T.RCurly, T.Gt, T.Question, T.Else, T.Try, T.Finally, T.Retry, T.Catch,
 ]);
-/** Keywords that only start statements; met inside ( [ or a map, they mean a closer is missing. */
+/**
+ * Reserved words that only start statements; met inside ( [ or a map, they mean a closer is
+ * missing. (Contextual statement words do too, when first on their line: see `word`.)
+ */
 const STATEMENT_KEYWORDS = new Set<TokenType>([
-  T.Let, T.If, T.While, T.For, T.Return, T.Checkpoint, T.Sleep, T.Suspend, T.Fail, T.Try,
-  T.Retry, T.Break, T.Continue, T.Output, T.Log, T.Warn, T.ErrorKw, T.Use, T.Runbook,
+  T.Let, T.If, T.While, T.For, T.Return, T.Try, T.Break, T.Continue, T.Use, T.Runbook,
 ]);
+/** The words `word` looks at: reserved and contextual ones. */
+const WORDS = new Set<TokenType>([...RESERVED, ...CONTEXTUAL]);
 
 const FOREIGN: Record<string, [TokenType, string]> = { "&&": [T.And, "and"], "||": [T.Or, "or"], "!": [T.Not, "not"] };
 
@@ -127,14 +132,18 @@ class Layout {
   run(): LayoutResult {
     const { tokens, out, stack } = this;
     for (let i = 0; i < tokens.length; i++) {
-      const tok = tokens[i];
-      const type = tok.tokenType;
+      let tok = tokens[i];
+      let type = tok.tokenType;
       if (type === T.Newline) {
         if (this.significant() && out.length > 0 && !CONTINUES_AFTER.has(out[out.length - 1].tokenType)) out.push(tok);
         continue;
       }
       if (CONTINUES_BEFORE.has(type) && this.lastType() === T.Newline && this.significant()) out.pop();
       else if (this.forceCloseBefore !== undefined && type !== T.RCurly && i > 0 && tokens[i - 1].tokenType === T.Newline) this.checkLineStart(i);
+      if (WORDS.has(type)) {
+        tok = this.word(i);
+        type = tok.tokenType;
+      }
 
       // `await await ... x` recurses in the parser like brackets do: count such runs as nesting.
       if (type === T.Await || type === T.Start || type === T.Wait) this.keywordRun++;
@@ -209,11 +218,7 @@ class Layout {
           if (!this.interpolation && STATEMENT_KEYWORDS.has(type) && stack.length > 0 && stack[stack.length - 1].kind !== "block") {
             const next = tokens[i + 1]?.tokenType;
             const prev = this.lastType();
-            if (next !== T.Colon && prev !== T.Dot && prev !== T.QuestionDot) {
-              const at = out.length > 0 ? tokenEnd(out[out.length - 1]) : tok.startOffset;
-              while (stack.length > 0 && stack[stack.length - 1].kind !== "block") this.closeUnclosed(at);
-              if (!endsStatement(this.lastType())) out.push(virtual(T.Newline, at, "end of line", true));
-            }
+            if (next !== T.Colon && prev !== T.Dot && prev !== T.QuestionDot) this.closeBrackets(tok);
           }
       }
       out.push(tok);
@@ -276,6 +281,74 @@ class Layout {
     } else if (this.misindentedClose === undefined) this.misindentedClose = i;
   }
 
+  /**
+   * The reserved or contextual word at input index `i`, as the parser is to see it: a contextual
+   * word read as a name, and a reserved word standing where only a name can (reported), become an
+   * Identifier (grammar/contextual.ts has the rule).
+   */
+  private word(i: number): IToken {
+    const tok = this.tokens[i];
+    const type = tok.tokenType;
+    if (!this.interpolation && this.tokens[i - 1]?.tokenType === T.Newline && !this.significant()) {
+      const prev = this.lastType();
+      if (prev !== T.Dot && prev !== T.QuestionDot && startsStatementInBrackets(type, this.peek(i))) this.closeBrackets(tok);
+    }
+    const prev = this.lastType();
+    const statementStart = this.significant() && endsStatement(prev);
+    if (RESERVED.has(type)) {
+      const out = this.out;
+      const top = this.stack[this.stack.length - 1];
+      const asName = reservedAsName({
+        word: type,
+        prev,
+        beforePrev: out[out.length - 2]?.tokenType,
+        next: this.peek(i),
+        statementStart,
+        inHeader: top?.header === true,
+      });
+      if (!asName) return tok;
+      this.issueAt(tok.startOffset, tokenEnd(tok), messages.reservedWord(tok.image));
+      return asIdentifier(tok);
+    }
+    const keyword = isKeyword({ word: type, prev, next: this.peek(i), statementStart, assigns: () => this.assigns(i) });
+    return keyword ? tok : asIdentifier(tok);
+  }
+
+  /** The type of the token after input index `i`, skipping line breaks that do not end a statement. */
+  private peek(i: number): TokenType | undefined {
+    const tokens = this.tokens;
+    const significant = this.significant();
+    let j = i + 1;
+    while (tokens[j]?.tokenType === T.Newline && (!significant || CONTINUES_BEFORE.has(tokens[j + 1]?.tokenType))) j++;
+    return tokens[j]?.tokenType;
+  }
+
+  /** Whether the statement starting at input index `i` has `=`, `+=` or `-=` outside brackets. */
+  private assigns(i: number): boolean {
+    const tokens = this.tokens;
+    let depth = 0;
+    for (let j = i + 1; j < tokens.length; j++) {
+      const t = tokens[j].tokenType;
+      if (t === T.LParen || t === T.LBracket || t === T.LCurly) depth++;
+      else if (t === T.RParen || t === T.RBracket || t === T.RCurly) {
+        if (--depth < 0) return false;
+      } else if (depth === 0) {
+        if (t === T.Eq || t === T.PlusEq || t === T.MinusEq) return true;
+        if (t === T.Semicolon) return false;
+        if (t === T.Newline && !CONTINUES_AFTER.has(tokens[j - 1].tokenType) && !CONTINUES_BEFORE.has(tokens[j + 1]?.tokenType)) return false;
+      }
+    }
+    return false;
+  }
+
+  /** A statement keyword met inside ( [ or a map: close them, as their closers are missing. */
+  private closeBrackets(tok: IToken): void {
+    const { out, stack } = this;
+    const at = out.length > 0 ? tokenEnd(out[out.length - 1]) : tok.startOffset;
+    while (stack.length > 0 && stack[stack.length - 1].kind !== "block") this.closeUnclosed(at);
+    if (!endsStatement(this.lastType())) out.push(virtual(T.Newline, at, "end of line", true));
+  }
+
   /** Offset just past the last real (not made-up) token laid out so far. */
   private lastRealEnd(): number {
     for (let j = this.out.length - 1; j >= 0; j--) {
@@ -314,6 +387,11 @@ export interface VirtualToken extends IToken {
   shownAs: string;
   /** Made up to recover from an error already reported: errors found at it are not news. */
   recovery: boolean;
+}
+
+/** A copy of `tok` read as a name (a copy: the input may be laid out again). */
+function asIdentifier(tok: IToken): IToken {
+  return { ...tok, tokenType: T.Identifier, tokenTypeIdx: T.Identifier.tokenTypeIdx! };
 }
 
 /** A zero-width token the layout inserts (a closer that was missing, or a statement end). */
