@@ -179,6 +179,10 @@ async function restartUnderWorkers(prefix: string, outage: { pastLease: boolean;
     for (const r of rows) resumedMs[r.name] ??= Date.now() - started.getTime();
     return rows.length === 2;
   }, TIMEOUT_MS + SLACK_MS, 20);
+  // `runbook workers` shows them alive again (it showed them dead for as long as they were away).
+  const shown = await cli(["workers"]);
+  expect(shown.stdout).toMatch(/^r1\s+alive\s/m);
+  expect(shown.stdout).toMatch(/^r2\s+alive\s/m);
   const firstStep = await waitFor("a step to start after the restart", async () => {
     const { rows } = await ledger.query<{ at: Date }>("SELECT min(started_at) AS at FROM ledger WHERE job = ANY($1) AND started_at > $2", [ids, started]);
     return rows[0].at;
