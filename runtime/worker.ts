@@ -259,26 +259,28 @@ export class Worker {
       },
     };
     let failed = false;
+    let error: unknown;
     try {
       await runJob(env, claim, lease);
     } catch (e) {
       failed = true;
+      error = e;
       // A database error in the middle of a job: stop running it here; its lease expires and
       // it resumes from its latest checkpoint elsewhere.
       lease.markLost();
-      // A lost connection: the database away (the heartbeat reports that, once), or that one
-      // connection only (said here).
-      const away = isConnectionError(e) && (this.outage.down || !(await this.heartbeat.probe()));
-      if (!away) this.log(`job ${claim.id}: ${(e as Error).message}; it resumes from its latest checkpoint when its lease expires`);
     } finally {
-      // In an outage a job stops here for want of the database (a failed write, no heartbeat
-      // for the lease), not because it was taken over: counted in the outage's next line.
-      if (this.outage.down && lease.lost) this.outage.jobStopped();
-      else if (lease.takenOver && !failed) this.log(`lost the lease of job ${claim.id} (epoch ${lease.epoch}): it was taken over or ended elsewhere; stopped running it here, nothing more written for it`);
       this.jobs.forget(claim.id, lease);
       this.handovers.forget(claim.id);
       this.options.onJobLeft?.(claim.id);
     }
+    // A lost connection: the database away (the heartbeat reports that, once), or that one
+    // connection only (said below). The job has left first, so the probe does not renew it.
+    if (failed && isConnectionError(error) && !this.outage.down) await this.heartbeat.probe();
+    // In an outage a job stops here for want of the database (a failed write, no heartbeat for
+    // the lease), not because it was taken over: counted in the outage's next line.
+    if (this.outage.down && lease.lost) this.outage.jobStopped();
+    else if (failed) this.log(`job ${claim.id}: ${(error as Error).message}; it resumes from its latest checkpoint when its lease expires`);
+    else if (lease.takenOver) this.log(`lost the lease of job ${claim.id} (epoch ${lease.epoch}): it was taken over or ended elsewhere; stopped running it here, nothing more written for it`);
   }
 
   /** The refused versions whose modules still differ here (a few `stat`s while nothing changed). */
