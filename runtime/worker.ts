@@ -258,6 +258,7 @@ export class Worker {
         this.refused.set(version, pins);
       },
     };
+    const began = performance.now();
     let failed = false;
     let error: unknown;
     try {
@@ -277,10 +278,12 @@ export class Worker {
     // connection only (said below). The job has left first, so the probe does not renew it.
     if (failed && isConnectionError(error) && !this.outage.down) await this.heartbeat.probe();
     // In an outage a job stops here for want of the database (a failed write, no heartbeat for
-    // the lease), not because it was taken over: counted in the outage's next line.
+    // the lease), not because it was taken over: counted in the outage's next line. A job that
+    // ran through an outage and ends after it, for want of the database then, was reported too.
+    const throughOutage = this.outage.endedSince(began);
     if (this.outage.down && lease.lost) this.outage.jobStopped();
-    else if (failed) this.log(`job ${claim.id}: ${(error as Error).message}; it resumes from its latest checkpoint when its lease expires`);
-    else if (lease.takenOver) this.log(`lost the lease of job ${claim.id} (epoch ${lease.epoch}): it was taken over or ended elsewhere; stopped running it here, nothing more written for it`);
+    else if (failed && !(throughOutage && isConnectionError(error))) this.log(`job ${claim.id}: ${(error as Error).message}; it resumes from its latest checkpoint when its lease expires`);
+    else if (!failed && lease.takenOver && !throughOutage) this.log(`lost the lease of job ${claim.id} (epoch ${lease.epoch}): it was taken over or ended elsewhere; stopped running it here, nothing more written for it`);
   }
 
   /** The refused versions whose modules still differ here (a few `stat`s while nothing changed). */

@@ -38,6 +38,8 @@ export class Outage {
   private lastLine = 0;
   /** Jobs this worker stopped running since the outage began (their writes failed). */
   private stoppedJobs = 0;
+  /** performance.now() when the latest outage ended. */
+  private lastEnd = -Infinity;
 
   constructor(private readonly o: OutageOptions) {}
 
@@ -74,8 +76,18 @@ export class Outage {
   /** A heartbeat went through: the database is back. */
   reached(): void {
     if (this.since === null) return;
-    this.o.log(`the database at ${this.o.where()} is reachable again after ${seconds(performance.now() - this.since)}${this.jobsSoFar()}; working again`);
+    this.lastEnd = performance.now();
+    this.o.log(`the database at ${this.o.where()} is reachable again after ${seconds(this.lastEnd - this.since)}${this.jobsSoFar()}; working again`);
     this.since = null;
+  }
+
+  /**
+   * Did an outage end after `t` (performance.now())? A job running since before then may still
+   * fail on a connection opened to where the database was (it hangs until its timeout): that
+   * failure is the outage's, already reported.
+   */
+  endedSince(t: number): boolean {
+    return this.lastEnd > t;
   }
 
   private jobsSoFar(): string {

@@ -64,10 +64,15 @@ it("logs one line when the database is lost, at most one per interval while away
       "still cannot reach the database at 127.0.0.1:5432 after 9.0 s (connect ECONNREFUSED 127.0.0.1:5432); jobs stopped here meanwhile: 3 (they resume from their latest checkpoint)",
       "the database at 127.0.0.1:5432 is reachable again after 10.0 s; jobs stopped here meanwhile: 3 (they resume from their latest checkpoint); working again",
     ]);
-    // The next outage starts its own count.
+    // The next outage starts its own count. A job running since before it ended ran through it.
+    const jobBegan = performance.now();
+    vi.advanceTimersByTime(100);
     outage.failed(refused);
     outage.reached();
     expect(log.at(-1)).toBe("the database at 127.0.0.1:5432 is reachable again after 0.0 s; working again");
+    expect(outage.endedSince(jobBegan)).toBe(true);
+    vi.advanceTimersByTime(100);
+    expect(outage.endedSince(performance.now())).toBe(false);
   } finally {
     vi.useRealTimers();
   }
