@@ -284,6 +284,9 @@ it("the old port taken meanwhile: the database comes back on a new port and the 
   expect(m.newPort).not.toBe(m.oldPort);
   expect(localStatus(project).port).toBe(m.newPort);
   expect((await cli(["db", "status"])).stdout).toContain(`127.0.0.1:${m.newPort}`);
+  // sql()'s default connection (the sandbox on this cluster) followed it to the new port.
+  const [stored] = await q<{ secret: boolean; url: string | null }>("SELECT secret, value #>> '{}' AS url FROM assets WHERE name = 'sql.default'");
+  if (!stored.secret) expect(new URL(stored.url!).port).toBe(String(m.newPort));
   report(`db restart on a new port ${m.newPort} (old ${m.oldPort} taken)`, m);
   for (const ms of Object.values(m.resumedMs)) expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
 }, 400_000);
