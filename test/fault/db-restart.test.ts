@@ -153,7 +153,18 @@ async function restartUnderWorkers(prefix: string, outage: { pastLease: boolean;
   const logFrom = workers.map((w) => w.stderr.length);
   const since = (w: WorkerProc) => w.stderr.slice(logFrom[workers.indexOf(w)]);
 
-  const stop = await cli(["db", "stop"]);
+  // Hold every step where it is (the ledger's writes wait for this lock) until the database
+  // has stopped: however slowly `runbook db stop` starts, jobs are still running when it lands.
+  const gate = await ledger.connect();
+  let stop: Ran;
+  try {
+    await gate.query("BEGIN");
+    await gate.query("LOCK TABLE ledger IN SHARE MODE");
+    stop = await cli(["db", "stop"]);
+  } finally {
+    await gate.query("COMMIT").catch(() => undefined);
+    gate.release();
+  }
   expect(stop.code, stop.stderr).toBe(0);
   expect(stop.stdout).toMatch(/^stopped the embedded database/);
   const stoppedAt = Date.now();
