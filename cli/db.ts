@@ -19,5 +19,6 @@ export async function status(): Promise<void> {
     return;
   }
   process.stdout.write(`data: ${s.dataDir}\n`);
-  process.stdout.write(s.running ? `running: pid ${s.running.pid}, 127.0.0.1:${s.running.port}\n` : "not running (started on first use)\n");
+  const next = s.port === null ? "" : `, on port ${s.port} again if it is free`;
+  process.stdout.write(s.running ? `running: pid ${s.running.pid}, 127.0.0.1:${s.running.port}\n` : `not running (started on first use${next})\n`);
 }

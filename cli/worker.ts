@@ -2,7 +2,7 @@
 // claim nothing more, hand running jobs over at their next checkpoint, exit 0 (issue 5 builds
 // `runbook drain` on the same path); a second SIGINT exits at once, leaving the leases to expire.
 import { openDb, type Db } from "../runtime/db/connect.js";
-import { DEFAULTS, SettingError, settingsFromEnv, type WorkerSettings } from "../runtime/settings.js";
+import { connectTimeoutMs, DEFAULTS, SettingError, settingsFromEnv, type WorkerSettings } from "../runtime/settings.js";
 import { Worker, WorkerNameTaken, type WorkerOptions } from "../runtime/worker.js";
 import { CliError } from "./errors.js";
 
@@ -18,7 +18,7 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
   // concurrent checkpoints share WAL flushes (group commit) without crowding the server.
   const { drainTimeoutMs, ...timing } = { ...DEFAULTS, ...envSettings() };
   // A session left idle inside a transaction is ended about when its lease would expire.
-  const db = await openDb({ max: Math.min(8, concurrency + 3), idleInTransactionMs: timing.timeoutMs });
+  const db = await openDb({ max: Math.min(8, concurrency + 3), idleInTransactionMs: timing.timeoutMs, connectTimeoutMs: connectTimeoutMs(timing.timeoutMs) });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const w = await startWorker(db, { ...timing, name: opts.name, concurrency, log });
   log(`worker ${w.name} started: concurrency ${concurrency}, ${w.ownedSlots.length} of ${db.slotCount} slots`);

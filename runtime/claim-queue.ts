@@ -36,6 +36,8 @@ export interface ClaimQueueOptions {
   /** Runs a job once a runner is free; settles when the job has left. */
   run(claim: ClaimedJob, lease: JobLease): Promise<void>;
   onCommit: (jobId: string, records: NumberedRecord[]) => void;
+  /** True when a failed claim was the database being unreachable, reported elsewhere. */
+  unreachable?(e: unknown): boolean;
   log(line: string): void;
 }
 
@@ -60,7 +62,9 @@ export class ClaimQueue {
       return;
     }
     this.claiming = this.claimPass()
-      .catch((e) => this.o.log(`claim failed: ${(e as Error).message}`))
+      .catch((e) => {
+        if (!this.o.unreachable?.(e)) this.o.log(`claim failed: ${(e as Error).message}`);
+      })
       .finally(() => {
         this.claiming = null;
         if (this.claimAgain) {

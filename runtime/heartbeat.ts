@@ -1,9 +1,13 @@
 // The worker's heartbeat and what it learns. Every `heartbeatMs` one statement renews the worker
 // row and every lease it holds (sql/workers.ts), and reads the deployment and who is alive; the
 // worker recomputes its slots from that view. A lease the statement did not renew was taken over
-// or ended elsewhere: its job is marked lost, so its runner writes nothing more.
+// or ended elsewhere: its job is marked lost, so its runner writes nothing more. When no
+// heartbeat has gone through for a whole lease (the database unreachable), every lease held may
+// have expired and been taken over: their jobs are marked lost too, so an activity in flight is
+// cancelled before the job can run elsewhere, instead of at its next (fenced) write.
 import type pg from "pg";
 import type { Held } from "./claim-queue.js";
+import type { Outage } from "./db/outage.js";
 import { heartbeat, type View } from "./sql/workers.js";
 
 export interface HeartbeatOptions {
@@ -16,11 +20,16 @@ export interface HeartbeatOptions {
   stopping(): boolean;
   /** What the heartbeat read. */
   onView(view: View): void;
+  /** Where a heartbeat failing because the database is unreachable is reported. */
+  outage: Outage;
   log(line: string): void;
 }
 
 export class Heartbeat {
-  private beating = false;
+  /** The periodic heartbeat in flight, if any. */
+  private current: Promise<void> | null = null;
+  /** performance.now() when the latest heartbeat that went through was sent. */
+  private lastBeat = performance.now();
 
   constructor(private readonly o: HeartbeatOptions) {}
 
@@ -30,11 +39,42 @@ export class Heartbeat {
    * for (6 heartbeats in flight after a 4 s partition, with 8 connections).
    */
   tick(): void {
-    if (this.beating) return;
-    this.beating = true;
-    void this.beat()
-      .catch((e) => this.o.log(`heartbeat failed: ${(e as Error).message}`))
-      .finally(() => (this.beating = false));
+    if (this.current) return;
+    const started = performance.now();
+    this.current = this.beat()
+      .catch((e) => {
+        // A beat that went through since this one began: the database is there (this one hung
+        // on a connection to where it was).
+        if (this.lastBeat > started) return;
+        if (!this.o.outage.failed(e)) this.o.log(`heartbeat failed: ${(e as Error).message}`);
+        if (performance.now() - this.lastBeat >= this.o.leaseMs) this.leasesExpired();
+      })
+      .finally(() => (this.current = null));
+  }
+
+  /**
+   * For a part whose connection just failed: is the database away (a heartbeat sent from now on
+   * fails, and reports the outage), or was it that one connection (it goes through)?
+   */
+  async probe(): Promise<boolean> {
+    const asked = performance.now();
+    await this.current;
+    if (this.lastBeat <= asked) {
+      this.tick();
+      await this.current;
+    }
+    return this.lastBeat > asked;
+  }
+
+  /** No renewal for a whole lease: none of the leases held can be counted on any more. */
+  private leasesExpired(): void {
+    let stopped = 0;
+    for (const job of this.o.held.values()) {
+      if (job.lease.lost) continue;
+      job.lease.markLost();
+      stopped++;
+    }
+    if (stopped > 0 && !this.o.outage.down) this.o.log(`no heartbeat went through for ${this.o.leaseMs} ms (the lease): stopped ${stopped} jobs here; they resume from their latest checkpoint`);
   }
 
   /** One heartbeat: renew, detect lost leases, hand the view on. */
@@ -42,6 +82,8 @@ export class Heartbeat {
     const held = [...this.o.held.values()].map((h) => ({ id: h.claim.id, epoch: h.lease.epoch }));
     const sent = performance.now();
     const view = await heartbeat(this.o.pool, this.o.worker, held, this.o.leaseMs);
+    if (sent > this.lastBeat) this.lastBeat = sent;
+    this.o.outage.reached();
     const renewed = new Set(view.renewed);
     const extended = new Set(view.extended);
     for (const h of held) {

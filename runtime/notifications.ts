@@ -1,8 +1,9 @@
 // The worker's LISTEN connection on channel `runbook`, kept open apart from the pool (a pooled
 // client would be lent out to queries). Payloads: `jobs` (new or woken jobs), `deploy` and
 // `drain:<name>` (the deployment changed, a worker stopped or drains), `control` (an operator
-// suspend or stop for a running job). A lost connection is reopened after a second; until then
-// the worker's polling covers what it misses, so a failure here is logged, never fatal.
+// suspend or stop for a running job). A lost connection is reopened after a second, each time
+// to where the database is now (the embedded one may have moved to another port); until then the
+// worker's polling covers what it misses, so a failure here is logged, never fatal.
 import pg from "pg";
 
 export interface NotificationHandlers {
@@ -20,16 +21,19 @@ export class NotificationListener {
   private closing = false;
 
   constructor(
-    private readonly url: string,
+    /** Where to connect, looked up at each (re)connection. */
+    private readonly connection: () => pg.ClientConfig,
     private readonly workerName: string,
     private readonly pollMs: number,
     private readonly log: (line: string) => void,
     private readonly on: NotificationHandlers,
+    /** True when a failure to connect was the database being unreachable, reported elsewhere. */
+    private readonly unreachable: (e: unknown) => boolean = () => false,
   ) {}
 
   async listen(): Promise<void> {
     if (this.closing) return;
-    const client = new pg.Client({ connectionString: this.url, application_name: `runbook-listen:${this.workerName}` });
+    const client = new pg.Client({ ...this.connection(), application_name: `runbook-listen:${this.workerName}` });
     client.on("error", () => this.relisten(client));
     client.on("end", () => this.relisten(client));
     client.on("notification", (n) => {
@@ -42,7 +46,7 @@ export class NotificationListener {
       await client.query("LISTEN runbook");
       this.client = client;
     } catch (e) {
-      this.log(`LISTEN failed (${(e as Error).message}); polling every ${this.pollMs} ms`);
+      if (!this.unreachable(e)) this.log(`LISTEN failed (${(e as Error).message}); polling every ${this.pollMs} ms`);
       this.relisten(client);
     }
   }

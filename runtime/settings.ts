@@ -32,6 +32,16 @@ export const DEFAULTS: Readonly<WorkerSettings> = {
   retentionMs: 30 * 86_400_000,
 };
 
+/**
+ * How long a worker's attempt to open a connection may take, for a lease of `timeoutMs`: half
+ * the lease, so an attempt hanging on something else that took the database's old port cannot
+ * hold the heartbeat past the lease; at least 2 s (a loaded machine may take a while to open a
+ * connection, and a failed one costs a job its work since its checkpoint); at most 10 s.
+ */
+export function connectTimeoutMs(timeoutMs: number): number {
+  return Math.min(10_000, Math.max(2_000, timeoutMs / 2));
+}
+
 /** How often a worker tries a retention pass (one worker at a time does it). */
 export const RETENTION_EVERY_MS = 3_600_000;
 

@@ -14,7 +14,8 @@ import * as os from "node:os";
 import { ActivityHost } from "./activities.js";
 import { CompletionBatcher } from "./batcher.js";
 import { ClaimQueue } from "./claim-queue.js";
-import type { Db } from "./db/connect.js";
+import { hostOf, type Db } from "./db/connect.js";
+import { isConnectionError, Outage } from "./db/outage.js";
 import { Handovers, within, type HandOver } from "./handover.js";
 import { Heartbeat } from "./heartbeat.js";
 import type { JobLease } from "./lease.js";
@@ -101,6 +102,8 @@ export class Worker {
   /** Versions whose pinned activity modules differ here, with their pins (runner.ts). */
   private readonly refused = new Map<string, Pins>();
   private readonly log: (line: string) => void;
+  /** The database unreachable: reported once per lease timeout, not by every part that fails. */
+  private readonly outage: Outage;
   private stopped: Promise<void> | null = null;
   private stopMode: { suspend: boolean; reason: string } = { suspend: false, reason: "stopping" };
   private resolveStopped!: () => void;
@@ -119,6 +122,9 @@ export class Worker {
     this.programs = new Programs(db.pool);
     this.activities = new ActivityHost({ baseDir: options.baseDir, query: (text, params) => db.pool.query(text, params) });
     this.log = options.log ?? (() => undefined);
+    this.outage = new Outage({ where: () => hostOf(db.currentUrl()), everyMs: this.timeoutMs, log: this.log });
+    // Claims and LISTEN are retried anyway; the heartbeat reports an outage.
+    const unreachable = (e: unknown) => isConnectionError(e);
     const stopping = () => this.stopping;
     this.jobs = new ClaimQueue({
       pool: db.pool,
@@ -132,16 +138,17 @@ export class Worker {
       run: (claim, lease) => this.run(claim, lease),
       excludedVersions: () => this.refusedVersions(),
       onCommit: options.onCommit ?? (() => undefined),
+      unreachable,
       log: this.log,
     });
     this.handovers = new Handovers(this.jobs, { handoverTimeoutMs: options.handoverTimeoutMs ?? DEFAULTS.handoverTimeoutMs, leaseMs: this.timeoutMs, log: this.log });
-    this.heartbeat = new Heartbeat({ pool: db.pool, worker: this.name, leaseMs: this.timeoutMs, held: this.jobs.held, stopping, onView: (v) => this.onView(v), log: this.log });
-    this.listener = new NotificationListener(db.url, this.name, this.pollMs, this.log, {
+    this.heartbeat = new Heartbeat({ pool: db.pool, worker: this.name, leaseMs: this.timeoutMs, held: this.jobs.held, stopping, onView: (v) => this.onView(v), outage: this.outage, log: this.log });
+    this.listener = new NotificationListener(() => db.clientConfig(), this.name, this.pollMs, this.log, {
       // A stopping worker has its own heartbeat (renewing what it still holds) and claims nothing.
       deploy: () => void (this.stopping ? undefined : this.heartbeat.beat().catch(() => undefined)),
       control: () => void this.checkControl(),
       jobs: () => this.kick(),
-    });
+    }, unreachable);
   }
 
   /** Registers the worker, joins the deployment if needed, and starts claiming. */
@@ -251,21 +258,32 @@ export class Worker {
         this.refused.set(version, pins);
       },
     };
+    const began = performance.now();
     let failed = false;
+    let error: unknown;
     try {
       await runJob(env, claim, lease);
     } catch (e) {
       failed = true;
+      error = e;
       // A database error in the middle of a job: stop running it here; its lease expires and
       // it resumes from its latest checkpoint elsewhere.
       lease.markLost();
-      this.log(`job ${claim.id}: ${(e as Error).message}; it resumes from its latest checkpoint when its lease expires`);
     } finally {
-      if (lease.takenOver && !failed) this.log(`lost the lease of job ${claim.id} (epoch ${lease.epoch}): it was taken over or ended elsewhere; stopped running it here, nothing more written for it`);
       this.jobs.forget(claim.id, lease);
       this.handovers.forget(claim.id);
       this.options.onJobLeft?.(claim.id);
     }
+    // A lost connection: the database away (the heartbeat reports that, once), or that one
+    // connection only (said below). The job has left first, so the probe does not renew it.
+    if (failed && isConnectionError(error) && !this.outage.down) await this.heartbeat.probe();
+    // In an outage a job stops here for want of the database (a failed write, no heartbeat for
+    // the lease), not because it was taken over: counted in the outage's next line. A job that
+    // ran through an outage and ends after it, for want of the database then, was reported too.
+    const throughOutage = this.outage.endedSince(began);
+    if (this.outage.down && lease.lost) this.outage.jobStopped();
+    else if (failed && !(throughOutage && isConnectionError(error))) this.log(`job ${claim.id}: ${(error as Error).message}; it resumes from its latest checkpoint when its lease expires`);
+    else if (!failed && lease.takenOver && !throughOutage) this.log(`lost the lease of job ${claim.id} (epoch ${lease.epoch}): it was taken over or ended elsewhere; stopped running it here, nothing more written for it`);
   }
 
   /** The refused versions whose modules still differ here (a few `stat`s while nothing changed). */

@@ -1,17 +1,29 @@
 // Opening the runtime's database: DATABASE_URL when set, else this folder's embedded cluster;
 // migrations applied once per process; an unreachable server reported as one line naming its
-// host, never a stack trace.
+// host, never a stack trace. Every new connection to the embedded cluster looks up where it
+// listens now: `runbook db stop` and a restart may move it to another port (its old one taken),
+// and a long-running worker must follow it there.
 import pg from "pg";
 import { decodeJson } from "../json-text.js";
-import { ensureLocalDatabase, localSqlUrl } from "./local.js";
+import { ensureLocalDatabase, localSqlUrl, localStatus } from "./local.js";
 import { migrate } from "./migrate.js";
+import { isConnectionError } from "./outage.js";
 import { storeDefaultConnection } from "./sql-sandbox.js";
 
 export interface Db {
   pool: pg.Pool;
+  /** The URL the database was opened at. */
   url: string;
   /** Settings fixed per database. */
   slotCount: number;
+  /**
+   * Where the database is now: a given URL (DATABASE_URL) stays as it is; the embedded cluster
+   * is looked up again (its running server's port), falling back to the last one known while
+   * it is not running.
+   */
+  currentUrl(): string;
+  /** Settings for a connection of its own beside the pool (LISTEN), to where the database is now. */
+  clientConfig(): pg.ClientConfig;
   close(): Promise<void>;
 }
 
@@ -41,18 +53,32 @@ export interface OpenOptions {
    * over, its lease long expired. Workers pass their lease timeout.
    */
   idleInTransactionMs?: number;
+  /**
+   * How long opening one connection may take (default 10 s). Something else listening on the
+   * database's old port may accept a connection and never answer; a worker passes less than its
+   * lease so its heartbeat is not held up past the lease by one such attempt.
+   */
+  connectTimeoutMs?: number;
 }
 
 export async function openDb(options: OpenOptions = {}): Promise<Db> {
-  const url = options.url ?? (await databaseUrl(options.cwd));
+  const cwd = options.cwd ?? process.cwd();
+  const embedded = options.url === undefined && !process.env.DATABASE_URL;
+  const url = options.url ?? (await databaseUrl(cwd));
+  let known = url;
+  const currentUrl = embedded ? () => (known = localStatus(cwd).url ?? known) : () => url;
   const settings = options.idleInTransactionMs ? [`idle_in_transaction_session_timeout=${Math.round(options.idleInTransactionMs)}`] : [];
+  const connectionTimeoutMillis = options.connectTimeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: withSessionSettings(url, settings),
     max: options.max ?? 4,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
     // For a URL withSessionSettings cannot parse (one with options of its own then wins).
     ...(settings.length > 0 ? { options: settings.map((s) => `-c ${s}`).join(" ") } : {}),
+    // The pool makes a new client for each new connection (the first ones, and each one that
+    // replaces a connection lost with its server): each looks up where the cluster is now.
+    ...(embedded ? { Client: clientAt(() => withSessionSettings(currentUrl(), settings)) } : {}),
   });
   // An idle client losing its server (db stop, restart) must not crash the process.
   pool.on("error", () => undefined);
@@ -63,7 +89,8 @@ export async function openDb(options: OpenOptions = {}): Promise<Db> {
       await migrate(client);
       // The embedded setup: `sql()` gets the sandbox by default (a team's server: the operator's
       // own `sql.default`, docs/runtime.md).
-      const sandbox = !options.url && !process.env.DATABASE_URL ? localSqlUrl(options.cwd) : null;
+      // Stored again when the cluster came back on another port (storeDefaultConnection).
+      const sandbox = embedded ? localSqlUrl(cwd) : null;
       if (sandbox) await storeDefaultConnection((text, params) => client.query(text, params), sandbox);
       slotCount = (await client.query<{ slot_count: number }>("SELECT slot_count FROM runbook_settings")).rows[0].slot_count;
     } finally {
@@ -73,7 +100,23 @@ export async function openDb(options: OpenOptions = {}): Promise<Db> {
     await pool.end().catch(() => undefined);
     throw describeConnectError(e, url);
   }
-  return { pool, url, slotCount, close: () => pool.end() };
+  return {
+    pool,
+    url,
+    slotCount,
+    currentUrl,
+    clientConfig: () => ({ connectionString: currentUrl(), connectionTimeoutMillis }),
+    close: () => pool.end(),
+  };
+}
+
+/** A pg Client class whose every instance connects where `connectionString()` says when it is made. */
+function clientAt(connectionString: () => string): new () => pg.Client {
+  return class extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionString: connectionString() });
+    }
+  };
 }
 
 const JSON_OID = 114;
@@ -106,10 +149,10 @@ export function withSessionSettings(url: string, settings: string[]): string {
 /** One line naming the server, for a failure to connect; other errors pass through. */
 export function describeConnectError(e: unknown, url: string): Error {
   const err = e as NodeJS.ErrnoException & { code?: string };
-  const host = hostOf(url);
-  const connectCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "ECONNRESET", "EAI_AGAIN", "28P01", "28000", "3D000", "57P03"]);
-  if ((err.code && connectCodes.has(err.code)) || /timeout|terminated|connect/i.test(err.message ?? "")) {
-    return new DatabaseUnreachable(`cannot reach the database at ${host}: ${err.message || err.code}`);
+  // Besides an unreachable server: refused credentials, or no such database.
+  const refused = new Set(["28P01", "28000", "3D000"]);
+  if (isConnectionError(err) || (err.code && refused.has(err.code)) || /timeout|terminated|connect/i.test(err.message ?? "")) {
+    return new DatabaseUnreachable(`cannot reach the database at ${hostOf(url)}: ${err.message || err.code}`);
   }
   return err instanceof Error ? err : new Error(String(e));
 }

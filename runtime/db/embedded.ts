@@ -28,6 +28,11 @@ export interface ClusterInfo {
   password: string;
   /** Password of the role `sql()` runs as (runtime/db/sql-sandbox.ts); set once it exists. */
   sqlPassword?: string;
+  /**
+   * The port the server last listened on. It starts there again when that port is free, so
+   * processes still holding the old URL (a worker across `runbook db stop`) find it unchanged.
+   */
+  port?: number;
 }
 
 export interface Binaries {
@@ -122,12 +127,15 @@ export async function initCluster(info: ClusterInfo, bins: Binaries): Promise<vo
   );
 }
 
-/** Starts the cluster on a free port and waits until it accepts connections. */
+/**
+ * Starts the cluster and waits until it accepts connections: on `info.port` when it is free,
+ * else on a free port. Returns the port it listens on.
+ */
 export async function startCluster(info: ClusterInfo, bins: Binaries): Promise<number> {
   const runAs = serverUser();
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = attempt === 0 && info.port !== undefined && (await portIsFree(info.port)) ? info.port : await freePort();
     try {
       // pg_ctl starts the server detached from us: it outlives this process.
       await run(bins.pg_ctl, ["start", "-w", "-t", "60", "-D", info.dataDir, "-l", path.join(info.dataDir, "server.log"), "-o", `-p ${port}`], runAs);
@@ -229,13 +237,23 @@ function serverUser(): RunAs {
 }
 
 function freePort(): Promise<number> {
+  return listenOnce(0).then((port) => port ?? Promise.reject(new Error("no free port on 127.0.0.1")));
+}
+
+/** Can a server listen on 127.0.0.1:`port` now (as the cluster does)? */
+function portIsFree(port: number): Promise<boolean> {
+  return listenOnce(port).then((p) => p !== null);
+}
+
+/** Listens on 127.0.0.1:`port` (0: any) and closes again; the port, or null when it is taken. */
+function listenOnce(port: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
+    server.on("error", (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" || e.code === "EACCES" ? resolve(null) : reject(e)));
+    server.listen(port, "127.0.0.1", () => {
+      const bound = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(bound));
     });
   });
 }

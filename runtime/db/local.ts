@@ -1,7 +1,8 @@
 // The project's own database: the embedded cluster of the current folder, recorded in
 // `.runbook/db.json`. The first command that needs it creates and starts it (under a lock file,
 // so concurrent first starts do not both run initdb); later commands find it running through
-// the server's own postmaster.pid (a stale one after a crash is detected) and connect.
+// the server's own postmaster.pid (a stale one after a crash is detected) and connect. A
+// restart (after `runbook db stop`) takes the port recorded in db.json again when it is free.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -15,6 +16,8 @@ export interface LocalStatus {
   dataDir: string | null;
   running: { pid: number; port: number } | null;
   url: string | null;
+  /** The port the server last listened on (it starts there again when that port is free). */
+  port: number | null;
 }
 
 export function runbookDir(cwd = process.cwd()): string {
@@ -24,7 +27,10 @@ export function runbookDir(cwd = process.cwd()): string {
 function readInfo(dir: string): ClusterInfo | null {
   try {
     const info = JSON.parse(fs.readFileSync(path.join(dir, "db.json"), "utf8"));
-    if (typeof info.dataDir === "string" && typeof info.password === "string") return info;
+    if (typeof info.dataDir === "string" && typeof info.password === "string") {
+      if (!Number.isInteger(info.port)) delete info.port; // a hand-edited port: take any free one
+      return info;
+    }
   } catch {
     // missing or unreadable: a new cluster is made
   }
@@ -86,6 +92,8 @@ async function startLocalDatabase(cwd: string): Promise<string> {
     // postmaster.pid left by a crash names a dead (or reused) pid: postgres would refuse it.
     fs.rmSync(path.join(info.dataDir, "postmaster.pid"), { force: true });
     const port = await startCluster(info, bins);
+    // The next start tries this port first (see ClusterInfo.port).
+    if (info.port !== port) writeInfo(dir, { ...info, port });
     return clusterUrl(info, port);
   });
 }
@@ -94,7 +102,7 @@ export function localStatus(cwd = process.cwd()): LocalStatus {
   const dir = runbookDir(cwd);
   const info = readInfo(dir);
   const running = info ? runningPort(info.dataDir) : null;
-  return { runbookDir: dir, dataDir: info?.dataDir ?? null, running, url: info && running ? clusterUrl(info, running.port) : null };
+  return { runbookDir: dir, dataDir: info?.dataDir ?? null, running, url: info && running ? clusterUrl(info, running.port) : null, port: info?.port ?? null };
 }
 
 /** Stops this folder's embedded database; false when it was not running. */

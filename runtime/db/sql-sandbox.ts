@@ -9,7 +9,7 @@
 // in `.runbook/db.json`; its URL is stored as the asset `sql.default` of the runtime's database
 // (runtime/builtins/sql-connections.ts reads it).
 import pg from "pg";
-import { setAsset } from "../builtins/asset.js";
+import { getAsset, setAsset } from "../builtins/asset.js";
 import type { QueryFn } from "../builtins/sql.js";
 
 export const SQL_ROLE = "runbook_sql";
@@ -59,11 +59,27 @@ export async function ensureSqlSandbox(adminUrl: string, password: string): Prom
  * Stores `url` as the default connection unless an operator already set one. With
  * RUNBOOK_SECRET_KEY set it is sealed like any secret; without a key (an embedded setup nobody
  * gave one) it is a plain asset: its password opens only the sandbox, whose rights every
- * runbook has anyway.
+ * runbook has anyway. A stored sandbox URL that differs from `url` only in its port is
+ * replaced: the cluster started again on another port (its old one taken).
  */
 export async function storeDefaultConnection(query: QueryFn, url: string): Promise<void> {
-  if ((await query("SELECT 1 FROM assets WHERE name = $1", [DEFAULT_CONNECTION_ASSET])).rows.length > 0) return;
-  await setAsset(query, DEFAULT_CONNECTION_ASSET, url, Boolean(process.env.RUNBOOK_SECRET_KEY));
+  const stored = await getAsset(query, DEFAULT_CONNECTION_ASSET).catch(() => undefined);
+  const exists = (await query("SELECT 1 FROM assets WHERE name = $1", [DEFAULT_CONNECTION_ASSET])).rows.length > 0;
+  if (exists && !(stored && typeof stored.value === "string" && movedOnly(stored.value, url))) return;
+  await setAsset(query, DEFAULT_CONNECTION_ASSET, url, stored?.secret ?? Boolean(process.env.RUNBOOK_SECRET_KEY));
+}
+
+/** Are the two URLs the same but for a different port? */
+function movedOnly(before: string, now: string): boolean {
+  try {
+    const a = new URL(before);
+    const b = new URL(now);
+    if (a.port === b.port) return false;
+    a.port = b.port;
+    return a.toString() === b.toString();
+  } catch {
+    return false;
+  }
 }
 
 function ignore(code: string) {
