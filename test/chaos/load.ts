@@ -1,0 +1,43 @@
+// The load: keeps about `active` jobs of the soak's mix (jobs.ts) queued, running or parked,
+// mostly through the product's own enqueue function (one statement per batch), and every tenth
+// batch one job through `runbook start`, as a user would.
+import { insertJobs } from "../../runtime/sql/enqueue.js";
+import type { Soak } from "./context.js";
+import { cliParams, randomJob } from "./jobs.js";
+import type { Prng } from "./prng.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function loadLane(soak: Soak, rng: Prng, running: () => boolean): Promise<void> {
+  const { pool } = soak.project;
+  let n = 0;
+  let batches = 0;
+  let failing = false;
+  while (running()) {
+    try {
+      const { rows } = await pool.query<{ active: number }>("SELECT count(*)::int AS active FROM jobs WHERE status NOT IN ('completed', 'failed', 'stopped') AND parent_id IS NULL");
+      const room = Math.min(25, soak.settings.active - rows[0].active);
+      if (room > 0) {
+        batches++;
+        if (batches % 10 === 0) {
+          const job = randomJob(rng);
+          const r = await soak.gate.cli(["start", job.runbook, ...cliParams(job.params)]);
+          if (r.code !== 0) soak.log(`runbook start ${job.runbook}: ${r.stderr.trim()}`);
+        } else {
+          const versions = new Map((await pool.query<{ name: string; version: string }>("SELECT name, version FROM runbooks")).rows.map((r) => [r.name, r.version]));
+          const jobs = Array.from({ length: room }, () => {
+            const job = randomJob(rng);
+            return { id: `c${soak.settings.seed}-${++n}`, runbook: job.runbook, version: versions.get(job.runbook)!, params: job.params };
+          });
+          await insertJobs(pool, jobs, "queued by the chaos soak");
+        }
+      }
+      failing = false;
+    } catch (e) {
+      // Once per outage, not every 250 ms of it.
+      if (!failing) soak.log(`load: ${(e as Error).message}`);
+      failing = true;
+    }
+    await sleep(250);
+  }
+}
