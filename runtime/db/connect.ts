@@ -6,6 +6,7 @@ import { decodeJson } from "../json-text.js";
 import { ensureLocalDatabase, localSqlUrl } from "./local.js";
 import { migrate } from "./migrate.js";
 import { storeDefaultConnection } from "./sql-sandbox.js";
+import { withClient } from "./tx.js";
 
 export interface Db {
   pool: pg.Pool;
@@ -58,17 +59,14 @@ export async function openDb(options: OpenOptions = {}): Promise<Db> {
   pool.on("error", () => undefined);
   let slotCount: number;
   try {
-    const client = await pool.connect();
-    try {
+    slotCount = await withClient(pool, async (client) => {
       await migrate(client);
       // The embedded setup: `sql()` gets the sandbox by default (a team's server: the operator's
       // own `sql.default`, docs/runtime.md).
       const sandbox = !options.url && !process.env.DATABASE_URL ? localSqlUrl(options.cwd) : null;
       if (sandbox) await storeDefaultConnection((text, params) => client.query(text, params), sandbox);
-      slotCount = (await client.query<{ slot_count: number }>("SELECT slot_count FROM runbook_settings")).rows[0].slot_count;
-    } finally {
-      client.release();
-    }
+      return (await client.query<{ slot_count: number }>("SELECT slot_count FROM runbook_settings")).rows[0].slot_count;
+    });
   } catch (e) {
     await pool.end().catch(() => undefined);
     throw describeConnectError(e, url);
