@@ -14,6 +14,8 @@ export interface Settings {
   concurrency: number;
   /** Jobs kept active (queued to running to parked) by the load. */
   active: number;
+  /** Only these fault and operator kinds (all when absent): to chase one problem. */
+  only?: string[];
 }
 
 export interface Soak {

@@ -14,13 +14,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The kinds this soak can inject (no database restart on DATABASE_URL's server). */
 export function faultKinds(soak: Soak): FaultKind[] {
-  return FAULT_KINDS.filter((k) => k !== "PostgreSQL restart" || soak.project.embedded !== null);
+  return FAULT_KINDS.filter((k) => (k !== "PostgreSQL restart" || soak.project.embedded !== null) && (!soak.settings.only || soak.settings.only.includes(k)));
 }
 
 export async function faultLane(soak: Soak, rng: Prng, until: number): Promise<void> {
   const kinds = faultKinds(soak);
   const first = rng.shuffle(kinds);
   for (let i = 0; i < first.length || Date.now() < until; i++) {
+    if (kinds.length === 0) {
+      await sleep(500);
+      continue;
+    }
     const kind = i < first.length ? first[i] : rng.pick(kinds);
     try {
       await inject(soak, rng, kind);

@@ -4,6 +4,8 @@
 import { Command } from "commander";
 import { parseDuration } from "../../cli/params.js";
 import type { Settings } from "./context.js";
+import { FAULT_KINDS } from "./faults.js";
+import { OPERATOR_KINDS } from "./operator.js";
 import { formatReport } from "./report.js";
 import { runSoak } from "./soak.js";
 
@@ -14,6 +16,7 @@ const program = new Command("chaos")
   .option("--seed <n>", "the seed of the fault schedule", String(Date.now() % 100_000))
   .option("--concurrency <n>", "jobs each worker runs at once", "8")
   .option("--active <n>", "jobs the load keeps active", "40")
+  .option("--only <kinds>", "only these fault and operator kinds, comma-separated (e.g. \"kill -9,stop\")")
   .option("--keep", "keep the temp project folder and its database")
   .option("--quiet", "no progress lines on stderr");
 program.parse();
@@ -36,9 +39,18 @@ const settings: Settings = {
   seed: int("seed", o.seed, 0),
   concurrency: int("concurrency", o.concurrency, 1),
   active: int("active", o.active, 1),
+  only: o.only === undefined ? undefined : onlyKinds(o.only),
   heartbeatMs: 500,
   timeoutMs: 3_000,
 };
+function onlyKinds(list: string): string[] {
+  const kinds = list.split(",").map((k) => k.trim()).filter(Boolean);
+  const known: readonly string[] = [...FAULT_KINDS, ...OPERATOR_KINDS];
+  const unknown = kinds.filter((k) => !known.includes(k));
+  if (unknown.length) fail(`--only: unknown kind ${unknown.map((k) => JSON.stringify(k)).join(", ")} (kinds: ${known.join(", ")})`);
+  return kinds;
+}
+
 const started = Date.now();
 const log = (line: string) => {
   if (!o.quiet) process.stderr.write(`[chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);

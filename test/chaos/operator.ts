@@ -15,13 +15,23 @@ export type OperatorKind = (typeof OPERATOR_KINDS)[number];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ENDED = "('completed', 'failed', 'stopped')";
 
+/** The operator kinds of this soak (all, unless --only names some). */
+export function operatorKinds(soak: Soak): OperatorKind[] {
+  return OPERATOR_KINDS.filter((k) => !soak.settings.only || soak.settings.only.includes(k));
+}
+
 export async function operatorLane(soak: Soak, rng: Prng, until: number): Promise<void> {
-  const first = rng.shuffle(OPERATOR_KINDS);
+  const kinds = operatorKinds(soak);
+  const first = rng.shuffle(kinds);
   const flows = new Set<Promise<void>>();
   let victimBusy = false;
   let doomedBusy = false;
   for (let i = 0; i < first.length || Date.now() < until; i++) {
-    const kind = i < first.length ? first[i] : rng.pick(OPERATOR_KINDS);
+    if (kinds.length === 0) {
+      await sleep(500);
+      continue;
+    }
+    const kind = i < first.length ? first[i] : rng.pick(kinds);
     try {
       // The hostile edits take a while (the job must reach its wait): they run beside the lane.
       if (kind === "corrupt checkpoint" || kind === "delete version") {

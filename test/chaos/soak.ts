@@ -8,7 +8,7 @@ import { readEvidence, type Evidence } from "./evidence.js";
 import { faultKinds, faultLane } from "./faults.js";
 import { Fleet } from "./fleet.js";
 import { loadLane } from "./load.js";
-import { OPERATOR_KINDS, operatorLane } from "./operator.js";
+import { operatorKinds, operatorLane } from "./operator.js";
 import { Prng } from "./prng.js";
 import { Project } from "./project.js";
 import { settle } from "./settle.js";
@@ -45,7 +45,7 @@ export async function runSoak(settings: Settings, log: (line: string) => void, o
     const evidence: Evidence = { ...(await readEvidence(project.pool)), faults: soak.faults, hostile: soak.hostile, crashes: fleet.crashes, unclear: soak.unclear };
     await fleet.stopAll();
     const report = check(evidence);
-    const wanted = [...faultKinds(soak), ...OPERATOR_KINDS];
+    const wanted = [...faultKinds(soak), ...operatorKinds(soak)];
     const missing = wanted.filter((k) => !report.faults.get(k));
     const skipped = project.embedded ? [] : ["PostgreSQL restart"];
     return { report, evidence, missing, skipped, project: project.dir };
