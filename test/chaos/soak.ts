@@ -30,6 +30,20 @@ export async function runSoak(settings: Settings, log: (line: string) => void, o
   log(`project ${project.dir}, database ${project.embedded ? `embedded on port ${project.embedded.port}` : "on DATABASE_URL's server"}`);
   const names = Array.from({ length: settings.workers }, (_, i) => `chaos-w${i + 1}`);
   const fleet = new Fleet(project, names, settings, log);
+  // Ctrl-C (or a SIGTERM) during a soak: stop the workers and the database, remove the folder.
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(`${sig}: stopping the workers and the database`);
+    void fleet
+      .stopAll(3_000)
+      .catch(() => undefined)
+      .then(() => (opts.keep ? undefined : project.destroy()))
+      .finally(() => process.exit(130));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const soak: Soak = { settings, project, fleet, ending: false, faults: [], hostile: [], unclear: [], reserved: new Set(), gate: new CliGate(project), log };
   try {
     await Promise.all(names.map((n) => fleet.start(n)));
