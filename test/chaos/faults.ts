@@ -3,6 +3,7 @@
 // worker whose clock is minutes off; a transaction left open for minutes. The first round runs
 // every kind once (in a seeded order), whatever the duration; after that kinds are drawn at
 // random until the time is up.
+import { spawnSync } from "node:child_process";
 import pg from "pg";
 import type { Soak } from "./context.js";
 import type { Prng } from "./prng.js";
@@ -12,9 +13,23 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The kinds this soak can inject (no database restart on DATABASE_URL's server). */
+/** Kinds this setup cannot inject, with why. */
+export function impossibleKinds(soak: Soak): Map<FaultKind, string> {
+  const out = new Map<FaultKind, string>();
+  if (!soak.project.embedded) out.set("PostgreSQL restart", "not possible with DATABASE_URL");
+  if (!hasFaketime()) out.set("clock skew", "faketime is not installed (Debian: apt-get install faketime)");
+  return out;
+}
+
+/** The kinds this soak injects. */
 export function faultKinds(soak: Soak): FaultKind[] {
-  return FAULT_KINDS.filter((k) => (k !== "PostgreSQL restart" || soak.project.embedded !== null) && (!soak.settings.only || soak.settings.only.includes(k)));
+  const impossible = impossibleKinds(soak);
+  return FAULT_KINDS.filter((k) => !impossible.has(k) && (!soak.settings.only || soak.settings.only.includes(k)));
+}
+
+let faketime: boolean | undefined;
+function hasFaketime(): boolean {
+  return (faketime ??= spawnSync("faketime", ["-f", "+0m", "true"], { stdio: "ignore" }).status === 0);
 }
 
 export async function faultLane(soak: Soak, rng: Prng, until: number): Promise<void> {

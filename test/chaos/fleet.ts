@@ -89,6 +89,7 @@ export class Fleet {
     } else {
       child = spawn(process.execPath, args, { cwd: this.project.dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
     }
+    child.on("error", (e) => (p.stderr += `\ncannot start the worker: ${e.message}\n`));
     const p: Proc = { child, stderr: "", expected: false, paused: false, skewMinutes, exited: null as unknown as Promise<number> };
     p.exited = new Promise((resolve) =>
       child.on("exit", (code, signal) => {

@@ -9,7 +9,10 @@ export function formatReport(settings: Settings, r: SoakResult): string {
   out.push("faults and operator actions:");
   const width = Math.max(...[...report.faults.keys()].map((k) => k.length), 10);
   for (const [kind, n] of [...report.faults].sort((a, b) => a[0].localeCompare(b[0]))) out.push(`  ${kind.padEnd(width)}  ${n}`);
-  for (const k of r.skipped) out.push(`  ${k.padEnd(width)}  skipped (not possible with DATABASE_URL)`);
+  for (const k of r.skipped) {
+    const [kind, why] = k.split(": ");
+    out.push(`  ${kind.padEnd(width)}  skipped: ${why}`);
+  }
   if (r.missing.length) out.push(`NOT INJECTED: ${r.missing.join(", ")}`);
   const statuses = [...report.jobs.byStatus].sort().map(([s, n]) => `${n} ${s}`).join(", ");
   out.push(`jobs: ${report.jobs.all} (${statuses}); ${report.jobs.hostile} hostile edits`);

@@ -5,7 +5,7 @@
 import { check, type Report } from "./checker.js";
 import { CliGate, type Settings, type Soak } from "./context.js";
 import { readEvidence, type Evidence } from "./evidence.js";
-import { faultKinds, faultLane } from "./faults.js";
+import { faultKinds, faultLane, impossibleKinds } from "./faults.js";
 import { Fleet } from "./fleet.js";
 import { loadLane } from "./load.js";
 import { operatorKinds, operatorLane } from "./operator.js";
@@ -51,7 +51,9 @@ export async function runSoak(settings: Settings, log: (line: string) => void, o
     const until = Date.now() + settings.durationMs;
     let loading = true;
     const load = loadLane(soak, loadRng, () => loading);
+    const progress = setInterval(() => void progressLine(soak).then(log, () => undefined), 60_000);
     await Promise.all([faultLane(soak, faultRng, until), operatorLane(soak, operatorRng, until)]);
+    clearInterval(progress);
     loading = false;
     await load;
     log(`faults over after ${soak.faults.length} injections; settling`);
@@ -61,10 +63,18 @@ export async function runSoak(settings: Settings, log: (line: string) => void, o
     const report = check(evidence);
     const wanted = [...faultKinds(soak), ...operatorKinds(soak)];
     const missing = wanted.filter((k) => !report.faults.get(k));
-    const skipped = project.embedded ? [] : ["PostgreSQL restart"];
+    const skipped = [...impossibleKinds(soak)].map(([kind, why]) => `${kind}: ${why}`);
     return { report, evidence, missing, skipped, project: project.dir };
   } finally {
     await fleet.stopAll(3_000).catch(() => undefined);
     if (!opts.keep) await project.destroy().catch((e) => log(`cleanup: ${(e as Error).message}`));
   }
+}
+
+/** Once a minute in a long soak: how far it has come. */
+async function progressLine(soak: Soak): Promise<string> {
+  const { rows } = await soak.project.pool.query<{ ended: number; active: number }>(
+    "SELECT count(*) FILTER (WHERE status IN ('completed', 'failed', 'stopped'))::int AS ended, count(*) FILTER (WHERE status NOT IN ('completed', 'failed', 'stopped'))::int AS active FROM jobs",
+  );
+  return `${soak.faults.length} faults and operator actions so far; jobs: ${rows[0].ended} ended, ${rows[0].active} active`;
 }
