@@ -57,7 +57,7 @@ export async function runSoak(settings: Settings, log: (line: string) => void, o
     loading = false;
     await load;
     log(`faults over after ${soak.faults.length} injections; settling`);
-    await settle(soak, Math.max(120_000, settings.timeoutMs * 20));
+    await settle(soak, Math.max(60_000, settings.timeoutMs * 20));
     const evidence: Evidence = { ...(await readEvidence(project.pool)), faults: soak.faults, hostile: soak.hostile, crashes: fleet.crashes, unclear: soak.unclear };
     await fleet.stopAll();
     const report = check(evidence);
