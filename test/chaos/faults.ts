@@ -1,12 +1,12 @@
 // The infrastructure faults, one at a time in their own lane: a worker killed, paused past its
 // lease, drained, terminated, redeployed away; the database restarted or its sessions cut; a
-// worker whose clock is minutes off; a transaction left open for minutes. The first round runs
-// every kind once (in a seeded order), whatever the duration; after that kinds are drawn at
-// random until the time is up.
+// worker whose clock is minutes off; a transaction left open for minutes. Scheduled by
+// schedule.ts: every kind at least once, then at random until the time is up.
 import { spawnSync } from "node:child_process";
 import pg from "pg";
 import type { Soak } from "./context.js";
 import type { Prng } from "./prng.js";
+import { runSchedule } from "./schedule.js";
 
 export const FAULT_KINDS = ["kill -9", "SIGSTOP", "drain", "SIGTERM", "deploy subset", "PostgreSQL restart", "pg_terminate_backend", "clock skew", "idle transaction"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -33,29 +33,7 @@ function hasFaketime(): boolean {
 }
 
 export async function faultLane(soak: Soak, rng: Prng, until: number): Promise<void> {
-  const kinds = faultKinds(soak);
-  const first = rng.shuffle(kinds);
-  for (let i = 0; i < first.length || Date.now() < until; i++) {
-    if (kinds.length === 0) {
-      await sleep(500);
-      continue;
-    }
-    const kind = i < first.length ? first[i] : rng.pick(kinds);
-    try {
-      await inject(soak, rng, kind);
-    } catch (e) {
-      soak.log(`fault ${kind} could not be injected: ${(e as Error).message}`);
-    }
-    await sleep(rng.int(300, 2500));
-  }
-  // A kind whose injection failed (a command during a database restart) runs again: every kind
-  // at least once is a promise of the schedule, not of luck.
-  for (const kind of first) {
-    for (let attempt = 0; attempt < 20 && !soak.faults.some((f) => f.kind === kind); attempt++) {
-      await inject(soak, rng, kind).catch((e) => soak.log(`fault ${kind} could not be injected: ${(e as Error).message}`));
-      await sleep(500);
-    }
-  }
+  await runSchedule(soak, rng, until, { kinds: faultKinds(soak), gap: [300, 2500], retries: 20, run: (kind) => inject(soak, rng, kind) });
 }
 
 /** The open idle transaction, if any: ended at the end of the run. */

@@ -8,6 +8,7 @@ import { insertJobs } from "../../runtime/sql/enqueue.js";
 import type { Ran } from "../runtime/process.js";
 import type { Soak } from "./context.js";
 import type { Prng } from "./prng.js";
+import { runSchedule } from "./schedule.js";
 
 export const OPERATOR_KINDS = ["stop", "suspend", "resume", "signal", "signal bytes", "bad parameters", "corrupt checkpoint", "delete version"] as const;
 export type OperatorKind = (typeof OPERATOR_KINDS)[number];
@@ -21,50 +22,25 @@ export function operatorKinds(soak: Soak): OperatorKind[] {
 }
 
 export async function operatorLane(soak: Soak, rng: Prng, until: number): Promise<void> {
-  const kinds = operatorKinds(soak);
-  const first = rng.shuffle(kinds);
-  const flows = new Set<Promise<void>>();
-  let victimBusy = false;
-  let doomedBusy = false;
-  for (let i = 0; i < first.length || Date.now() < until; i++) {
-    if (kinds.length === 0) {
-      await sleep(500);
-      continue;
-    }
-    const kind = i < first.length ? first[i] : rng.pick(kinds);
-    try {
-      // The hostile edits take a while (the job must reach its wait): they run beside the lane.
-      if (kind === "corrupt checkpoint" || kind === "delete version") {
-        if (kind === "corrupt checkpoint" ? victimBusy : doomedBusy) continue;
-        if (kind === "corrupt checkpoint") victimBusy = true;
-        else doomedBusy = true;
-        const flowRng = rng.fork();
-        const flow = (kind === "corrupt checkpoint" ? corruptCheckpoint(soak, flowRng) : deleteVersion(soak, flowRng))
-          .catch((e) => soak.log(`${kind}: ${(e as Error).message}`))
-          .finally(() => {
-            if (kind === "corrupt checkpoint") victimBusy = false;
-            else doomedBusy = false;
-            flows.delete(flow);
-          });
-        flows.add(flow);
-      } else {
-        await act(soak, rng, kind);
-      }
-    } catch (e) {
-      soak.log(`operator ${kind}: ${(e as Error).message}`);
-    }
-    await sleep(rng.int(300, 1500));
-  }
-  await Promise.all(flows);
-  // A kind that found no job to act on, or failed during a database restart, runs again.
-  for (const kind of first) {
-    for (let attempt = 0; attempt < 30 && !soak.faults.some((f) => f.kind === kind); attempt++) {
-      const run =
-        kind === "corrupt checkpoint" ? corruptCheckpoint(soak, rng.fork()) : kind === "delete version" ? deleteVersion(soak, rng.fork()) : act(soak, rng, kind);
-      await run.catch((e) => soak.log(`operator ${kind}: ${(e as Error).message}`));
-      await sleep(500);
-    }
-  }
+  // The hostile edits take a while (the job must reach its wait): they run beside the lane, one
+  // of each kind at a time.
+  const flows = new Map<OperatorKind, Promise<void>>();
+  const flow = (kind: "corrupt checkpoint" | "delete version") => (kind === "corrupt checkpoint" ? corruptCheckpoint(soak, rng.fork()) : deleteVersion(soak, rng.fork()));
+  await runSchedule(soak, rng, until, {
+    kinds: operatorKinds(soak),
+    gap: [300, 1500],
+    retries: 30,
+    run: async (kind, settled) => {
+      if (kind !== "corrupt checkpoint" && kind !== "delete version") return act(soak, rng, kind);
+      if (settled) return flow(kind);
+      if (flows.has(kind)) return;
+      const running = flow(kind)
+        .catch((e) => soak.log(`${kind}: ${(e as Error).message}`))
+        .finally(() => flows.delete(kind));
+      flows.set(kind, running);
+    },
+    idle: async () => void (await Promise.all(flows.values())),
+  });
 }
 
 async function act(soak: Soak, rng: Prng, kind: Exclude<OperatorKind, "corrupt checkpoint" | "delete version">): Promise<void> {
