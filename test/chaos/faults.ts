@@ -2,9 +2,9 @@
 // lease, drained, terminated, redeployed away; the database restarted or its sessions cut; a
 // worker whose clock is minutes off; a transaction left open for minutes. Scheduled by
 // schedule.ts: every kind at least once, then at random until the time is up.
-import { spawnSync } from "node:child_process";
 import pg from "pg";
 import type { Soak } from "./context.js";
+import { libfaketime } from "./fleet.js";
 import type { Prng } from "./prng.js";
 import { runSchedule } from "./schedule.js";
 
@@ -27,9 +27,12 @@ export function faultKinds(soak: Soak): FaultKind[] {
   return FAULT_KINDS.filter((k) => !impossible.has(k) && (!soak.settings.only || soak.settings.only.includes(k)));
 }
 
-let faketime: boolean | undefined;
 function hasFaketime(): boolean {
-  return (faketime ??= spawnSync("faketime", ["-f", "+0m", "true"], { stdio: "ignore" }).status === 0);
+  try {
+    return libfaketime() !== "";
+  } catch {
+    return false;
+  }
 }
 
 export async function faultLane(soak: Soak, rng: Prng, until: number): Promise<void> {

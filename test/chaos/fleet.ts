@@ -81,14 +81,16 @@ export class Fleet {
       RUNBOOK_HANDOVER_TIMEOUT_MS: "5000",
     };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    let child: ChildProcess;
     if (skewMinutes !== 0) {
       // Wall clock off by minutes; the monotonic clock (timers, lease bookkeeping) stays real.
+      // libfaketime preloaded directly: the `faketime` wrapper names a semaphore after its pid,
+      // and one left by a wrapper killed with -9 made a later wrapper with the same pid refuse
+      // to start ("sem_open: File exists").
+      env.LD_PRELOAD = libfaketime();
+      env.FAKETIME = `${skewMinutes > 0 ? "+" : ""}${skewMinutes}m`;
       env.FAKETIME_DONT_FAKE_MONOTONIC = "1";
-      child = spawn("faketime", ["-f", `${skewMinutes > 0 ? "+" : ""}${skewMinutes}m`, process.execPath, ...args], { cwd: this.project.dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
-    } else {
-      child = spawn(process.execPath, args, { cwd: this.project.dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
     }
+    const child = spawn(process.execPath, args, { cwd: this.project.dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
     child.on("error", (e) => (p.stderr += `\ncannot start the worker: ${e.message}\n`));
     const p: Proc = { child, stderr: "", expected: false, paused: false, skewMinutes, exited: null as unknown as Promise<number> };
     p.exited = new Promise((resolve) =>
@@ -161,4 +163,13 @@ function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+/** The thread-safe libfaketime of Debian's `faketime` package (Node runs threads). */
+export function libfaketime(): string {
+  for (const dir of ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"]) {
+    const file = path.join(dir, "faketime", "libfaketimeMT.so.1");
+    if (fs.existsSync(file)) return file;
+  }
+  throw new Error("libfaketime is not installed (Debian: apt-get install faketime)");
 }

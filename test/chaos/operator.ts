@@ -112,7 +112,7 @@ async function act(soak: Soak, rng: Prng, kind: Exclude<OperatorKind, "corrupt c
  */
 async function corruptCheckpoint(soak: Soak, rng: Prng): Promise<void> {
   const id = await startReserved(soak, "chaos_victim", { n: rng.int(1, 3) });
-  if (!(await reach(soak, id, "waiting"))) return;
+  if (!(await reach(soak, id, ["waiting"]))) return;
   const edits = [
     { sql: "to_jsonb(left(state::text, 40))", what: "truncated to 40 characters", error: "checkpoint is corrupt \\(not an object\\)" },
     { sql: "state - 'frames'", what: "frames removed", error: "checkpoint is corrupt \\(no frames\\)" },
@@ -136,16 +136,22 @@ async function deleteVersion(soak: Soak, rng: Prng): Promise<void> {
   const pub = await soak.gate.cli(["publish", "runbooks/chaos_doomed.runbook"]);
   if (pub.code !== 0) throw new Error(`publish: ${pub.stderr.trim()}`);
   const id = await startReserved(soak, "chaos_doomed", { n: rng.int(2, 4) }, true);
-  if (!(await reach(soak, id, "running"))) return;
-  const { rows } = await soak.project.pool.query<{ version: string }>(
-    `WITH r AS (DELETE FROM runbooks WHERE name = 'chaos_doomed')
-     DELETE FROM versions v USING jobs j WHERE j.id = $1 AND v.hash = j.version RETURNING v.hash AS version`,
+  if (!(await reach(soak, id, ["running", "waiting"]))) return;
+  // Every job still on that version is hit, not only this one (an earlier flow's job that
+  // never got its edit, say): each must fail clearly or complete.
+  const { rows } = await soak.project.pool.query<{ version: string; hit: string[] }>(
+    `WITH r AS (DELETE FROM runbooks WHERE name = 'chaos_doomed'),
+          v AS (DELETE FROM versions v USING jobs j WHERE j.id = $1 AND v.hash = j.version RETURNING v.hash)
+     SELECT v.hash AS version, ARRAY(SELECT id FROM jobs WHERE version = v.hash AND status NOT IN ${ENDED}) AS hit FROM v`,
     [id],
   );
   if (rows.length !== 1) return;
   soak.faults.push({ kind: "delete version", at: await soak.project.now(), detail: `${id}: ${rows[0].version.slice(0, 12)}` });
-  soak.hostile.push({ job: id, kind: "version", error: "is missing from the database", mayComplete: true });
-  if (await reach(soak, id, "waiting")) await soak.gate.cli(["signal", id, "go"]);
+  for (const job of new Set([id, ...rows[0].hit])) {
+    soak.reserved.add(job);
+    soak.hostile.push({ job, kind: "version", error: "is missing from the database", mayComplete: true });
+  }
+  if (await reach(soak, id, ["waiting"])) await soak.gate.cli(["signal", id, "go"]);
 }
 
 /** Queues a job the operator lane leaves alone; through `runbook start` or the enqueue function. */
@@ -164,11 +170,11 @@ async function startReserved(soak: Soak, runbook: string, params: Record<string,
   return id;
 }
 
-/** Waits (up to 60 s) for the job to be in `status`. */
-async function reach(soak: Soak, id: string, status: string): Promise<boolean> {
+/** Waits (up to 60 s) for the job to be in one of `statuses`. */
+async function reach(soak: Soak, id: string, statuses: string[]): Promise<boolean> {
   for (let i = 0; i < 600; i++) {
     const { rows } = await soak.project.pool.query<{ status: string }>("SELECT status FROM jobs WHERE id = $1", [id]).catch(() => ({ rows: [] as { status: string }[] }));
-    if (rows[0]?.status === status) return true;
+    if (rows[0] && statuses.includes(rows[0].status)) return true;
     if (rows[0] && ["completed", "failed", "stopped"].includes(rows[0].status)) return false;
     await sleep(100);
   }
