@@ -109,7 +109,10 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     start: async (runbook, args, seq) => {
       if (!program.get(runbook)) throw new Error(`runbook ${runbook} is not part of this job's version`);
       const id = `${claim.id}/${seq}`;
-      const r = await insertChildJob(env.pool, { id: claim.id, epoch: claim.lease_epoch, worker: env.worker }, { id, runbook, params: args });
+      // A database error (an outage, the session ended) loses the job here, as in
+      // lease.confirm(): it must not fail the job. It resumes from its latest checkpoint once the
+      // lease expires, and the child's stable id keeps it from starting twice.
+      const r = await insertChildJob(env.pool, { id: claim.id, epoch: claim.lease_epoch, worker: env.worker }, { id, runbook, params: args }).catch(() => "lost" as const);
       if (r === "lost") {
         lease.markLost();
         throw new Error("the job's lease was lost");

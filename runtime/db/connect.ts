@@ -9,6 +9,7 @@ import { ensureLocalDatabase, localSqlUrl, localStatus } from "./local.js";
 import { migrate } from "./migrate.js";
 import { isConnectionError } from "./outage.js";
 import { storeDefaultConnection } from "./sql-sandbox.js";
+import { withClient } from "./tx.js";
 
 export interface Db {
   pool: pg.Pool;
@@ -84,18 +85,15 @@ export async function openDb(options: OpenOptions = {}): Promise<Db> {
   pool.on("error", () => undefined);
   let slotCount: number;
   try {
-    const client = await pool.connect();
-    try {
+    slotCount = await withClient(pool, async (client) => {
       await migrate(client);
       // The embedded setup: `sql()` gets the sandbox by default (a team's server: the operator's
       // own `sql.default`, docs/runtime.md).
       // Stored again when the cluster came back on another port (storeDefaultConnection).
       const sandbox = embedded ? localSqlUrl(cwd) : null;
       if (sandbox) await storeDefaultConnection((text, params) => client.query(text, params), sandbox);
-      slotCount = (await client.query<{ slot_count: number }>("SELECT slot_count FROM runbook_settings")).rows[0].slot_count;
-    } finally {
-      client.release();
-    }
+      return (await client.query<{ slot_count: number }>("SELECT slot_count FROM runbook_settings")).rows[0].slot_count;
+    });
   } catch (e) {
     await pool.end().catch(() => undefined);
     throw describeConnectError(e, url);

@@ -3,6 +3,7 @@
 // Liveness is decided on the database clock only (RUNTIME.md promise 5): a worker is alive while
 // `heartbeat_at > now() - timeout_ms`, it has not stopped, and it is not draining.
 import type pg from "pg";
+import { withTransaction } from "../db/tx.js";
 import type { DeploymentRow, Queryable, WorkerRow } from "../rows.js";
 
 /**
@@ -125,9 +126,7 @@ export async function joinDeployment(
   /** Join only when no worker of the deployment is alive (`runbook run`'s in-process worker). */
   onlyIfAlone = false,
 ): Promise<{ deployment: DeploymentRow; joined: boolean; alive: string[] }> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     // One joiner at a time, so two workers starting together both end up named.
     await client.query("SELECT pg_advisory_xact_lock(7243002)");
     const current = (await client.query<DeploymentRow>("SELECT * FROM deployments ORDER BY generation DESC LIMIT 1")).rows[0];
@@ -141,7 +140,6 @@ export async function joinDeployment(
         ).rows.map((r) => r.name)
       : [];
     if (current && (!current.auto || current.workers.includes(name) || (onlyIfAlone && alive.length > 0))) {
-      await client.query("COMMIT");
       return { deployment: current, joined: false, alive };
     }
     const { rows } = await client.query<DeploymentRow>(
@@ -154,14 +152,8 @@ export async function joinDeployment(
       [current?.workers ?? [], name],
     );
     await client.query("SELECT pg_notify('runbook', 'deploy')");
-    await client.query("COMMIT");
     return { deployment: rows[0], joined: true, alive };
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** A new explicit generation with exactly these workers (`runbook deploy --workers`). */

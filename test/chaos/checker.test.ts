@@ -1,0 +1,112 @@
+// The soak checker's self-test: clean evidence of a small run passes; each kind of violation,
+// injected by doctoring that evidence, is caught as exactly that kind.
+import { describe, expect, it } from "vitest";
+import { VIOLATION_KINDS, check, type ViolationKind } from "./checker.js";
+import type { Evidence, HistoryEvidence, LedgerEvidence } from "./evidence.js";
+
+const t0 = Date.parse("2026-12-07T03:00:00Z");
+const at = (s: number) => new Date(t0 + s * 1000);
+
+/**
+ * Three jobs: `a` (chaos_steps n=2) taken over after a kill of w1 once it had checkpointed step
+ * 1; `b` (chaos_waiter) suspended at its `suspend` and resumed by an operator; `c` (chaos_steps
+ * n=3) stopped by an operator after step 1; `v` a victim whose checkpoint was corrupted.
+ */
+function clean(): Evidence {
+  let hid = 0;
+  const h = (job_id: string, s: number, from_status: string | null, to_status: string, worker: string | null, reason: string): HistoryEvidence => ({ id: ++hid, job_id, at: at(s), from_status, to_status, worker, reason });
+  let lid = 0;
+  const l = (job: string, s: number, pos: number, worker: string, epoch: number, accepted = true): LedgerEvidence => ({ id: ++lid, job, pos, attempt: 1, worker, epoch, accepted, at: at(s) });
+  const out = (job_id: string, values: string[]) => values.map((value, i) => ({ job_id, seq: i + 1, stream: "output", value }));
+  return {
+    jobs: [
+      { id: "a", runbook: "chaos_steps", params: { n: 2, ms: 10 }, status: "completed", parent_id: null, error: null },
+      { id: "b", runbook: "chaos_waiter", params: { patience: 3000 }, status: "completed", parent_id: null, error: null },
+      { id: "c", runbook: "chaos_steps", params: { n: 3, ms: 10 }, status: "stopped", parent_id: null, error: null },
+      { id: "v", runbook: "chaos_victim", params: { n: 1 }, status: "failed", parent_id: null, error: { message: "the job's checkpoint is corrupt (no frames); it cannot continue" } },
+    ],
+    streams: [...out("a", ["step 1", "step 2", "done"]), ...out("b", ["waiting", "woke", "reviewed"]), ...out("c", ["step 1"]), ...out("v", ["step 1"])],
+    history: [
+      h("a", 0, null, "queued", null, "queued"),
+      h("a", 1, "queued", "running", "w1", "claimed"),
+      h("a", 5, "running", "running", "w2", "lease of w1 expired; resumed from the latest checkpoint"),
+      h("a", 6, "running", "completed", "w2", "completed"),
+      h("b", 0, null, "queued", null, "queued"),
+      h("b", 1, "queued", "running", "w2", "claimed"),
+      h("b", 2, "running", "waiting", "w2", "wait go"),
+      h("b", 3, "waiting", "queued", null, "signal go received"),
+      h("b", 4, "queued", "running", "w1", "claimed"),
+      h("b", 5, "running", "suspended", "w1", "suspend: review"),
+      h("b", 8, "suspended", "queued", null, "resumed by operator x"),
+      h("b", 9, "queued", "running", "w2", "claimed"),
+      h("b", 10, "running", "completed", "w2", "completed"),
+      h("c", 0, null, "queued", null, "queued"),
+      h("c", 1, "queued", "running", "w1", "claimed"),
+      h("c", 3, "running", "stopped", "w1", "stopped by operator"),
+      h("v", 0, null, "queued", null, "queued"),
+      h("v", 1, "queued", "running", "w1", "claimed"),
+      h("v", 2, "running", "waiting", "w1", "wait go"),
+      h("v", 3, "waiting", "queued", null, "signal go received"),
+      h("v", 4, "queued", "running", "w2", "claimed"),
+      h("v", 4.5, "running", "failed", "w2", "failed: the job's checkpoint is corrupt (no frames); it cannot continue"),
+    ],
+    ledger: [
+      l("a", 1.1, 1, "w1", 1),
+      l("a", 1.5, 2, "w1", 1), // checkpoint after step 2 not committed: redone by w2
+      l("a", 5.1, 2, "w2", 2),
+      l("a", 5.2, 3, "w2", 2),
+      l("a", 5.5, 3, "w1", 1, false), // w1 back from a pause: refused by the fence
+      l("b", 1.1, 1, "w2", 1),
+      l("b", 4.1, 2, "w1", 2),
+      l("b", 9.1, 3, "w2", 3),
+      l("c", 1.1, 1, "w1", 1),
+      l("c", 2, 2, "w1", 1),
+      l("v", 1.1, 1, "w1", 1),
+    ],
+    faults: [{ kind: "kill -9", at: at(2), worker: "w1", held: ["a"] }],
+    hostile: [{ job: "v", kind: "checkpoint", error: "checkpoint is corrupt \\(no frames\\)", mayComplete: false }],
+    crashes: [],
+    unclear: [],
+  };
+}
+
+function caught(ev: Evidence): ViolationKind[] {
+  const r = check(ev);
+  return VIOLATION_KINDS.filter((k) => r.violations.get(k)!.length > 0);
+}
+
+describe("the soak checker", () => {
+  it("passes clean evidence, and measures failover and refused calls", () => {
+    const r = check(clean());
+    expect(caught(clean())).toEqual([]);
+    expect(r.total).toBe(0);
+    expect(r.failoverMs).toEqual([3000]);
+    expect(r.staleRefused).toBe(1);
+    expect(r.faults.get("kill -9")).toBe(1);
+  });
+
+  const cases: [ViolationKind, (ev: Evidence) => void][] = [
+    ["lost", (ev) => (ev.jobs[0].status = "running")],
+    ["double run", (ev) => (ev.ledger.find((l) => !l.accepted)!.accepted = true)],
+    ["double run", (ev) => (ev.ledger[3].worker = "w3")], // epoch 2 held by w2 and w3
+    ["redone before a checkpoint", (ev) => (ev.ledger[2].pos = 1)], // w2 began at step 1, past the committed checkpoint after step 1
+    ["output", (ev) => ev.streams.push({ job_id: "a", seq: 4, stream: "output", value: "done" })], // duplicate
+    ["output", (ev) => ev.streams.splice(1, 1)], // missing: seqs 1, 3
+    ["output", (ev) => ([ev.streams[0].value, ev.streams[1].value] = [ev.streams[1].value, ev.streams[0].value])], // out of order
+    ["output", (ev) => (ev.streams.find((s) => s.job_id === "c")!.value = "step 2")], // a stopped job's output that is no prefix
+    ["left an end", (ev) => ev.history.push({ id: 99, job_id: "a", at: at(9), from_status: "completed", to_status: "running", worker: "w1", reason: "claimed" })],
+    ["left suspended without an operator", (ev) => (ev.history.find((h) => h.from_status === "suspended")!.reason = "claimed")],
+    ["side effect after the end", (ev) => ev.ledger.push({ id: 99, job: "c", pos: 3, attempt: 1, worker: "w1", epoch: 1, accepted: true, at: at(4) })],
+    ["unexpected failure", (ev) => Object.assign(ev.jobs[0], { status: "failed", error: { message: "boom" } })],
+    ["stopped without an operator", (ev) => (ev.history.find((h) => h.to_status === "stopped")!.reason = "interrupted")],
+    ["hostile input mishandled", (ev) => (ev.jobs[3].error = { message: "TypeError: cannot read properties of undefined" })],
+    ["hostile input mishandled", (ev) => (ev.jobs[3].status = "completed", ev.streams.push({ job_id: "v", seq: 2, stream: "output", value: "resumed" }))],
+    ["worker crashed", (ev) => ev.crashes.push({ worker: "w2", code: 1, tail: "Error: Connection terminated unexpectedly\n    at x" })],
+    ["unclear error", (ev) => ev.unclear.push({ command: "start chaos_steps --param n={", code: 1, stderr: "TypeError: x\n    at f (a.ts:1:2)\n" })],
+  ];
+  it.each(cases)("catches %s", (kind, doctor) => {
+    const ev = clean();
+    doctor(ev);
+    expect(caught(ev)).toEqual([kind]);
+  });
+});

@@ -1,0 +1,193 @@
+// The soak's checker: reads the evidence of a run (evidence.ts) and counts every way the
+// runtime's promises (../shared/RUNTIME.md) could have been broken. A pure function, so the
+// self-test (checker.test.ts) can show it catches each kind on doctored evidence.
+//
+// What it relies on: the ledger's accepted rows are the side effects that really happened, in
+// order (ids come from one sequence; an accepted row was written under the job's current lease,
+// see runbooks/ledger.ts); job_history records every transition with the operator's name on the
+// operator's own; jobs.ts says what each soak runbook outputs and where it checkpoints.
+import type { Evidence, LedgerEvidence } from "./evidence.js";
+import { expectationOf } from "./jobs.js";
+
+export const VIOLATION_KINDS = [
+  "lost",
+  "double run",
+  "redone before a checkpoint",
+  "output",
+  "left an end",
+  "left suspended without an operator",
+  "side effect after the end",
+  "unexpected failure",
+  "stopped without an operator",
+  "hostile input mishandled",
+  "worker crashed",
+  "unclear error",
+] as const;
+export type ViolationKind = (typeof VIOLATION_KINDS)[number];
+
+export interface Report {
+  violations: Map<ViolationKind, string[]>;
+  total: number;
+  jobs: { all: number; byStatus: Map<string, number>; hostile: number };
+  faults: Map<string, number>;
+  /** From a kill or a pause of a worker to each of its jobs resumed by another one. */
+  failoverMs: number[];
+  /** Ledger calls refused by the epoch fence (a worker that had lost the job). */
+  staleRefused: number;
+  ledgerRows: number;
+}
+
+const ENDED = new Set(["completed", "failed", "stopped"]);
+const OPERATOR = /^(suspended|stopped|resumed) by /;
+
+export function check(ev: Evidence): Report {
+  const violations = new Map<ViolationKind, string[]>(VIOLATION_KINDS.map((k) => [k, []]));
+  const add = (kind: ViolationKind, what: string) => violations.get(kind)!.push(what);
+  const hostile = new Map(ev.hostile.map((h) => [h.job, h]));
+  const history = groupBy(ev.history, (h) => h.job_id);
+  const ledger = groupBy(ev.ledger.filter((l) => l.accepted), (l) => l.job);
+  const streams = groupBy(ev.streams, (s) => s.job_id);
+
+  for (const job of ev.jobs) {
+    const hist = history.get(job.id) ?? [];
+    const rows = ledger.get(job.id) ?? [];
+    const h = hostile.get(job.id);
+    const expected = expectationOf(job.runbook, job.params);
+
+    if (!ENDED.has(job.status)) add("lost", `${job.id} (${job.runbook}) is still ${job.status}`);
+
+    for (const t of hist) {
+      if (t.from_status && ENDED.has(t.from_status)) add("left an end", `${job.id}: ${t.from_status} -> ${t.to_status} on ${t.worker ?? "-"} (${t.reason}) at ${iso(t.at)}`);
+      if (t.from_status === "suspended" && !OPERATOR.test(t.reason)) add("left suspended without an operator", `${job.id}: suspended -> ${t.to_status} on ${t.worker ?? "-"} (${t.reason}) at ${iso(t.at)}`);
+    }
+
+    const end = hist.find((t) => ENDED.has(t.to_status));
+    if (end) {
+      for (const r of rows) if (r.at > end.at) add("side effect after the end", `${job.id}: position ${r.pos} on ${r.worker} epoch ${r.epoch} at ${iso(r.at)}, after it was ${end.to_status} at ${iso(end.at)}`);
+    }
+
+    if (job.status === "stopped" && !hist.some((t) => t.to_status === "stopped" && OPERATOR.test(t.reason))) {
+      add("stopped without an operator", `${job.id}: ${hist.filter((t) => t.to_status === "stopped").map((t) => t.reason).join("; ") || "no history row"}`);
+    }
+
+    if (h) {
+      const message = job.error?.message ?? "";
+      if (job.status === "failed" && !new RegExp(h.error).test(message)) add("hostile input mishandled", `${job.id} (${h.kind}): failed with "${message}", expected /${h.error}/`);
+      if (job.status === "completed" && !h.mayComplete) add("hostile input mishandled", `${job.id} (${h.kind}): completed, expected it to fail with /${h.error}/`);
+      if (job.status === "stopped") add("hostile input mishandled", `${job.id} (${h.kind}): stopped, expected it to fail with /${h.error}/`);
+    } else if (job.status === "failed") {
+      add("unexpected failure", `${job.id} (${job.runbook}): ${job.error?.message ?? "no error recorded"}`);
+    }
+
+    for (const problem of doubleRuns(rows)) add("double run", `${job.id}: ${problem}`);
+    if (expected && !h) for (const problem of redone(rows, expected.boundaries)) add("redone before a checkpoint", `${job.id}: ${problem}`);
+
+    const recs = streams.get(job.id) ?? [];
+    const seqs = recs.map((r) => r.seq);
+    if (seqs.some((s, i) => s !== i + 1)) add("output", `${job.id}: stream records numbered ${compact(seqs)}, not 1..${seqs.length}`);
+    if (expected && ENDED.has(job.status)) {
+      const got = recs.filter((r) => r.stream === "output").map((r) => r.value);
+      const whole = job.status === "completed";
+      const ok = whole ? sameList(got, expected.output) : sameList(got, expected.output.slice(0, got.length));
+      if (!ok) add("output", `${job.id} (${job.status}): output ${JSON.stringify(got)}, expected ${whole ? "" : "a prefix of "}${JSON.stringify(expected.output)}`);
+    }
+  }
+
+  for (const c of ev.crashes) add("worker crashed", `${c.worker} exited ${c.code} on its own: ${firstError(c.tail)}`);
+  for (const u of ev.unclear) add("unclear error", `runbook ${u.command}: exit ${u.code}, stderr ${JSON.stringify(u.stderr.slice(0, 300))}`);
+
+  const byStatus = new Map<string, number>();
+  for (const j of ev.jobs) byStatus.set(j.status, (byStatus.get(j.status) ?? 0) + 1);
+  const faults = new Map<string, number>();
+  for (const f of ev.faults) faults.set(f.kind, (faults.get(f.kind) ?? 0) + 1);
+  return {
+    violations,
+    total: [...violations.values()].reduce((n, v) => n + v.length, 0),
+    jobs: { all: ev.jobs.length, byStatus, hostile: ev.hostile.length },
+    faults,
+    failoverMs: failovers(ev),
+    staleRefused: ev.ledger.filter((l) => !l.accepted).length,
+    ledgerRows: ev.ledger.length,
+  };
+}
+
+/**
+ * Two leases at once: an accepted side effect under an older epoch after one under a newer
+ * epoch, or one epoch held by two workers.
+ */
+function doubleRuns(rows: LedgerEvidence[]): string[] {
+  const out: string[] = [];
+  let newest: LedgerEvidence | null = null;
+  const holder = new Map<number, string>();
+  for (const r of rows) {
+    if (newest && r.epoch < newest.epoch) out.push(`epoch ${r.epoch} on ${r.worker} wrote position ${r.pos} at ${iso(r.at)}, after epoch ${newest.epoch} on ${newest.worker} wrote position ${newest.pos} at ${iso(newest.at)}`);
+    const w = holder.get(r.epoch);
+    if (w !== undefined && w !== r.worker) out.push(`epoch ${r.epoch} held by both ${w} and ${r.worker}`);
+    holder.set(r.epoch, r.worker);
+    if (!newest || r.epoch > newest.epoch) newest = r;
+  }
+  return out;
+}
+
+/**
+ * A lease that began before a checkpoint an earlier lease had got past: that checkpoint had
+ * committed (a job only goes on once its checkpoint is written), so the work before it ran again.
+ */
+function redone(rows: LedgerEvidence[], boundaries: number[]): string[] {
+  const out: string[] = [];
+  let reached = 0;
+  let prev: LedgerEvidence | null = null;
+  for (const r of rows) {
+    if (prev && r.epoch !== prev.epoch) {
+      const crossed = boundaries.find((c) => r.pos <= c && c < reached);
+      if (crossed !== undefined) out.push(`epoch ${r.epoch} on ${r.worker} began at position ${r.pos}, but an earlier lease had reached position ${reached}, past the checkpoint after ${crossed}`);
+    }
+    reached = Math.max(reached, r.pos);
+    prev = r;
+  }
+  return out;
+}
+
+/** Failover times: from a kill or pause of a worker to each of its jobs resumed elsewhere. */
+function failovers(ev: Evidence): number[] {
+  const history = groupBy(ev.history, (h) => h.job_id);
+  const out: number[] = [];
+  for (const f of ev.faults) {
+    if (!f.worker || !f.held) continue;
+    for (const id of f.held) {
+      const takeover = (history.get(id) ?? []).find((t) => t.at >= f.at && t.to_status === "running" && t.reason.startsWith(`lease of ${f.worker} expired`));
+      if (takeover) out.push(takeover.at.getTime() - f.at.getTime());
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** The line of a crashed worker's stderr that says what went wrong (an Error line, else the last). */
+function firstError(tail: string): string {
+  const lines = tail.trim().split("\n");
+  return lines.find((l) => /^\w*Error\b|^runbook: /.test(l.trim())) ?? lines[lines.length - 1] ?? "";
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = m.get(k);
+    if (list) list.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+function sameList(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => JSON.stringify(x) === JSON.stringify(b[i]));
+}
+
+function compact(xs: number[]): string {
+  return xs.length > 12 ? `${xs.slice(0, 12).join(",")},...` : xs.join(",");
+}
+
+function iso(d: Date): string {
+  return d.toISOString();
+}
+

@@ -1,0 +1,94 @@
+// What the checker reads after a soak: the database's jobs, streams, history and ledger, and
+// what the soak itself recorded (its faults, the hostile inputs it sent, the workers that
+// crashed). The checker (checker.ts) is a pure function of this, so its self-test can feed it
+// doctored evidence.
+import type pg from "pg";
+import type { Json } from "../../runtime/abi.js";
+
+export interface JobEvidence {
+  id: string;
+  runbook: string;
+  params: Record<string, Json>;
+  status: string;
+  parent_id: string | null;
+  error: { message?: string } | null;
+}
+
+export interface StreamEvidence {
+  job_id: string;
+  seq: number;
+  stream: string;
+  value: Json;
+}
+
+export interface HistoryEvidence {
+  id: number;
+  job_id: string;
+  at: Date;
+  from_status: string | null;
+  to_status: string;
+  worker: string | null;
+  reason: string;
+}
+
+export interface LedgerEvidence {
+  id: number;
+  job: string;
+  pos: number;
+  attempt: number;
+  worker: string;
+  epoch: number;
+  accepted: boolean;
+  at: Date;
+}
+
+/** A fault or operator action the soak injected. */
+export interface FaultRecord {
+  kind: string;
+  /** Database time just before it was injected. */
+  at: Date;
+  /** The worker it hit, if one. */
+  worker?: string;
+  /** Jobs that worker held (a kill or a pause: their failover is measured). */
+  held?: string[];
+  detail?: string;
+}
+
+/** A hostile edit aimed at one job: it must fail with this error, or (when allowed) complete. */
+export interface HostileJob {
+  job: string;
+  kind: "checkpoint" | "version";
+  /** The error the job must end with if it fails (a regular expression's source). */
+  error: string;
+  /** It may complete instead (a worker had the deleted version cached). */
+  mayComplete: boolean;
+}
+
+/** A `runbook` command the soak sent bad input to, that did not answer with one clear line. */
+export interface UnclearError {
+  command: string;
+  code: number;
+  stderr: string;
+}
+
+export interface Evidence {
+  jobs: JobEvidence[];
+  streams: StreamEvidence[];
+  history: HistoryEvidence[];
+  ledger: LedgerEvidence[];
+  faults: FaultRecord[];
+  hostile: HostileJob[];
+  crashes: { worker: string; code: number; tail: string }[];
+  unclear: UnclearError[];
+}
+
+/** Reads the database's part of the evidence. */
+export async function readEvidence(pool: pg.Pool): Promise<Pick<Evidence, "jobs" | "streams" | "history" | "ledger">> {
+  const [jobs, streams, history, ledger] = await Promise.all([
+    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error FROM jobs ORDER BY id"),
+    pool.query<StreamEvidence>("SELECT job_id, seq, stream, value FROM job_streams ORDER BY job_id, seq"),
+    pool.query<HistoryEvidence>("SELECT id::int, job_id, at, from_status, to_status, worker, reason FROM job_history ORDER BY id"),
+    pool.query<LedgerEvidence>("SELECT id::int, job, pos, attempt, worker, epoch::int, accepted, at FROM chaos_ledger ORDER BY id"),
+  ]);
+  return { jobs: jobs.rows, streams: streams.rows, history: history.rows, ledger: ledger.rows };
+}
