@@ -4,6 +4,7 @@
 // tried, never waited for), in batches of `batch` jobs with a pause between them, so the queue's
 // own statements always get their turn. `runbook prune` does the same by hand.
 import type pg from "pg";
+import { withClient } from "./db/tx.js";
 import { pruneBatch } from "./sql/prune.js";
 
 /** Any constant works; the same in every process. */
@@ -37,8 +38,9 @@ export async function prune(pool: pg.Pool, o: PruneOptions): Promise<number> {
  * another worker holds the lock.
  */
 export async function retentionPass(pool: pg.Pool, o: PruneOptions): Promise<number | null> {
-  const client = await pool.connect();
-  try {
+  // withClient: the lock's session may be ended by the server mid-pass (db/tx.ts says why that
+  // must not reach the process as an unhandled error).
+  return withClient(pool, async (client) => {
     const { rows } = await client.query<{ got: boolean }>("SELECT pg_try_advisory_lock($1) AS got", [RETENTION_LOCK]);
     if (!rows[0].got) return null;
     try {
@@ -46,7 +48,5 @@ export async function retentionPass(pool: pg.Pool, o: PruneOptions): Promise<num
     } finally {
       await client.query("SELECT pg_advisory_unlock($1)", [RETENTION_LOCK]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }
