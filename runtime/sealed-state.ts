@@ -24,7 +24,8 @@ interface SealedPart {
 }
 
 /** The associated data of a job's envelope: `job:ID` (an asset name cannot contain `:`). */
-const aad = (jobId: string) => `job:${jobId}`;
+export const stateEnvelopeName = (jobId: string): string => `job:${jobId}`;
+const aad = stateEnvelopeName;
 
 /**
  * The state to store for `jobId`, given the secret texts the job holds: `state` itself when no

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Cluster, waitFor } from "./harness.js";
 import { dumpDatabase, filesHold } from "./dump.js";
+import { secretKey, unseal } from "../../runtime/builtins/asset.js";
 
 const SECRET = `pw-${randomBytes(12).toString("hex")}`;
 /** A plain variable: the dump and the file scan must find it (they would find a leak). */
@@ -36,6 +37,16 @@ beforeAll(async () => {
   exec(["sh", "-c", "printf '%s' \\"$PW\\" > \\"$1/env.txt\\"; printf '%s' \\"$2\\" > \\"$1/argv.txt\\"", "sh", dir, auth], env: { PW: conn.password })
   output "connected as \${auth}"
   return "done with \${pw}"
+}
+`,
+  );
+  fs.writeFileSync(
+    path.join(project, "waiter.runbook"),
+    `runbook waiter(dir: string) -> string {
+  let pw = asset("db_password")
+  let go = wait "go"
+  exec(["sh", "-c", "printf '%s' \\"$1\\" > \\"$2/rotated.txt\\"", "sh", "\${pw} \${go}", dir])
+  return "ok"
 }
 `,
   );
@@ -131,4 +142,51 @@ it("a secret held in locals across a checkpoint, a wait and a kill -9 is never i
   ]);
   // Nor do the workers' logs hold it.
   for (const w of ["sa", "sb"]) expect(c.worker(w).stderr).not.toContain(SECRET);
+}, 240_000);
+
+it("rotating the key: workers get the new key with the old as previous, `asset rekey` re-seals assets and job states, then the old key goes", async () => {
+  const OLD = KEY.RUNBOOK_SECRET_KEY;
+  const NEW = "a brand new passphrase for the rotation";
+  const [id] = await c.idsOwnedBy("sb", ["sb"], 1, "rotate");
+  await c.enqueue("waiter", { dir }, [id]);
+  await c.waitAll([id], "waiting");
+
+  // 1. Every worker gets the new key, the old one as previous; the old-only worker drains away.
+  const both = { RUNBOOK_SECRET_KEY: NEW, RUNBOOK_SECRET_KEY_PREVIOUS: OLD };
+  await c.startWorker("sc", { env: both });
+  c.signal("sb", "SIGTERM");
+  expect(await c.worker("sb").exited).toBe(0);
+  await c.settle(["sc"]);
+
+  // 2. Re-seal. Without the previous key nothing opens: a clear error, nothing changed.
+  const blind = await c.cli(["asset", "rekey"], { RUNBOOK_SECRET_KEY: NEW });
+  expect(blind.code).toBe(1);
+  expect(blind.stderr).toMatch(/^runbook: cannot open secret asset db_password: it was sealed with a base64 key, but RUNBOOK_SECRET_KEY is a passphrase\n$/);
+  const done = await c.cli(["asset", "rekey"], both);
+  expect(done.stderr).toBe("");
+  expect(done.stdout).toMatch(/^re-sealed 1 secret asset\(s\) and [1-9]\d* job state\(s\); 0 already under the current key\n$/);
+  const again = await c.cli(["asset", "rekey"], both);
+  expect(again.stdout).toMatch(/^re-sealed 0 secret asset\(s\) and 0 job state\(s\); [2-9]\d* already under the current key\n$/);
+
+  // Every envelope in the database opens with the new key, none with the old.
+  const envelopes = [
+    ...(await c.db.pool.query("SELECT name, sealed FROM assets WHERE secret")).rows.map((r) => [r.name as string, r.sealed as string]),
+    ...(await c.db.pool.query("SELECT id, state->>'sealed' AS sealed FROM jobs WHERE state ? 'sealed'")).rows.map((r) => [`job:${r.id}`, r.sealed as string]),
+  ];
+  expect(envelopes.map(([n]) => n)).toContain(`job:${id}`);
+  for (const [name, sealed] of envelopes) {
+    expect(() => unseal(name, sealed, secretKey(NEW)), name).not.toThrow();
+    expect(() => unseal(name, sealed, secretKey(OLD)), name).toThrow();
+  }
+  const rekeyed = await c.db.pool.query("SELECT count(*)::int AS n FROM asset_audit WHERE action = 'rekey' AND asset = 'db_password'");
+  expect(rekeyed.rows[0].n).toBe(1);
+
+  // 3. The previous key goes: a worker with the new key alone runs the job on to its end.
+  c.signal("sc", "SIGTERM");
+  expect(await c.worker("sc").exited).toBe(0);
+  await c.startWorker("sd", { env: { RUNBOOK_SECRET_KEY: NEW } });
+  await c.settle(["sd"]);
+  expect((await c.cli(["signal", id, "go", '"after"'])).code).toBe(0);
+  await c.waitAll([id], "completed");
+  expect(fs.readFileSync(path.join(dir, "rotated.txt"), "utf8")).toBe(`${SECRET} after`);
 }, 240_000);
