@@ -74,9 +74,9 @@ async function captures(id: string): Promise<string> {
     ["workers"],
     ["workers", "--json"],
     // Those the CLI has (`asset list`/`get` come with another change).
-    ...(/\blist\b/.test(help) ? [["asset", "list"], ["asset", "list", "--json"]] : []),
-    ...(/\bget\b/.test(help) ? [["asset", "get", "db_password"], ["asset", "get", "canary"]] : []),
-    ...(/\baudit\b/.test(help) ? [["asset", "audit"], ["asset", "audit", "--json"]] : []),
+    ...(/^ +list\b/m.test(help) ? [["asset", "list"], ["asset", "list", "--json"]] : []),
+    ...(/^ +get\b/m.test(help) ? [["asset", "get", "db_password"], ["asset", "get", "canary"]] : []),
+    ...(/^ +audit\b/m.test(help) ? [["asset", "audit"], ["asset", "audit", "--json"]] : []),
   ];
   const out: string[] = [];
   for (const args of commands) {
