@@ -2,7 +2,11 @@
 // by runbooks (`asset(name)`). Secrets are sealed with AES-256-GCM before they reach the
 // database; the key comes from env RUNBOOK_SECRET_KEY: 32 bytes in base64, or any other text
 // as a passphrase stretched with scrypt (per-secret random salt). The asset's name is bound as
-// associated data, so a sealed value moved to another name does not open.
+// associated data, so a sealed value moved to another name does not open. During a key
+// rotation RUNBOOK_SECRET_KEY_PREVIOUS opens what the previous key sealed (runtime/rekey.ts).
+// Every read and write of a secret is recorded in asset_audit, in the same statement.
+// `asset_set` lets a runbook store one (rotation). The same envelope seals the secrets a job
+// holds in its state (runtime/sealed-state.ts).
 //
 // Masking: every secret value the runtime knows of is replaced by `***` in stream records
 // (maskSecrets); callers collect the values with secretValues / the host's job context.
