@@ -94,7 +94,7 @@ describe("secrets in a running job", () => {
 
     const assets = await t.query("SELECT * FROM assets", []);
     expect(JSON.stringify(assets.rows)).not.toContain(SECRET);
-  });
+  }, 180_000);
 });
 
 describe("a secret held across suspension points", () => {
