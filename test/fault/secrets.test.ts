@@ -171,7 +171,7 @@ it("rotating the key: workers get the new key with the old as previous, `asset r
   // Every envelope in the database opens with the new key, none with the old.
   const envelopes = [
     ...(await c.db.pool.query("SELECT name, sealed FROM assets WHERE secret")).rows.map((r) => [r.name as string, r.sealed as string]),
-    ...(await c.db.pool.query("SELECT id, state->>'sealed' AS sealed FROM jobs WHERE state ? 'sealed'")).rows.map((r) => [`job:${r.id}`, r.sealed as string]),
+    ...(await c.db.pool.query("SELECT id, state::jsonb->>'sealed' AS sealed FROM jobs WHERE state::jsonb ? 'sealed'")).rows.map((r) => [`job:${r.id}`, r.sealed as string]),
   ];
   expect(envelopes.map(([n]) => n)).toContain(`job:${id}`);
   for (const [name, sealed] of envelopes) {
