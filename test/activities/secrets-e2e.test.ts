@@ -105,6 +105,7 @@ describe("a secret held across suspension points", () => {
       `runbook rotate(out: string) -> string {
   let pw = asset("db_password")
   let login = { user: "app", dsn: "postgres://app:\${pw}@db/app" }
+  if len(sql("select 1 as one")) != 1 { fail "no row" }
   sleep 10ms
   let next = "\${pw}-rotated"
   asset_set("db_password_next", next, secret: true)
@@ -127,6 +128,8 @@ describe("a secret held across suspension points", () => {
 `,
     );
     expect((await runbook(["asset", "set", "db_password", SECRET, "--secret"], { cwd: project, env })).code).toBe(0);
+    // sql() reads its connection asset: a secret, so each call's read is audited with the job.
+    expect((await runbook(["asset", "set", "sql.default", t.url, "--secret"], { cwd: project, env })).code).toBe(0);
     const running = runbook(["run", "rotate.runbook", "--param", `out=${out}`], { cwd: project, env, timeoutMs: 120_000 });
     // It suspends holding the secret: its reason masked, its state sealed. An operator resumes it.
     let id: string | undefined;
@@ -170,6 +173,7 @@ describe("a secret held across suspension points", () => {
     const audit = await t.query("SELECT asset, action, job_id, worker, actor FROM asset_audit WHERE job_id = $1 ORDER BY id", [id]);
     expect(audit.rows.map((r) => [r.asset, r.action])).toEqual([
       ["db_password", "read"],
+      ["sql.default", "read"],
       ["db_password_next", "write"],
     ]);
     expect(audit.rows.every((r) => r.actor === "job" && typeof r.worker === "string" && r.worker.length > 0)).toBe(true);
