@@ -1,4 +1,4 @@
-// `runbook asset set|list|get|delete`: the named variables and credentials read by
+// `runbook asset set|list|get|delete|rekey`: the named variables and credentials read by
 // `asset(name)` (runtime/builtins/asset.ts).
 // - `set NAME [VALUE] [--secret]`: the value comes from the argument, or from stdin when it is
 //   left out (so a secret need not appear in the shell history or the process list). A secret
@@ -7,9 +7,10 @@
 // - `get NAME [--json] [--reveal]`: a variable's value; a secret's only with --reveal (which
 //   needs the key), so a stray `get` never prints a credential.
 // - `delete NAME`.
+// - `rekey`: re-seals every secret under a new key (runtime/rekey.ts, docs/activities.md).
 import type { Json } from "../runtime/abi.js";
 import { openDb } from "../runtime/db/connect.js";
-import { checkAssetName, getAsset, parseAssetText, secretKey, setAsset } from "../runtime/builtins/asset.js";
+import { checkAssetName, commandActor, getAsset, parseAssetText, secretKey, setAsset } from "../runtime/builtins/asset.js";
 import type { QueryFn } from "../runtime/builtins/sql.js";
 import { deleteAsset, listAssets, type AssetInfo } from "../runtime/sql/assets.js";
 import { closest } from "../compiler/scope.js";
@@ -35,6 +36,29 @@ export async function set(name: string, value: string | undefined, opts: { secre
     await db.close();
   }
   process.stdout.write(`asset ${name} set${secret ? " (secret, encrypted)" : ""}\n`);
+}
+
+/**
+ * `runbook asset rekey`: re-seals every secret asset and every job state holding sealed secrets
+ * under RUNBOOK_SECRET_KEY, opening them with it or RUNBOOK_SECRET_KEY_PREVIOUS.
+ */
+export async function rekey(): Promise<void> {
+  try {
+    secretKey();
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  const { rekey: rekeyAll } = await import("../runtime/rekey.js");
+  const db = await openDb();
+  try {
+    const r = await rekeyAll(db.pool, commandActor("asset rekey").actor);
+    process.stdout.write(`re-sealed ${r.assets} secret asset(s) and ${r.jobs} job state(s); ${r.current} already under the current key\n`);
+    if (r.missed > 0) throw new CliError(`${r.missed} changed while being re-sealed: run runbook asset rekey again`, 1);
+  } catch (err) {
+    throw err instanceof CliError ? err : new CliError((err as Error).message);
+  } finally {
+    await db.close();
+  }
 }
 
 /** All of stdin, minus one trailing newline (`echo VALUE |` adds it). */

@@ -163,6 +163,10 @@ asset
   .description("delete an asset")
   .argument("<name>")
   .action(async (name: string) => (await import("./assets.js")).remove(name));
+asset
+  .command("rekey")
+  .description("re-seal every secret (assets, job states) under RUNBOOK_SECRET_KEY, opening them with it or RUNBOOK_SECRET_KEY_PREVIOUS")
+  .action(async () => (await import("./assets.js")).rekey());
 
 const db = program.command("db").description("the embedded database under .runbook/");
 db.command("stop").action(async () => (await import("./db.js")).stop());

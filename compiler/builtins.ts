@@ -150,6 +150,12 @@ export const BUILTIN_ACTIVITIES: ReadonlyMap<string, ActivitySignature> = new Ma
         returns: T.list(T.map(T.any)),
       },
       { module: "", name: "asset", params: [req("name", T.string)], returns: T.any },
+      {
+        module: "",
+        name: "asset_set",
+        params: [req("name", T.string), req("value", T.any), opt("secret", T.bool)],
+        returns: T.null,
+      },
     ] satisfies ActivitySignature[]
   ).map((a) => [a.name, a]),
 );

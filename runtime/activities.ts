@@ -15,19 +15,21 @@
 //   value is undefined is left out (as JSON.stringify and optional properties do); anything
 //   else that is not JSON (a Date, a Map, a class instance, a function, NaN, undefined in a
 //   list, a cycle) fails the call with an error naming the path, before any checkpoint sees it.
-// - Built-ins are module "": exec, http, sql, asset. `sql` runs on a connection of its own
-//   (runtime/builtins/sql-connections.ts), never on the runtime's database.
-// - Secrets: `asset()` of a secret adds its texts to the job's mask set; `forJob` also preloads
-//   every stored secret, so a job resumed on another worker masks what an earlier run read.
-//   Whoever writes stream records passes each value through `job.mask()`, and a job's final
-//   result and error through `job.maskOutcome()`.
+// - Built-ins are module "": exec, http, sql, asset, asset_set. `sql` runs on a connection of
+//   its own (runtime/builtins/sql-connections.ts), never on the runtime's database.
+// - Secrets: `asset()` of a secret (and `asset_set` of one) adds its texts to the job's mask set
+//   and tells `JobOptions.onSecret` (the runner seals them in the job's state); `forJob` also
+//   preloads every stored secret, so a job resumed on another worker masks what an earlier run
+//   read. Whoever writes stream records passes each value through `job.mask()`, and a job's
+//   final result and error through `job.maskOutcome()`. Reads and writes of secrets are audited
+//   with the job's id and worker (asset_audit).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type { Json, Outcome } from "./abi.js";
 import type { ActivityContext } from "./activity-context.js";
-import { asset, getAsset, maskSecrets, secretValues } from "./builtins/asset.js";
+import { asset, assetSet, getAsset, jobActor, maskSecrets, secretValues, type AssetActor } from "./builtins/asset.js";
 import { exec, type ExecOptions } from "./builtins/exec.js";
 import { http, type HttpOptions } from "./builtins/http.js";
 import { sql, type QueryFn } from "./builtins/sql.js";
@@ -70,11 +72,18 @@ export interface JobOptions {
    * runbook it comes from. An alias bound to two different modules then needs the caller.
    */
   runbooks?: Iterable<ActivityCaller>;
+  /** Secret texts the job holds already (opened from its sealed state): masked like the rest. */
+  secrets?: Iterable<string>;
+  /** Told the texts of every secret the job reads or stores from now on. */
+  onSecret?(texts: string[]): void;
 }
 
 type Exports = Record<string, unknown>;
 
 const requireCache = createRequire(import.meta.url).cache;
+
+/** Who reads a connection asset outside any job (the audit trail's actor). */
+const RUNTIME_ACTOR: AssetActor = { jobId: null, worker: null, actor: "runtime: sql connection" };
 
 export class ActivityHost {
   private readonly modules = new Map<string, { mtimeMs: number; exports: Promise<Exports> }>();
@@ -86,7 +95,7 @@ export class ActivityHost {
     this.pins = new PinChecker(options.baseDir ?? process.cwd());
     const query = options.query;
     this.sqlConnections =
-      options.sql ?? new SqlConnections(query ? async (name) => (await getAsset(query, name, options.secretKey)).value : undefined);
+      options.sql ?? new SqlConnections(query ? async (name, who) => (await getAsset(query, name, options.secretKey, who ?? RUNTIME_ACTOR)).value : undefined);
   }
 
   /** Closes the connections `sql` opened. */
@@ -160,6 +169,7 @@ export class JobActivities {
     preloadedSecrets: string[],
   ) {
     for (const s of preloadedSecrets) this.secretTexts.add(s);
+    for (const s of job.secrets ?? []) this.secretTexts.add(s);
     for (const r of job.runbooks ?? []) {
       for (const [alias, use] of Object.entries(r.uses)) {
         const prior = this.aliases.get(alias);
@@ -190,8 +200,9 @@ export class JobActivities {
   }
 
   /**
-   * An outcome as it may be stored and shown: a completed job's result and a failed job's error
-   * (message and data) with secrets masked. Other outcomes are returned as they are.
+   * An outcome as it may be stored and shown: a completed job's result, a failed job's error
+   * (message and data) and a suspend's reason with secrets masked. Other outcomes are returned
+   * as they are.
    */
   maskOutcome(outcome: Outcome): Outcome {
     if (this.secretTexts.size === 0) return outcome;
@@ -200,6 +211,7 @@ export class JobActivities {
       const e = outcome.error;
       return { kind: "failed", error: { ...e, message: String(this.mask(e.message)), data: this.mask(e.data) } };
     }
+    if (outcome.kind === "suspend" && outcome.reason !== null) return { kind: "suspend", reason: String(this.mask(outcome.reason)) };
     return outcome;
   }
 
@@ -234,6 +246,15 @@ export class JobActivities {
     return checkJson(result, name);
   }
 
+  private readonly learnSecret = (texts: string[]): void => {
+    for (const t of texts) this.secretTexts.add(t);
+    this.job.onSecret?.(texts);
+  };
+
+  private get actor() {
+    return jobActor(this.job.jobId, this.job.worker ?? null);
+  }
+
   private async builtin(fn: string, args: Record<string, Json>): Promise<Json> {
     const o = this.host.options;
     switch (fn) {
@@ -243,10 +264,12 @@ export class JobActivities {
         return http({ method: args.method, url: args.url, headers: args.headers, body: args.body }, this.controller.signal, o.http);
       case "sql": {
         const connection = args.connection ?? DEFAULT_CONNECTION;
-        return sql({ query: args.query, params: args.params, connection: String(connection) }, await this.host.sqlConnections.connection(connection));
+        return sql({ query: args.query, params: args.params, connection: String(connection) }, await this.host.sqlConnections.connection(connection, this.actor));
       }
       case "asset":
-        return asset({ name: args.name }, o.query, (texts) => texts.forEach((t) => this.secretTexts.add(t)), o.secretKey);
+        return asset({ name: args.name }, o.query, this.learnSecret, o.secretKey, this.actor);
+      case "asset_set":
+        return assetSet({ name: args.name, value: args.value, secret: args.secret ?? null }, o.query, this.learnSecret, o.secretKey, this.actor);
       default:
         throw new Error(`${fn} is not a built-in activity`);
     }

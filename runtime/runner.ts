@@ -15,7 +15,8 @@ import { noteHistory } from "./sql/history.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import { insertChildJob } from "./sql/enqueue.js";
 import { awaitedJob, peekSignal } from "./sql/park.js";
-import { mayHoldSecret } from "./builtins/asset.js";
+import { mayHoldSecret, maskSecrets, secretKey, secretKeys } from "./builtins/asset.js";
+import { openState, sealState, type StoredState } from "./sealed-state.js";
 import type pg from "pg";
 
 /** What a running job needs from its worker. */
@@ -66,13 +67,27 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     return finish("failed", null, jobError(claim, `runbook ${claim.runbook} is not part of version ${claim.version.slice(0, 12)}`), [], "runbook missing from its version");
   }
   let state: JobState;
+  // The texts of the secrets the job holds: sealed in every state it writes (sealed-state.ts).
+  const held = new Set<string>();
+  const keyText = env.activities.options.secretKey;
   if (claim.state === null) {
     state = initialState(claim.runbook, claim.params);
   } else {
     const problem = corruptState(claim.state);
     if (problem) return finish("failed", null, jobError(claim, `the job's checkpoint is corrupt (${problem}); it cannot continue`), [], "corrupt checkpoint");
-    state = claim.state;
+    try {
+      const opened = openState(claim.state, claim.id, () => secretKeys(keyText));
+      state = opened.state;
+      for (const t of opened.secrets) held.add(t);
+    } catch (e) {
+      // A worker without the key (or with a wrong one) must not lose the job: it waits,
+      // suspended with its checkpoint intact, for an operator to fix the key and resume it.
+      const reason = `its checkpoint holds sealed secrets this worker cannot open (${(e as Error).message}); set RUNBOOK_SECRET_KEY on the workers, then runbook resume ${claim.id}`;
+      await lease.park({ state: null, label: null, status: "suspended", waitSignal: null, awaitJob: null, untilMs: null, keepUntil: false, reason });
+      return;
+    }
   }
+  const seal = (s: JobState, jobId = claim.id): StoredState => sealState(s, jobId, held, () => secretKey(keyText));
 
   let activities: JobActivities | undefined;
   let records: StreamRecord[] = [];
@@ -83,6 +98,8 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
       leaseEpoch: claim.lease_epoch,
       log: (message) => records.push({ stream: "log", value: message }),
       runbooks: [...program.values()],
+      secrets: held,
+      onSecret: (texts) => texts.forEach((t) => held.add(t)),
     }));
   // Lost lease, interruption or operator stop (not a suspend): activities in flight see
   // ctx.signal fire, with the reason.
@@ -109,10 +126,14 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     start: async (runbook, args, seq) => {
       if (!program.get(runbook)) throw new Error(`runbook ${runbook} is not part of this job's version`);
       const id = `${claim.id}/${seq}`;
+      // Arguments holding a secret reach the child through its sealed first state; its stored
+      // parameters show them masked.
+      const first = seal(initialState(runbook, args), id);
+      const child = first.sealed === undefined ? { id, runbook, params: args } : { id, runbook, params: maskSecrets(args, held) as Record<string, Json>, state: first };
       // A database error (an outage, the session ended) loses the job here, as in
       // lease.confirm(): it must not fail the job. It resumes from its latest checkpoint once the
       // lease expires, and the child's stable id keeps it from starting twice.
-      const r = await insertChildJob(env.pool, { id: claim.id, epoch: claim.lease_epoch, worker: env.worker }, { id, runbook, params: args }).catch(() => "lost" as const);
+      const r = await insertChildJob(env.pool, { id: claim.id, epoch: claim.lease_epoch, worker: env.worker }, child).catch(() => "lost" as const);
       if (r === "lost") {
         lease.markLost();
         throw new Error("the job's lease was lost");
@@ -132,10 +153,12 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     if (lease.lost) return; // someone else owns the job now: write nothing
     // No secret reaches the database in a stream, result or error.
     const secretive = outcome.kind === "failed" || (outcome.kind === "completed" && mayHoldSecret(outcome.result));
-    const ending = secretive ? (await jobActivities()).maskOutcome(outcome) : outcome;
+    const masking = secretive || (outcome.kind === "suspend" && outcome.reason !== null && mayHoldSecret(outcome.reason));
+    const ending = masking ? (await jobActivities()).maskOutcome(outcome) : outcome;
+    const stored = ending.kind === "completed" || ending.kind === "failed" || ending.kind === "interrupted" ? state : seal(state);
     let out: ParkOutcome;
     try {
-      out = await commit(env, claim, lease, state, ending, await masked(records), release);
+      out = await commit(env, claim, lease, stored, ending, await masked(records), release);
     } catch (e) {
       if (!(e instanceof UnstorableValue)) throw e;
       // Resuming from the latest checkpoint would reach the same value again: the job fails
@@ -152,7 +175,7 @@ async function commit(
   env: RunnerEnv,
   claim: ClaimedJob,
   lease: JobLease,
-  state: JobState,
+  state: StoredState,
   outcome: Outcome,
   records: StreamRecord[],
   release: () => void,

@@ -7,7 +7,7 @@
 // every call, so a rotated URL takes effect at the next call.
 import pg from "pg";
 import type { Json } from "../abi.js";
-import { checkAssetName } from "./asset.js";
+import { checkAssetName, type AssetActor } from "./asset.js";
 import type { QueryFn } from "./sql.js";
 
 export const DEFAULT_CONNECTION = "default";
@@ -18,12 +18,13 @@ export function connectionAsset(name: string): string {
 }
 
 /** Reads an asset's value (opening a secret); rejects with a one-line error when it is not set. */
-export type AssetReader = (name: string) => Promise<Json>;
+/** Reads an asset's value; `who` is recorded when it is a secret (asset_audit). */
+export type AssetReader = (name: string, who?: AssetActor) => Promise<Json>;
 
 /** Where `sql()` runs: a connection by name (`runbook test` may give a throw-away database). */
 export interface SqlConnectionSource {
-  /** The query function of connection `name` (undefined: the default). */
-  connection(name: Json | undefined): Promise<QueryFn>;
+  /** The query function of connection `name` (undefined: the default), for `who` (a job). */
+  connection(name: Json | undefined, who?: AssetActor): Promise<QueryFn>;
   close(): Promise<void>;
 }
 
@@ -33,13 +34,13 @@ export class SqlConnections implements SqlConnectionSource {
   constructor(private readonly readAsset: AssetReader | undefined) {}
 
   /** The query function of connection `name` (default: "default"). */
-  async connection(name: Json | undefined): Promise<QueryFn> {
+  async connection(name: Json | undefined, who?: AssetActor): Promise<QueryFn> {
     const conn = name ?? DEFAULT_CONNECTION;
     if (typeof conn !== "string") throw new Error(`sql connection must be a name (a string), got ${JSON.stringify(conn)}`);
     const asset = connectionAsset(conn);
     checkAssetName(asset);
     if (!this.readAsset) throw new Error("sql is not available here: no runbook database is connected");
-    const url = await this.readAsset(asset).catch((e: unknown) => {
+    const url = await this.readAsset(asset, who).catch((e: unknown) => {
       const how = conn === DEFAULT_CONNECTION ? "sql() has no default connection" : `sql connection ${JSON.stringify(conn)} is not set up`;
       throw new Error(`${how}: ${(e as Error).message}`);
     });

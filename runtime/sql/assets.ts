@@ -2,7 +2,7 @@
 // kinds and times, never a value. Storing and reading values (sealing secrets) lives with the
 // built-in in runtime/builtins/asset.ts.
 import type { QueryFn } from "../builtins/sql.js";
-import { checkAssetName } from "../builtins/asset.js";
+import { checkAssetName, commandActor } from "../builtins/asset.js";
 
 export interface AssetInfo {
   name: string;
@@ -17,8 +17,17 @@ export async function listAssets(query: QueryFn): Promise<AssetInfo[]> {
 }
 
 /** Deletes the asset; false when none has that name. */
-export async function deleteAsset(query: QueryFn, name: string): Promise<boolean> {
+export async function deleteAsset(query: QueryFn, name: string, actor: string = commandActor("asset delete").actor): Promise<boolean> {
   checkAssetName(name);
-  const { rows } = await query("DELETE FROM assets WHERE name = $1 RETURNING name", [name]);
+  // Deleting a secret is audited (asset_audit), in the same statement.
+  const { rows } = await query(
+    `WITH gone AS (
+       DELETE FROM assets WHERE name = $1 RETURNING name, secret
+     ), audit AS (
+       INSERT INTO asset_audit (asset, action, actor) SELECT name, 'delete', $2 FROM gone WHERE secret
+     )
+     SELECT name FROM gone`,
+    [name, actor],
+  );
   return rows.length > 0;
 }

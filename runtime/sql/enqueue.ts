@@ -2,7 +2,7 @@
 // (a ceiling of a few hundred notifying commits per second has been measured elsewhere), so ...
 // enqueues notify once per batch, not once per job". Postgres folds identical notifications of
 // one transaction into one, so notifying per inserted row below still sends one.
-import type { Json } from "../abi.js";
+import type { JobState, Json } from "../abi.js";
 import { encodeJson } from "../json-text.js";
 import type { JobRow, Queryable } from "../rows.js";
 
@@ -42,19 +42,20 @@ export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string):
 /**
  * `start NAME(args)` inside a job: the child runs on its parent's version. Fenced by the
  * parent's lease; idempotent by id (PARENT/SEQ, the same on a re-run from the same checkpoint).
- * Returns "lost" when the parent's lease is gone.
+ * Returns "lost" when the parent's lease is gone. `state`: the child's first state, when its
+ * arguments hold a sealed secret (runner.ts); otherwise it starts from its parameters.
  */
 export async function insertChildJob(
   db: Queryable,
   parent: { id: string; epoch: string; worker: string },
-  child: { id: string; runbook: string; params: Record<string, Json> },
+  child: { id: string; runbook: string; params: Record<string, Json>; state?: JobState },
 ): Promise<"inserted" | "exists" | "lost"> {
   const { rows } = await db.query<{ fenced: boolean; inserted: number }>(
     `WITH parent AS (
        SELECT version FROM jobs WHERE id = $1 AND lease_epoch = $2 AND status = 'running'
      ), inserted AS (
-       INSERT INTO jobs (id, runbook, version, parent_id, slot, status, params, due_at)
-       SELECT $3, $4, parent.version, $1, runbook_slot($3), 'queued', $5, now() FROM parent
+       INSERT INTO jobs (id, runbook, version, parent_id, slot, status, params, state, due_at)
+       SELECT $3, $4, parent.version, $1, runbook_slot($3), 'queued', $5, $7, now() FROM parent
        ON CONFLICT (id) DO NOTHING
        RETURNING id
      ), history AS (
@@ -64,7 +65,7 @@ export async function insertChildJob(
        SELECT pg_notify('${CHANNEL}', 'jobs') FROM inserted
      )
      SELECT EXISTS (SELECT 1 FROM parent) AS fenced, (SELECT count(*) FROM notified)::int AS inserted`,
-    [parent.id, parent.epoch, child.id, child.runbook, encodeJson(child.params, "the child job's parameters"), parent.worker],
+    [parent.id, parent.epoch, child.id, child.runbook, encodeJson(child.params, "the child job's parameters"), parent.worker, child.state ? encodeJson(child.state, "the child job's state") : null],
   );
   if (!rows[0].fenced) return "lost";
   return rows[0].inserted > 0 ? "inserted" : "exists";

@@ -1,6 +1,7 @@
 // `runbook asset list|get|delete` as an operator runs them (real processes, a real database):
 // list shows names, kinds and times but never a value; get prints a variable, and a secret only
 // with --reveal (and the key); delete removes; unknown names are one clear line.
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runbook, type Ran } from "../runtime/process.js";
 import { freshDatabaseUrl } from "../setup/db.js";
@@ -90,5 +91,17 @@ describe("runbook asset list, get, delete", { timeout: 240_000 }, () => {
     expect(await asset(["get", "region"])).toEqual({ code: 1, stdout: "", stderr: 'runbook: asset "region" is not set\n' });
     expect(await asset(["delete", "region"])).toMatchObject({ code: 1, stderr: 'runbook: asset "region" is not set\n' });
     expect(JSON.parse(await ok(["list", "--json"])).map((a: { name: string }) => a.name)).toEqual(["targets"]);
+    // The secret's write, its revealed reads and its deletion are in the audit trail, by command.
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query("SELECT action, job_id, actor FROM asset_audit WHERE asset = 'db_password' ORDER BY id");
+      expect(rows.map((r) => r.action)).toContain("read");
+      expect(rows[0]).toMatchObject({ action: "write", job_id: null, actor: expect.stringMatching(/@.+: asset set$/) });
+      expect(rows[rows.length - 1]).toMatchObject({ action: "delete", job_id: null, actor: expect.stringMatching(/@.+: asset delete$/) });
+      expect((await client.query("SELECT count(*)::int AS n FROM asset_audit WHERE asset = 'region'")).rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 });
