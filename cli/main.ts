@@ -5,7 +5,10 @@
 // 2 bad usage (unknown flag, missing path). Failures print one line, never a stack trace
 // (set RUNBOOK_DEBUG=1 to see one).
 import { Command, CommanderError, Option } from "commander";
+import { exitQuietlyOnClosedPipe } from "./closed-pipe.js";
 import { CliError, collect } from "./errors.js";
+
+exitQuietlyOnClosedPipe();
 
 const program = new Command("runbook")
   .description("Compile and run durable operations runbooks")

@@ -1,0 +1,67 @@
+// What the CLI prints, checked through real processes: a reader that closes the pipe early ends
+// the command quietly; --json on every command that prints data; `jobs --limit`.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLOSED_PIPE_EXIT } from "../../cli/closed-pipe.js";
+import { freshDatabaseUrl } from "../setup/db.js";
+import { BIN, runbook } from "./process.js";
+
+let dir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-cli-output-"));
+  fs.mkdirSync(path.join(dir, "rb"));
+  fs.writeFileSync(
+    path.join(dir, "rb", "hello.runbook"),
+    `runbook hello(name: string) -> string {
+  output "hello \${name}"
+  output { who: name }
+  return name
+}
+`,
+  );
+  env = { DATABASE_URL: await freshDatabaseUrl() };
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Runs `runbook ARGS` with its stdout a real pipe whose reading end is closed before the command
+ * writes anything (as `| head -1` does once it has its line): every write meets EPIPE, with no
+ * timing window.
+ */
+function runIntoClosedPipe(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
+describe("a reader that closes the pipe early", () => {
+  it("ends `runbook --help` quietly with the closed-pipe exit code", async () => {
+    const r = await runIntoClosedPipe(["--help"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(CLOSED_PIPE_EXIT);
+  });
+
+  it("ends `runbook jobs` quietly, and `runbook job ID`", async () => {
+    expect((await runbook(["publish", "rb"], { cwd: dir, env })).code).toBe(0);
+    expect((await runbook(["start", "hello", "--param", "name=pipe", "--id", "pipe-1"], { cwd: dir, env })).code).toBe(0);
+    for (const args of [["jobs"], ["job", "pipe-1"]]) {
+      const r = await runIntoClosedPipe(args);
+      expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(CLOSED_PIPE_EXIT);
+    }
+  });
+});
