@@ -50,6 +50,7 @@ program
   .description("compile runbooks and store them as the current versions")
   .argument("<paths...>", "runbook files or folders")
   .option("--run-changed-activities", "let a worker whose activity module differs from the published one run the jobs anyway (noted in their history)")
+  .option("--json", "JSON output")
   .action(async (paths: string[], opts) => (await import("./jobs.js")).publish(paths, opts));
 
 program
@@ -66,6 +67,7 @@ program
   .option("--param <k=v>", "a parameter (repeatable)", collect, [])
   .option("--id <key>", "idempotency key: a retried start never creates a second job")
   .option("--wait", "follow the job like `run` does")
+  .option("--json", "JSON output: {\"id\"}")
   .action(async (name: string, opts) => (await import("./jobs.js")).start(name, opts));
 
 program
@@ -94,6 +96,7 @@ program
   .description("print a job's output stream")
   .argument("<id>")
   .option("--follow", "keep printing until the job ends")
+  .option("--json", "JSON lines on stdout, one per record of every stream")
   .action(async (id: string, opts) => (await import("./jobs.js")).output(id, opts));
 
 for (const verb of ["suspend", "resume", "stop"] as const) {
@@ -122,6 +125,7 @@ program
   .command("deploy")
   .description("show the deployment, or replace it online with --workers")
   .option("--workers <names>", "comma-separated worker names")
+  .option("--json", "JSON output")
   .action(async (opts) => (await import("./ops.js")).deploy(opts));
 
 program
@@ -169,7 +173,7 @@ asset
 
 const db = program.command("db").description("the embedded database under .runbook/");
 db.command("stop").action(async () => (await import("./db.js")).stop());
-db.command("status").action(async () => (await import("./db.js")).status());
+db.command("status").option("--json", "JSON output").action(async (opts) => (await import("./db.js")).status(opts));
 
 try {
   await program.parseAsync(process.argv);

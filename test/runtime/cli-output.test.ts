@@ -65,3 +65,42 @@ describe("a reader that closes the pipe early", () => {
     }
   });
 });
+
+describe("--json on every command that prints data", () => {
+  it("publish, start, output (JSON lines, also with --follow), deploy and db status each print JSON", async () => {
+    const pub = await runbook(["publish", "rb", "--json"], { cwd: dir, env });
+    expect(pub.code).toBe(0);
+    expect(JSON.parse(pub.stdout)).toEqual([{ runbook: "hello", result: expect.stringMatching(/^(new|unchanged)$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+
+    const started = await runbook(["start", "hello", "--param", "name=json", "--id", "json-1", "--json"], { cwd: dir, env });
+    expect(started).toMatchObject({ code: 0, stdout: '{"id":"json-1"}\n' });
+    const both = await runbook(["start", "hello", "--param", "name=json", "--json", "--wait"], { cwd: dir, env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^runbook: --json and --wait do not combine/);
+
+    // `run` works through every queued job of the project, json-1 among them.
+    const ran = await runbook(["run", "hello", "--param", "name=ran"], { cwd: dir, env });
+    expect(ran.code).toBe(0);
+    const runId = /^job (\S+)\n/.exec(ran.stderr)![1];
+    const lines = (await runbook(["output", runId, "--json"], { cwd: dir, env })).stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { seq: 1, stream: "output", value: "hello ran", at: expect.any(String) },
+      { seq: 2, stream: "output", value: { who: "ran" }, at: expect.any(String) },
+    ]);
+    const followed = await runbook(["output", runId, "--json", "--follow"], { cwd: dir, env });
+    expect(followed.code).toBe(0);
+    expect(followed.stdout.trimEnd().split("\n").map((l) => JSON.parse(l))).toEqual(lines);
+
+    const deployed = await runbook(["deploy", "--workers", "w1", "--json"], { cwd: dir, env });
+    expect(deployed.code).toBe(0);
+    const view = JSON.parse(deployed.stdout);
+    expect(view.deployment).toMatchObject({ workers: ["w1"], auto: false });
+    expect(view.workers).toEqual([{ name: "w1", state: "never seen", slots: 0 }]);
+    expect(deployed.stderr).toMatch(/warning: w1 is not a live worker/);
+    const shown = await runbook(["deploy", "--json"], { cwd: dir, env });
+    expect(JSON.parse(shown.stdout)).toEqual(view);
+
+    const status = await runbook(["db", "status", "--json"], { cwd: dir, env });
+    expect(JSON.parse(status.stdout)).toEqual({ databaseUrlSet: true, runbookDir: path.join(dir, ".runbook"), dataDir: null, running: null, port: null });
+  });
+});
