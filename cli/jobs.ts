@@ -91,12 +91,24 @@ export async function startJob(db: Db, name: string, flags: string[], key?: stri
 // ---------------------------------------------------------------------------------------------
 // jobs, job, output
 
-export async function jobs(opts: { status?: string; json?: boolean }): Promise<void> {
+/** Jobs `runbook jobs` lists when given no --limit: the newest screenfuls, not a whole history. */
+export const DEFAULT_JOBS_LIMIT = 100;
+
+export async function jobs(opts: { status?: string; json?: boolean; limit?: string }): Promise<void> {
   if (opts.status && !JOB_STATUSES.includes(opts.status as JobStatus)) {
     throw new CliError(`unknown status ${opts.status}: use one of ${JOB_STATUSES.join(", ")}`, 2);
   }
+  const limit = opts.limit === undefined ? DEFAULT_JOBS_LIMIT : Number(opts.limit);
+  if (!/^\d+$/.test(opts.limit ?? "1") || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new CliError(`--limit ${opts.limit} is not a whole number of jobs (1 or more)`, 2);
+  }
   await withDb(async (db) => {
-    const rows = await listJobs(db.pool, opts.status as JobStatus | undefined);
+    // One row more than shown tells whether there are more.
+    const rows = await listJobs(db.pool, opts.status as JobStatus | undefined, limit + 1);
+    if (rows.length > limit) {
+      rows.length = limit;
+      process.stderr.write(`runbook: showing the newest ${limit} jobs; there are more (--limit N shows more)\n`);
+    }
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return;

@@ -81,6 +81,7 @@ program
   .command("jobs")
   .description("list jobs")
   .option("--status <status>", "only jobs in this status")
+  .option("--limit <n>", "newest N jobs (default 100)")
   .option("--json", "JSON output")
   .action(async (opts) => (await import("./jobs.js")).jobs(opts));
 

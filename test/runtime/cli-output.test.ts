@@ -104,3 +104,28 @@ describe("--json on every command that prints data", () => {
     expect(JSON.parse(status.stdout)).toEqual({ databaseUrlSet: true, runbookDir: path.join(dir, ".runbook"), dataDir: null, running: null, port: null });
   });
 });
+
+describe("runbook jobs --limit", () => {
+  it("lists the newest N, says on stderr that there are more, and refuses a bad N in one line", async () => {
+    expect((await runbook(["publish", "rb"], { cwd: dir, env })).code).toBe(0);
+    for (const id of ["limit-1", "limit-2", "limit-3"]) {
+      expect((await runbook(["start", "hello", "--param", "name=l", "--id", id], { cwd: dir, env })).code).toBe(0);
+    }
+    const two = await runbook(["jobs", "--limit", "2", "--json"], { cwd: dir, env });
+    expect(two.code).toBe(0);
+    expect(JSON.parse(two.stdout).map((j: { id: string }) => j.id)).toEqual(["limit-3", "limit-2"]);
+    expect(two.stderr).toBe("runbook: showing the newest 2 jobs; there are more (--limit N shows more)\n");
+    const text = await runbook(["jobs", "--limit", "1"], { cwd: dir, env });
+    expect(text.stdout.trimEnd().split("\n").slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["limit-3"]);
+
+    const all = await runbook(["jobs", "--limit", "100000", "--json"], { cwd: dir, env });
+    expect(all.stderr).toBe("");
+    expect(JSON.parse(all.stdout).length).toBeGreaterThanOrEqual(3);
+
+    for (const bad of ["0", "-1", "2.5", "many", "1e3"]) {
+      const r = await runbook(["jobs", "--limit", bad], { cwd: dir, env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`runbook: --limit ${bad} is not a whole number of jobs (1 or more)\n`);
+    }
+  });
+});
