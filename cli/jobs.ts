@@ -13,6 +13,7 @@ import { jobHistory, jobsWithPrefix, listJobs, streamsAfter } from "../runtime/s
 import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
 import { listWorkers } from "../runtime/sql/workers.js";
 import { CliError } from "./errors.js";
+import { humanDuration, relativeTime } from "./human-time.js";
 import { parseJobParams } from "./params.js";
 import { followJob, recordText, writeRecord } from "./run.js";
 
@@ -119,7 +120,7 @@ export async function jobs(opts: { status?: string; json?: boolean; limit?: stri
     }
     printTable(
       ["ID", "RUNBOOK", "STATUS", "WORKER", "CHECKPOINT", "UPDATED"],
-      rows.map((j) => [j.id, j.runbook, j.status, j.worker ?? "-", j.checkpoint_label ?? (j.checkpoint_at ? "(unlabelled)" : "-"), j.updated_at.toISOString()]),
+      rows.map((j) => [j.id, j.runbook, j.status, j.worker ?? "-", j.checkpoint_label ?? (j.checkpoint_at ? "(unlabelled)" : "-"), relativeTime(j.updated_at)]),
     );
   });
 }
@@ -138,7 +139,9 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
     line("status", j.status + (j.control ? ` (${j.control} requested)` : "") + parkedOn(j));
     line("slot", String(j.slot));
     line("worker", j.worker ?? "-");
-    line("checkpoint", j.checkpoint_at ? `${j.checkpoint_label ?? "(unlabelled)"} at ${j.checkpoint_at.toISOString()} (${j.checkpoints} in all)` : "none yet");
+    line("created", `${j.created_at.toISOString()} (${relativeTime(j.created_at)})`);
+    if (j.finished_at) line("took", humanDuration(j.finished_at.getTime() - j.created_at.getTime()));
+    line("checkpoint", j.checkpoint_at ? `${j.checkpoint_label ?? "(unlabelled)"} at ${j.checkpoint_at.toISOString()}, ${relativeTime(j.checkpoint_at)} (${j.checkpoints} in all)` : "none yet");
     if (j.parent_id) line("parent", j.parent_id);
     line("params", JSON.stringify(j.params));
     if (j.status === "completed") line("result", JSON.stringify(j.result));
@@ -253,9 +256,9 @@ function editDistance(a: string, b: string): number {
 }
 
 function parkedOn(j: JobRow): string {
-  if (j.status === "waiting" && j.wait_signal) return `, for signal ${j.wait_signal}${j.wait_until ? ` until ${j.wait_until.toISOString()}` : ""}`;
+  if (j.status === "waiting" && j.wait_signal) return `, for signal ${j.wait_signal}${j.wait_until ? ` until ${j.wait_until.toISOString()} (${relativeTime(j.wait_until)})` : ""}`;
   if (j.status === "waiting" && j.await_job) return `, for job ${j.await_job}`;
-  if (j.status === "sleeping" && j.wait_until) return `, until ${j.wait_until.toISOString()}`;
+  if (j.status === "sleeping" && j.wait_until) return `, until ${j.wait_until.toISOString()} (${relativeTime(j.wait_until)})`;
   return "";
 }
 

@@ -87,6 +87,10 @@ describe("--json on every command that prints data", () => {
       { seq: 1, stream: "output", value: "hello ran", at: expect.any(String) },
       { seq: 2, stream: "output", value: { who: "ran" }, at: expect.any(String) },
     ]);
+    // Text output reads times as a person does; --json (above and in cli.test.ts) keeps raw values.
+    const shown = (await runbook(["job", runId], { cwd: dir, env })).stdout;
+    expect(shown).toMatch(/^created:\s+\d{4}-\d\d-\d\dT\S+Z \((just now|\d+[smhd] ago)\)$/m);
+    expect(shown).toMatch(/^took:\s+(\d+ms|\d+[smhd]( \d+[smh])?)$/m);
     const followed = await runbook(["output", runId, "--json", "--follow"], { cwd: dir, env });
     expect(followed.code).toBe(0);
     expect(followed.stdout.trimEnd().split("\n").map((l) => JSON.parse(l))).toEqual(lines);
@@ -97,8 +101,8 @@ describe("--json on every command that prints data", () => {
     expect(view.deployment).toMatchObject({ workers: ["w1"], auto: false });
     expect(view.workers).toEqual([{ name: "w1", state: "never seen", slots: 0 }]);
     expect(deployed.stderr).toMatch(/warning: w1 is not a live worker/);
-    const shown = await runbook(["deploy", "--json"], { cwd: dir, env });
-    expect(JSON.parse(shown.stdout)).toEqual(view);
+    const again = await runbook(["deploy", "--json"], { cwd: dir, env });
+    expect(JSON.parse(again.stdout)).toEqual(view);
 
     const status = await runbook(["db", "status", "--json"], { cwd: dir, env });
     expect(JSON.parse(status.stdout)).toEqual({ databaseUrlSet: true, runbookDir: path.join(dir, ".runbook"), dataDir: null, running: null, port: null });
@@ -117,6 +121,7 @@ describe("runbook jobs --limit", () => {
     expect(two.stderr).toBe("runbook: showing the newest 2 jobs; there are more (--limit N shows more)\n");
     const text = await runbook(["jobs", "--limit", "1"], { cwd: dir, env });
     expect(text.stdout.trimEnd().split("\n").slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["limit-3"]);
+    expect(text.stdout).toMatch(/^limit-3\s+hello\s+queued\s+-\s+-\s+(just now|\d+[smhd] ago)$/m);
 
     const all = await runbook(["jobs", "--limit", "100000", "--json"], { cwd: dir, env });
     expect(all.stderr).toBe("");
