@@ -11,8 +11,14 @@ export async function stop(): Promise<void> {
   process.stdout.write(stopped ? `stopped the embedded database (${status.dataDir})\n` : `the embedded database is not running (${status.dataDir})\n`);
 }
 
-export async function status(): Promise<void> {
+export async function status(opts: { json?: boolean } = {}): Promise<void> {
   const s = localStatus();
+  if (opts.json) {
+    // The URL is left out: it holds the embedded cluster's password.
+    const { url: _url, ...shown } = s;
+    process.stdout.write(`${JSON.stringify({ databaseUrlSet: Boolean(process.env.DATABASE_URL), ...shown }, null, 2)}\n`);
+    return;
+  }
   if (process.env.DATABASE_URL) process.stdout.write("DATABASE_URL is set: commands here use that server, not the embedded one\n");
   if (!s.dataDir) {
     process.stdout.write(`no embedded database under ${s.runbookDir} (it is created on first use)\n`);

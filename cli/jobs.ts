@@ -6,13 +6,14 @@ import type { ErrorRecord, Json } from "../runtime/abi.js";
 import { openDb, type Db } from "../runtime/db/connect.js";
 import { withTransaction } from "../runtime/db/tx.js";
 import { bundleProject, publishBundles, type Bundle, type BundleOptions } from "../runtime/publish.js";
-import { FINISHED, JOB_STATUSES, type JobRow, type JobStatus } from "../runtime/rows.js";
+import { FINISHED, JOB_STATUSES, type JobRow, type JobStatus, type StreamRow } from "../runtime/rows.js";
 import { ControlRefused, controlJob, sendSignal, type ControlVerb } from "../runtime/sql/control.js";
 import { getJob, insertJobs } from "../runtime/sql/enqueue.js";
 import { jobHistory, jobsWithPrefix, listJobs, streamsAfter } from "../runtime/sql/inspect.js";
 import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
 import { listWorkers } from "../runtime/sql/workers.js";
 import { CliError } from "./errors.js";
+import { humanDuration, relativeTime } from "./human-time.js";
 import { parseJobParams } from "./params.js";
 import { followJob, recordText, writeRecord } from "./run.js";
 
@@ -39,10 +40,15 @@ export async function compileBundles(paths: string[], options: BundleOptions = {
   return { bundles: await bundleProject(compileProject(project), options), files };
 }
 
-export async function publish(paths: string[], opts: { runChangedActivities?: boolean } = {}): Promise<void> {
+export async function publish(paths: string[], opts: { runChangedActivities?: boolean; json?: boolean } = {}): Promise<void> {
   const { bundles } = await compileBundles(paths, { activityDrift: opts.runChangedActivities ? "run" : "refuse" });
   await withDb(async (db) => {
-    for (const p of await publishBundles(db, bundles)) {
+    const published = await publishBundles(db, bundles);
+    if (opts.json) {
+      printJson(published.map((p) => ({ runbook: p.runbook, result: p.result, hash: p.hash })));
+      return;
+    }
+    for (const p of published) {
       const what = p.result === "unchanged" ? "unchanged" : p.result === "new" ? "published" : "new version";
       process.stdout.write(`${p.runbook}: ${what} ${p.hash.slice(0, 12)}\n`);
     }
@@ -56,12 +62,15 @@ export interface StartOptions {
   param: string[];
   id?: string;
   wait?: boolean;
+  json?: boolean;
 }
 
 export async function start(name: string, opts: StartOptions): Promise<void> {
+  // --wait prints the job's streams as text as they come: no single JSON document to print.
+  if (opts.json && opts.wait) throw new CliError("--json and --wait do not combine: start with --json, then `runbook output ID --follow --json`", 2);
   await withDb(async (db) => {
     const id = await startJob(db, name, opts.param, opts.id);
-    process.stdout.write(`${id}\n`);
+    process.stdout.write(opts.json ? `${JSON.stringify({ id })}\n` : `${id}\n`);
     if (opts.wait) await followToExit(db, id);
   });
 }
@@ -83,12 +92,24 @@ export async function startJob(db: Db, name: string, flags: string[], key?: stri
 // ---------------------------------------------------------------------------------------------
 // jobs, job, output
 
-export async function jobs(opts: { status?: string; json?: boolean }): Promise<void> {
+/** Jobs `runbook jobs` lists when given no --limit: the newest screenfuls, not a whole history. */
+export const DEFAULT_JOBS_LIMIT = 100;
+
+export async function jobs(opts: { status?: string; json?: boolean; limit?: string }): Promise<void> {
   if (opts.status && !JOB_STATUSES.includes(opts.status as JobStatus)) {
     throw new CliError(`unknown status ${opts.status}: use one of ${JOB_STATUSES.join(", ")}`, 2);
   }
+  const limit = opts.limit === undefined ? DEFAULT_JOBS_LIMIT : Number(opts.limit);
+  if (!/^\d+$/.test(opts.limit ?? "1") || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new CliError(`--limit ${opts.limit} is not a whole number of jobs (1 or more)`, 2);
+  }
   await withDb(async (db) => {
-    const rows = await listJobs(db.pool, opts.status as JobStatus | undefined);
+    // One row more than shown tells whether there are more.
+    const rows = await listJobs(db.pool, opts.status as JobStatus | undefined, limit + 1);
+    if (rows.length > limit) {
+      rows.length = limit;
+      process.stderr.write(`runbook: showing the newest ${limit} jobs; there are more (--limit N shows more)\n`);
+    }
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return;
@@ -99,7 +120,7 @@ export async function jobs(opts: { status?: string; json?: boolean }): Promise<v
     }
     printTable(
       ["ID", "RUNBOOK", "STATUS", "WORKER", "CHECKPOINT", "UPDATED"],
-      rows.map((j) => [j.id, j.runbook, j.status, j.worker ?? "-", j.checkpoint_label ?? (j.checkpoint_at ? "(unlabelled)" : "-"), j.updated_at.toISOString()]),
+      rows.map((j) => [j.id, j.runbook, j.status, j.worker ?? "-", j.checkpoint_label ?? (j.checkpoint_at ? "(unlabelled)" : "-"), relativeTime(j.updated_at)]),
     );
   });
 }
@@ -118,7 +139,9 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
     line("status", j.status + (j.control ? ` (${j.control} requested)` : "") + parkedOn(j));
     line("slot", String(j.slot));
     line("worker", j.worker ?? "-");
-    line("checkpoint", j.checkpoint_at ? `${j.checkpoint_label ?? "(unlabelled)"} at ${j.checkpoint_at.toISOString()} (${j.checkpoints} in all)` : "none yet");
+    line("created", `${j.created_at.toISOString()} (${relativeTime(j.created_at)})`);
+    if (j.finished_at) line("took", humanDuration(j.finished_at.getTime() - j.created_at.getTime()));
+    line("checkpoint", j.checkpoint_at ? `${j.checkpoint_label ?? "(unlabelled)"} at ${j.checkpoint_at.toISOString()}, ${relativeTime(j.checkpoint_at)} (${j.checkpoints} in all)` : "none yet");
     if (j.parent_id) line("parent", j.parent_id);
     line("params", JSON.stringify(j.params));
     if (j.status === "completed") line("result", JSON.stringify(j.result));
@@ -132,14 +155,20 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
   });
 }
 
-export async function output(id: string, opts: { follow?: boolean }): Promise<void> {
+/**
+ * `runbook output ID [--follow] [--json]`. With --json, every record of every stream goes to
+ * stdout as one JSON line `{"seq","stream","value","at"}` (JSON lines, so --follow can print as
+ * records come and `| head` or `jq` can read them one by one).
+ */
+export async function output(id: string, opts: { follow?: boolean; json?: boolean }): Promise<void> {
   await withDb(async (db) => {
     await mustGetJob(db, id);
+    const write = opts.json ? writeRecordJson : writeRecord;
     if (opts.follow) {
-      await followToExit(db, id);
+      await followToExit(db, id, write);
       return;
     }
-    for (const r of await streamsAfter(db.pool, id)) writeRecord(r);
+    for (const r of await streamsAfter(db.pool, id)) write(r);
   });
 }
 
@@ -189,12 +218,12 @@ export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
 }
 
 /** Follows a job to its end like `run`; exit code 1 unless it completed. */
-async function followToExit(db: Db, id: string): Promise<void> {
+async function followToExit(db: Db, id: string, write?: (r: StreamRow) => void): Promise<void> {
   const job = await getJob(db.pool, id);
   if (job && !FINISHED.includes(job.status) && !(await listWorkers(db.pool)).some((w) => w.alive)) {
     process.stderr.write(`runbook: no worker is running: job ${id} waits until one starts (runbook worker)\n`);
   }
-  const end = await followJob(db, id);
+  const end = await followJob(db, id, undefined, write);
   if (end && end.status !== "completed") process.exitCode = 1;
 }
 
@@ -227,14 +256,23 @@ function editDistance(a: string, b: string): number {
 }
 
 function parkedOn(j: JobRow): string {
-  if (j.status === "waiting" && j.wait_signal) return `, for signal ${j.wait_signal}${j.wait_until ? ` until ${j.wait_until.toISOString()}` : ""}`;
+  if (j.status === "waiting" && j.wait_signal) return `, for signal ${j.wait_signal}${j.wait_until ? ` until ${j.wait_until.toISOString()} (${relativeTime(j.wait_until)})` : ""}`;
   if (j.status === "waiting" && j.await_job) return `, for job ${j.await_job}`;
-  if (j.status === "sleeping" && j.wait_until) return `, until ${j.wait_until.toISOString()}`;
+  if (j.status === "sleeping" && j.wait_until) return `, until ${j.wait_until.toISOString()} (${relativeTime(j.wait_until)})`;
   return "";
 }
 
 export function errorLine(e: ErrorRecord): string {
   return e.file ? `${e.file}:${e.line}:${e.column}: ${e.message}` : e.message;
+}
+
+function writeRecordJson(r: StreamRow): void {
+  process.stdout.write(`${JSON.stringify({ seq: r.seq, stream: r.stream, value: r.value, at: r.at })}\n`);
+}
+
+/** One JSON document on stdout, as every `--json` prints. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function printTable(head: string[], rows: string[][]): void {

@@ -5,7 +5,10 @@
 // 2 bad usage (unknown flag, missing path). Failures print one line, never a stack trace
 // (set RUNBOOK_DEBUG=1 to see one).
 import { Command, CommanderError, Option } from "commander";
+import { exitQuietlyOnClosedPipe } from "./closed-pipe.js";
 import { CliError, collect } from "./errors.js";
+
+exitQuietlyOnClosedPipe();
 
 const program = new Command("runbook")
   .description("Compile and run durable operations runbooks")
@@ -47,6 +50,7 @@ program
   .description("compile runbooks and store them as the current versions")
   .argument("<paths...>", "runbook files or folders")
   .option("--run-changed-activities", "let a worker whose activity module differs from the published one run the jobs anyway (noted in their history)")
+  .option("--json", "JSON output")
   .action(async (paths: string[], opts) => (await import("./jobs.js")).publish(paths, opts));
 
 program
@@ -63,6 +67,7 @@ program
   .option("--param <k=v>", "a parameter (repeatable)", collect, [])
   .option("--id <key>", "idempotency key: a retried start never creates a second job")
   .option("--wait", "follow the job like `run` does")
+  .option("--json", "JSON output: {\"id\"}")
   .action(async (name: string, opts) => (await import("./jobs.js")).start(name, opts));
 
 program
@@ -76,6 +81,7 @@ program
   .command("jobs")
   .description("list jobs")
   .option("--status <status>", "only jobs in this status")
+  .option("--limit <n>", "newest N jobs (default 100)")
   .option("--json", "JSON output")
   .action(async (opts) => (await import("./jobs.js")).jobs(opts));
 
@@ -91,6 +97,7 @@ program
   .description("print a job's output stream")
   .argument("<id>")
   .option("--follow", "keep printing until the job ends")
+  .option("--json", "JSON lines on stdout, one per record of every stream")
   .action(async (id: string, opts) => (await import("./jobs.js")).output(id, opts));
 
 for (const verb of ["suspend", "resume", "stop"] as const) {
@@ -119,6 +126,7 @@ program
   .command("deploy")
   .description("show the deployment, or replace it online with --workers")
   .option("--workers <names>", "comma-separated worker names")
+  .option("--json", "JSON output")
   .action(async (opts) => (await import("./ops.js")).deploy(opts));
 
 program
@@ -170,7 +178,7 @@ asset
 
 const db = program.command("db").description("the embedded database under .runbook/");
 db.command("stop").action(async () => (await import("./db.js")).stop());
-db.command("status").action(async () => (await import("./db.js")).status());
+db.command("status").option("--json", "JSON output").action(async (opts) => (await import("./db.js")).status(opts));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,9 +1,11 @@
 // Operations on the worker deployment: `runbook workers`, `runbook deploy`, `runbook drain`.
+import type { Db } from "../runtime/db/connect.js";
+import type { DeploymentRow } from "../runtime/rows.js";
 import { assignSlots, eligibleWorkers } from "../runtime/slots.js";
 import { currentDeployment, deploy as deployWorkers, listWorkers, requestDrain } from "../runtime/sql/workers.js";
 import { CliError } from "./errors.js";
 import { parseDuration } from "./params.js";
-import { withDb } from "./jobs.js";
+import { printJson, withDb } from "./jobs.js";
 
 export async function workers(opts: { json?: boolean }): Promise<void> {
   await withDb(async (db) => {
@@ -37,35 +39,49 @@ export async function workers(opts: { json?: boolean }): Promise<void> {
   });
 }
 
-export async function deploy(opts: { workers?: string }): Promise<void> {
+/** What `runbook deploy` shows: the deployment and, for each of its workers, its state and slots. */
+async function deploymentView(db: Db, given?: DeploymentRow): Promise<{ deployment: DeploymentRow | null; workers: { name: string; state: string; slots: number }[] }> {
+  const [d, rows] = await Promise.all([given ?? currentDeployment(db.pool), listWorkers(db.pool)]);
+  if (!d) return { deployment: null, workers: [] };
+  // Field by field: the row `deploy` returns also carries its statement's pg_notify() column.
+  const deployment: DeploymentRow = { generation: d.generation, workers: d.workers, auto: d.auto, created_at: d.created_at };
+  const live = rows.filter((w) => w.alive && !w.draining).map((w) => w.name);
+  const owners = assignSlots(db.slotCount, eligibleWorkers(d, live));
+  const workers = d.workers.map((name) => {
+    const w = rows.find((x) => x.name === name);
+    const state = !w ? "never seen" : w.stopped_at ? "stopped" : w.draining ? "draining" : w.alive ? "alive" : "dead";
+    return { name, state, slots: owners.filter((o) => o === name).length };
+  });
+  return { deployment, workers };
+}
+
+export async function deploy(opts: { workers?: string; json?: boolean }): Promise<void> {
   await withDb(async (db) => {
     if (opts.workers === undefined) {
-      const [d, rows] = await Promise.all([currentDeployment(db.pool), listWorkers(db.pool)]);
+      const view = await deploymentView(db);
+      if (opts.json) {
+        printJson(view);
+        return;
+      }
+      const d = view.deployment;
       if (!d) {
         process.stdout.write("no deployment yet (the first worker to start makes one)\n");
         return;
       }
-      const live = rows.filter((w) => w.alive && !w.draining).map((w) => w.name);
-      const owners = assignSlots(db.slotCount, eligibleWorkers(d, live));
       process.stdout.write(`generation ${d.generation}${d.auto ? " (automatic)" : ""}\n`);
-      for (const name of d.workers) {
-        const w = rows.find((x) => x.name === name);
-        const state = !w ? "never seen" : w.stopped_at ? "stopped" : w.draining ? "draining" : w.alive ? "alive" : "dead";
-        process.stdout.write(`  ${name}: ${state}, ${owners.filter((o) => o === name).length} slots\n`);
-      }
+      for (const w of view.workers) process.stdout.write(`  ${w.name}: ${w.state}, ${w.slots} slots\n`);
       return;
     }
     const names = [...new Set(opts.workers.split(",").map((s) => s.trim()).filter(Boolean))];
     if (names.length === 0) throw new CliError("--workers needs at least one worker name", 2);
     const d = await deployWorkers(db.pool, names);
-    process.stdout.write(`deployment generation ${d.generation}: ${d.workers.join(", ")}\n`);
+    const view = await deploymentView(db, d);
+    if (opts.json) printJson(view);
+    else process.stdout.write(`deployment generation ${d.generation}: ${d.workers.join(", ")}\n`);
     // A typo here would leave slots to nobody: say which names own nothing yet.
-    const rows = await listWorkers(db.pool);
-    const idle = names.filter((n) => !rows.some((w) => w.name === n && w.alive && !w.draining));
-    for (const n of idle) {
-      const w = rows.find((x) => x.name === n);
-      const state = !w ? "never seen" : w.stopped_at ? "stopped" : w.draining ? "draining" : "dead";
-      process.stderr.write(`warning: ${n} is not a live worker (${state}); it owns no slots until \`runbook worker --name ${n}\` runs\n`);
+    const idle = view.workers.filter((w) => w.state !== "alive" && names.includes(w.name));
+    for (const w of idle) {
+      process.stderr.write(`warning: ${w.name} is not a live worker (${w.state}); it owns no slots until \`runbook worker --name ${w.name}\` runs\n`);
     }
     if (idle.length === names.length) process.stderr.write("warning: no worker of this deployment is alive: no job runs until one starts\n");
   });

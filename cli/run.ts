@@ -13,7 +13,7 @@ import type { Json, StreamName } from "../runtime/abi.js";
 import { openDb, type Db } from "../runtime/db/connect.js";
 import { Follower } from "../runtime/follow.js";
 import { publishBundles } from "../runtime/publish.js";
-import type { JobRow } from "../runtime/rows.js";
+import type { JobRow, StreamRow } from "../runtime/rows.js";
 import { Worker } from "../runtime/worker.js";
 import { CliError } from "./errors.js";
 import { compileBundles, errorLine, startJob } from "./jobs.js";
@@ -66,7 +66,7 @@ export async function run(target: string, opts: RunOptions): Promise<void> {
  * Prints a job's streams until it ends (or Ctrl-C); notes on stderr when it waits on an
  * operator. Returns the final row, or null when interrupted.
  */
-export async function followJob(db: Db, id: string, follower = new Follower()): Promise<JobRow | null> {
+export async function followJob(db: Db, id: string, follower = new Follower(), write: (r: StreamRow) => void = writeRecord): Promise<JobRow | null> {
   let onSigint: (() => void) | undefined;
   const interrupted = new Promise<void>((resolve) => {
     onSigint = resolve;
@@ -74,7 +74,7 @@ export async function followJob(db: Db, id: string, follower = new Follower()): 
   });
   try {
     const end = await follower.follow(db.pool, id, {
-      onRecord: (r) => writeRecord(r),
+      onRecord: (r) => write(r),
       onStatus: (job) => {
         const note = statusNote(job);
         if (note) process.stderr.write(`runbook: ${note}\n`);
