@@ -16,6 +16,7 @@ describe("lowering grid (straight, interrupted at every suspension, interrupted 
         if (straight.ending.kind === "failed") {
           if (c.error.message) expect(straight.ending.error.message).toBe(c.error.message);
           if (c.error.line !== undefined) expect(straight.ending.error.line).toBe(c.error.line);
+          if (c.error.column !== undefined) expect(straight.ending.error.column).toBe(c.error.column);
           if (c.error.runbook) expect(straight.ending.error.runbook).toBe(c.error.runbook);
         }
       } else {
