@@ -13,6 +13,8 @@ export interface GridCase {
   result?: Json;
   /** The job fails with this message (and, when given, at this line and column). */
   error?: { message: string; line?: number; column?: number; runbook?: string };
+  /** Every activity call fails with this message (an Error thrown by the activity). */
+  activityError?: string;
   /** At least this many suspension points are committed in the straight run. */
   suspensions?: number;
 }

@@ -107,6 +107,31 @@ export const positionGrid: Record<string, GridCase> = {
     out: ["f"],
     error: { message: "division by zero", line: 2, column: 10, runbook: "c" },
   },
+  position_activityErrorAtTheCallThroughFinally: {
+    src: [`runbook t() {
+  checkpoint
+  try {
+    let r = 1 + exec(["true"]).code
+  } finally {
+    output "f"
+    let z = 1 + 2
+  }
+}`],
+    activityError: "refused",
+    out: ["f"],
+    error: { message: "refused", line: 4, column: 17, runbook: "t" },
+  },
+  position_activityErrorInANativeRetry: {
+    src: [`runbook t() {
+  retry (attempts: 2) {
+    output "try"
+    let r = exec(["true"])
+  }
+}`],
+    activityError: "refused",
+    out: ["try", "try"],
+    error: { message: "refused", line: 4, column: 13, runbook: "t" },
+  },
   position_memberOfAMapInALoopWithACheckpoint: {
     src: [`runbook t() -> list<number> {
   let ms: list<any> = [{a: 1}, {b: 2}]

@@ -9,7 +9,9 @@ import { outputs, runSources } from "./support.js";
 describe("lowering grid (straight, interrupted at every suspension, interrupted before each checkpoint)", () => {
   for (const [name, c] of Object.entries(grid)) {
     it(name, async () => {
-      const r = await runSources(c.src, { params: c.params, signals: c.signals });
+      const failing = c.activityError;
+      const activity = failing === undefined ? undefined : async () => Promise.reject(new Error(failing));
+      const r = await runSources(c.src, { params: c.params, signals: c.signals, activity });
       const straight = r.runs.straight;
       if (c.error) {
         expect(straight.ending.kind, JSON.stringify(straight.ending)).toBe("failed");
