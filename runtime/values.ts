@@ -59,8 +59,8 @@ function fault(message: string, data: Json = null, line?: number, column?: numbe
   throw f;
 }
 
-function finite(n: number, what: string): number {
-  if (!Number.isFinite(n)) fault(`${what} is not a finite number`);
+function finite(n: number, what: string, line?: number, column?: number): number {
+  if (!Number.isFinite(n)) fault(`${what} is not a finite number`, null, line, column);
   return n === 0 ? 0 : n; // -0 would print as 0 but compare oddly; there is only one zero
 }
 
@@ -68,9 +68,9 @@ function isTime(v: Json): v is string {
   return typeof v === "string" && ISO_TIME.test(v) && !Number.isNaN(Date.parse(v));
 }
 
-function timeText(ms: number): string {
+function timeText(ms: number, line?: number, column?: number): string {
   const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) fault("the time is out of range");
+  if (Number.isNaN(d.getTime())) fault("the time is out of range", null, line, column);
   return d.toISOString();
 }
 
@@ -115,25 +115,34 @@ function rangeList(from: number, toExclusive: number): number[] {
 // ---------------------------------------------------------------------------------------------
 // Operators
 
-function add(a: Json, b: Json): Json {
-  if (typeof a === "number" && typeof b === "number") return finite(a + b, "the sum");
-  if (typeof a === "string" && typeof b === "number" && isTime(a)) return timeText(Date.parse(a) + b);
-  if (typeof a === "number" && typeof b === "string" && isTime(b)) return timeText(a + Date.parse(b));
+// The hot helpers take the position themselves and pass it to the fault (no wrapper on the path
+// a loop runs); the others are wrapped in createOps.
+
+function add(a: Json, b: Json, line?: number, column?: number): Json {
+  if (typeof a === "number" && typeof b === "number") return finite(a + b, "the sum", line, column);
+  if (typeof a === "string" && typeof b === "number" && isTime(a)) return timeText(Date.parse(a) + b, line, column);
+  if (typeof a === "number" && typeof b === "string" && isTime(b)) return timeText(a + Date.parse(b), line, column);
   if (typeof a === "string" && typeof b === "string") return a + b;
   if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-  return fault(`cannot add ${describe(b)} to ${describe(a)}`);
+  return fault(`cannot add ${describe(b)} to ${describe(a)}`, null, line, column);
 }
 
-function sub(a: Json, b: Json): Json {
-  if (typeof a === "number" && typeof b === "number") return finite(a - b, "the difference");
-  if (isTime(a) && typeof b === "number") return timeText(Date.parse(a) - b);
-  if (isTime(a) && isTime(b)) return finite(Date.parse(a) - Date.parse(b), "the difference");
-  return fault(`cannot subtract ${describe(b)} from ${describe(a)}`);
+function sub(a: Json, b: Json, line?: number, column?: number): Json {
+  if (typeof a === "number" && typeof b === "number") return finite(a - b, "the difference", line, column);
+  if (isTime(a) && typeof b === "number") return timeText(Date.parse(a) - b, line, column);
+  if (isTime(a) && isTime(b)) return finite(Date.parse(a) - Date.parse(b), "the difference", line, column);
+  return fault(`cannot subtract ${describe(b)} from ${describe(a)}`, null, line, column);
 }
 
-function numbers(a: Json, b: Json, verb: string): [number, number] {
-  if (typeof a !== "number" || typeof b !== "number") fault(`cannot ${verb} ${describe(a)} and ${describe(b)}`);
-  return [a, b];
+/** `*`, `/`, `%` on two numbers. */
+function arith(a: Json, b: Json, op: "*" | "/" | "%", line?: number, column?: number): number {
+  if (typeof a !== "number" || typeof b !== "number") {
+    const verb = op === "*" ? "multiply" : op === "/" ? "divide" : "take the remainder of";
+    return fault(`cannot ${verb} ${describe(a)} and ${describe(b)}`, null, line, column);
+  }
+  if (op === "*") return finite(a * b, "the product", line, column);
+  if (b === 0) fault(op === "/" ? "division by zero" : "remainder of a division by zero", null, line, column);
+  return op === "/" ? finite(a / b, "the quotient", line, column) : finite(a % b, "the remainder", line, column);
 }
 
 function compare(a: Json, b: Json, op: string, line?: number, column?: number): number {
@@ -150,9 +159,9 @@ function compare(a: Json, b: Json, op: string, line?: number, column?: number): 
 // ---------------------------------------------------------------------------------------------
 // Member, index and persistent update
 
-function member(o: Json, key: string): Json {
-  if (!isMap(o)) return fault(`cannot read .${key} of ${describe(o)}`);
-  if (!Object.hasOwn(o, key)) fault(`map has no key ${quote(key)}`);
+function member(o: Json, key: string, line?: number, column?: number): Json {
+  if (!isMap(o)) return fault(`cannot read .${key} of ${describe(o)}`, null, line, column);
+  if (!Object.hasOwn(o, key)) fault(`map has no key ${quote(key)}`, null, line, column);
   return o[key];
 }
 
@@ -162,21 +171,21 @@ function optMember(o: Json, key: string): Json {
   return Object.hasOwn(o, key) ? o[key] : null;
 }
 
-function listIndex(list: Json[], i: Json): number {
-  if (typeof i !== "number") fault(`a list index must be a number, not ${describe(i)}`);
-  if (!Number.isInteger(i)) fault(`index ${i} is not an integer`);
-  if (i < 0 || i >= list.length) fault(`index ${i} is out of range for a list of ${list.length}`);
+function listIndex(list: Json[], i: Json, line?: number, column?: number): number {
+  if (typeof i !== "number") fault(`a list index must be a number, not ${describe(i)}`, null, line, column);
+  if (!Number.isInteger(i)) fault(`index ${i} is not an integer`, null, line, column);
+  if (i < 0 || i >= list.length) fault(`index ${i} is out of range for a list of ${list.length}`, null, line, column);
   return i;
 }
 
-function index(o: Json, i: Json): Json {
-  if (Array.isArray(o)) return o[listIndex(o, i)];
+function index(o: Json, i: Json, line?: number, column?: number): Json {
+  if (Array.isArray(o)) return o[listIndex(o, i, line, column)];
   if (isMap(o)) {
-    if (typeof i !== "string") fault(`a map key must be a string, not ${describe(i)}`);
-    if (!Object.hasOwn(o, i)) fault(`map has no key ${quote(i)}`);
+    if (typeof i !== "string") fault(`a map key must be a string, not ${describe(i)}`, null, line, column);
+    if (!Object.hasOwn(o, i)) fault(`map has no key ${quote(i)}`, null, line, column);
     return o[i];
   }
-  return fault(`cannot index ${describe(o)}`);
+  return fault(`cannot index ${describe(o)}`, null, line, column);
 }
 
 function setPath(root: Json, path: Json[], value: Json, at = 0): Json {
@@ -409,49 +418,14 @@ export const BUILTIN_NAMES: readonly string[] = Object.keys(BUILTINS);
 
 /** Ops whose `now()` and `uuid()` come from `env`. */
 export function createOps(env: Environment = realEnvironment): Ops {
-  // Each helper that can fault is wrapped so its fault leaves with the position the emitted code
-  // passed (the last two arguments). A try that throws nothing costs next to nothing in V8.
+  // The helpers that can fault and are not given the position themselves are wrapped, so their
+  // fault leaves with the position the emitted code passed (the last two arguments).
   return {
-    add: (a, b, line, column) => {
-      try {
-        return add(a, b);
-      } catch (e) {
-        throw raisedAt(e, line, column);
-      }
-    },
-    sub: (a, b, line, column) => {
-      try {
-        return sub(a, b);
-      } catch (e) {
-        throw raisedAt(e, line, column);
-      }
-    },
-    mul: (a, b, line, column) => {
-      try {
-        const [x, y] = numbers(a, b, "multiply");
-        return finite(x * y, "the product");
-      } catch (e) {
-        throw raisedAt(e, line, column);
-      }
-    },
-    div: (a, b, line, column) => {
-      try {
-        const [x, y] = numbers(a, b, "divide");
-        if (y === 0) fault("division by zero");
-        return finite(x / y, "the quotient");
-      } catch (e) {
-        throw raisedAt(e, line, column);
-      }
-    },
-    mod: (a, b, line, column) => {
-      try {
-        const [x, y] = numbers(a, b, "take the remainder of");
-        if (y === 0) fault("remainder of a division by zero");
-        return finite(x % y, "the remainder");
-      } catch (e) {
-        throw raisedAt(e, line, column);
-      }
-    },
+    add,
+    sub,
+    mul: (a, b, line, column) => arith(a, b, "*", line, column),
+    div: (a, b, line, column) => arith(a, b, "/", line, column),
+    mod: (a, b, line, column) => arith(a, b, "%", line, column),
     neg: (a, line, column) => (typeof a === "number" ? finite(-a, "the negation") : fault(`cannot negate ${describe(a)}`, null, line, column)),
     lt: (a, b, line, column) => compare(a, b, "<", line, column) < 0,
     le: (a, b, line, column) => compare(a, b, "<=", line, column) <= 0,
@@ -466,13 +440,7 @@ export function createOps(env: Environment = realEnvironment): Ops {
       }
     },
     bool: (v, line, column) => (typeof v === "boolean" ? v : fault(`a condition must be a bool, not ${describe(v)}`, null, line, column)),
-    member: (o, key, line, column) => {
-      try {
-        return member(o, key);
-      } catch (e) {
-        throw raisedAt(e, line, column);
-      }
-    },
+    member,
     optMember: (o, key, line, column) => {
       try {
         return optMember(o, key);
@@ -480,13 +448,7 @@ export function createOps(env: Environment = realEnvironment): Ops {
         throw raisedAt(e, line, column);
       }
     },
-    index: (o, i, line, column) => {
-      try {
-        return index(o, i);
-      } catch (e) {
-        throw raisedAt(e, line, column);
-      }
-    },
+    index,
     setPath: (root, path, value, line, column) => {
       try {
         return setPath(root, path, value);
