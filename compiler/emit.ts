@@ -15,7 +15,7 @@ import type { Built, Case } from "./build.js";
 import type { CheckedRunbook } from "./checked.js";
 import type { Op, Request } from "./ir.js";
 import type { LoweredRunbook } from "./lower.js";
-import { argsObject, cast, condition, expr, iterableCode, writeAssign, writeJump, writePosition, writeReturn, writeStatement, writeTick, type CodeContext } from "./native.js";
+import { argsObject, cast, condition, expr, iterableCode, writeAssign, writeJump, writeReturn, writeStatement, writeTick, type CodeContext } from "./native.js";
 import { TICK_EVERY } from "../runtime/abi.js";
 import { enclosingRetries } from "./retry-scope.js";
 import { propertyName, typeText } from "./tstype.js";
@@ -235,8 +235,6 @@ function writeStep(w: CodeBlockWriter, c: CodeContext, input: EmitInput, usesReg
   const file = oneLine(basename(input.rb.file));
   w.writeLine("const L = frame.locals as unknown as Locals;");
   w.writeLine("const ops = ctx.ops;");
-  w.writeLine("let $line = 0;");
-  w.writeLine("let $col = 0;");
   w.writeLine(`let $budget = ${TICK_EVERY};`);
   w.write("dispatch: for (;;) ").block(() => {
     // Split loops go around through here without returning to the driver when their suspension
@@ -252,7 +250,9 @@ function writeStep(w: CodeBlockWriter, c: CodeContext, input: EmitInput, usesReg
       });
     });
     w.write(" catch (e) ").block(() => {
-      w.writeLine("const error = ops.fault(e, NAME, FILE, $line, $col);");
+      // Runbook errors carry the position they were raised at; anything else gets the pc's.
+      w.writeLine("const [line, column] = runbook.positions[frame.pc] ?? [0, 0];");
+      w.writeLine("const error = ops.fault(e, NAME, FILE, line, column);");
       if (usesRegions) w.writeLine('if (!handle(frame, error)) return { kind: "throw", error };');
       else w.writeLine('return { kind: "throw", error };');
     });
@@ -274,7 +274,6 @@ function writeOp(w: CodeBlockWriter, c: CodeContext, op: Op): void {
       return;
     case "defaults":
       for (const p of op.params) {
-        writePosition(w, p);
         const slot = p.name.name;
         w.writeLine(`if (!Object.hasOwn(frame.locals, ${JSON.stringify(slot)})) L.${slot} = ${cast(c, slot, expr(c, p.default!), p.default)};`);
       }
@@ -286,14 +285,12 @@ function writeOp(w: CodeBlockWriter, c: CodeContext, op: Op): void {
       writeJump(w, c, op.plan, op.record);
       return;
     case "brfalse":
-      w.writeLine(`$line = ${op.at.line}; $col = ${op.at.column};`);
       w.write(`if (!${condition(c, op.cond)}) `).block(() => {
         w.writeLine(`frame.pc = ${c.pcOf(op.target)};`);
         w.writeLine("continue dispatch;");
       });
       return;
     case "forInit":
-      w.writeLine(`$line = ${op.at.line}; $col = ${op.at.column};`);
       w.writeLine(`L.${op.iter} = ${iterableCode(c, op.iterable, op.pairs)};`);
       w.writeLine(`L.${op.index} = 0;`);
       return;
@@ -312,7 +309,6 @@ function writeOp(w: CodeBlockWriter, c: CodeContext, op: Op): void {
       return;
     case "retryInit": {
       const r = op.retry;
-      w.writeLine(`$line = ${op.at.line}; $col = ${op.at.column};`);
       w.writeLine(`L.${r.attempts} = ${op.attempts ? `${expr(c, op.attempts)} as number` : "3"};`);
       w.writeLine(`L.${r.delay} = ${op.delay ? `${expr(c, op.delay)} as number` : "0"};`);
       w.writeLine(`L.${r.backoff} = ${op.backoff ? `${expr(c, op.backoff)} as number` : "1"};`);
@@ -321,9 +317,8 @@ function writeOp(w: CodeBlockWriter, c: CodeContext, op: Op): void {
     }
     case "retryFailed": {
       const r = op.retry;
-      w.writeLine(`$line = ${op.at.line}; $col = ${op.at.column};`);
       w.writeLine(`if (L.${r.attempt} >= L.${r.attempts}) throw L.${r.error};`);
-      w.writeLine(`const ms = ops.mul(L.${r.delay}, Math.pow(L.${r.backoff}, L.${r.attempt} - 1)) as number;`);
+      w.writeLine(`const ms = ops.mul(L.${r.delay}, Math.pow(L.${r.backoff}, L.${r.attempt} - 1), ${op.at.line}, ${op.at.column}) as number;`);
       w.writeLine(`L.${r.attempt} += 1;`);
       w.writeLine(`frame.pc = ${c.pcOf(op.again)};`);
       w.writeLine('if (ms > 0) return { kind: "sleep", ms };');
@@ -331,11 +326,9 @@ function writeOp(w: CodeBlockWriter, c: CodeContext, op: Op): void {
       return;
     }
     case "suspend":
-      w.writeLine(`$line = ${op.at.line}; $col = ${op.at.column};`);
       writeRequest(w, c, op.request, c.pcOf(op.resume));
       return;
     case "receive": {
-      w.writeLine(`$line = ${op.at.line}; $col = ${op.at.column};`);
       const into = op.into;
       if (into.kind === "discard") {
         w.writeLine("received(input);");

@@ -6,7 +6,9 @@
 //   ops     ctx.ops: operators and built-ins that check their operands at run time
 //   ctx     the StepContext: emit, activity, call, start (an activity call inside a retry body
 //           also passes that retry's attempt number, so the activity's ctx.attempt counts tries)
-//   $line, $col   the `.runbook` position of the statement running now (for errors)
+//   NAME, FILE    the runbook's name and `.runbook` file (for error records)
+// Positions: every helper or call that can fail gets the `.runbook` position of its expression
+// as its last two arguments (`at`), and the error it raises carries it from there.
 //   dispatch      the label of the dispatch loop (`continue dispatch` re-enters the switch)
 //   $budget       loop passes left before the next `ctx.tick()` (a cooperative yield point)
 // Values are never mutated in place: `x.f[i] = v` rebuilds the path with ops.setPath, so no
@@ -76,28 +78,36 @@ export function expr(c: CodeContext, e: ast.Expr): string {
     case "Name":
       return `L.${slotOf(c, e)}`;
     case "Member":
-      return `ops.${e.optional ? "optMember" : "member"}(${expr(c, e.object)}, ${JSON.stringify(e.property.name)})`;
+      return `ops.${e.optional ? "optMember" : "member"}(${expr(c, e.object)}, ${JSON.stringify(e.property.name)}, ${at(e)})`;
     case "Index":
-      return `ops.index(${expr(c, e.object)}, ${expr(c, e.index)})`;
+      return `ops.index(${expr(c, e.object)}, ${expr(c, e.index)}, ${at(e)})`;
     case "Call":
       return callExpr(c, e);
     case "Unary":
       if (e.operator === "not") return `!${condition(c, e.operand)}`;
       if (e.operand.kind === "Number") return numberText(-e.operand.value);
       if (e.operand.kind === "Duration") return numberText(-e.operand.milliseconds);
-      return `ops.neg(${expr(c, e.operand)})`;
+      return `ops.neg(${expr(c, e.operand)}, ${at(e)})`;
     case "Binary":
       return binaryExpr(c, e);
     case "Start": {
       const r = c.rb.calls.get(e.call);
       if (r?.kind !== "runbook") throw new Error("emit: start needs a runbook call");
-      return `(await ctx.start(${JSON.stringify(r.callee)}, ${argsObject(c, r.paramNames, r.args)}))`;
+      return `(await ctx.start(${JSON.stringify(r.callee)}, ${argsObject(c, r.paramNames, r.args)}, ${at(e)}))`;
     }
     case "Wait":
     case "Await":
     case "ErrorExpr":
       throw new Error(`emit: a ${e.kind} expression cannot stand here`);
   }
+}
+
+/**
+ * The `.runbook` position of an expression that can fail, as the last two arguments of its
+ * helper or call (`line, column`): the error gets it where it is raised (runtime/abi.ts).
+ */
+export function at(node: { span: ast.Span }): string {
+  return `${node.span.start.line}, ${node.span.start.column}`;
 }
 
 function numberText(n: number): string {
@@ -131,7 +141,7 @@ function binaryExpr(c: CodeContext, e: ast.BinaryExpr): string {
     case "!=":
       return `!ops.eq(${a}, ${b})`;
     default:
-      return `ops.${BINARY_OPS[e.operator]}(${a}, ${b})`;
+      return `ops.${BINARY_OPS[e.operator]}(${a}, ${b}, ${at(e)})`;
   }
 }
 
@@ -140,18 +150,18 @@ function callExpr(c: CodeContext, e: ast.CallExpr): string {
   if (!r) throw new Error("emit: a call without a resolution");
   switch (r.kind) {
     case "builtin":
-      return `ops.builtin(${JSON.stringify(r.fn)}, [${r.args.map((a) => expr(c, a)).join(", ")}])`;
+      return `ops.builtin(${JSON.stringify(r.fn)}, [${r.args.map((a) => expr(c, a)).join(", ")}], ${at(e)})`;
     case "activity": {
       const head = `ctx.activity(${JSON.stringify(r.module)}, ${JSON.stringify(r.fn)}, ${argsObject(c, r.paramNames, r.args)}`;
       const retry = c.retryOf.get(e);
-      if (!retry) return `(await ${head}))`;
+      if (!retry) return `(await ${head}, 1, ${at(e)}))`;
       const attempt = c.attempts.get(retry);
       if (attempt === undefined) throw new Error("emit: an activity call inside a retry whose attempt counter is not written yet");
-      return `(await ${head}, ${attempt}))`;
+      return `(await ${head}, ${attempt}, ${at(e)}))`;
     }
     case "runbook":
       if (r.canSuspend) throw new Error(`emit: the call of ${r.callee} can suspend and cannot stand inside an expression`);
-      return `(await ctx.call(${JSON.stringify(r.callee)}, ${argsObject(c, r.paramNames, r.args)}))`;
+      return `(await ctx.call(${JSON.stringify(r.callee)}, ${argsObject(c, r.paramNames, r.args)}, ${at(e)}))`;
   }
 }
 
@@ -197,8 +207,12 @@ function emittedType(e: ast.Expr): string | undefined {
 
 /** A runbook condition as a JS boolean: operators that yield booleans need no check. */
 export function condition(c: CodeContext, e: ast.Expr): string {
+  // A literal stays opaque to TypeScript: it takes `if (true) { ... continue dispatch; }` as a
+  // constant and the code after it as unreachable, where it narrows nothing (an endFinally's
+  // `completion.error` would then not typecheck under --strict).
+  if (e.kind === "Bool") return `(${e.value} as boolean)`;
   const code = expr(c, e);
-  return emittedType(e) === "boolean" ? code : `ops.bool(${code})`;
+  return emittedType(e) === "boolean" ? code : `ops.bool(${code}, ${at(e)})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,10 +242,6 @@ export function writeReturn(w: CodeBlockWriter, c: CodeContext, plan: ReturnPlan
 // ---------------------------------------------------------------------------------------------
 // Statements
 
-export function writePosition(w: CodeBlockWriter, node: { span: ast.Span }): void {
-  w.writeLine(`$line = ${node.span.start.line}; $col = ${node.span.start.column};`);
-}
-
 /**
  * The cooperative yield point at the top of each pass of a loop that runs inside one step: a
  * decrement and a compare per pass, and every TICK_EVERY passes `ctx.tick()`, which lets the
@@ -248,7 +258,6 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
   const block = (b: ast.Block, inner: LoopStack = loops): void => {
     for (const x of b.statements) writeStatement(w, c, x, exits, inner);
   };
-  if (s.kind !== "While") writePosition(w, s);
   switch (s.kind) {
     case "Let": {
       const slot = c.slots.lets.get(s)!;
@@ -269,7 +278,6 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
       const label = `l${++c.jsTemps}`;
       w.write(`${label}: for (;;) `).block(() => {
         writeTick(w, s);
-        writePosition(w, s);
         w.writeLine(`if (!${condition(c, s.condition)}) break;`);
         block(s.body, [...loops, label]);
       });
@@ -315,7 +323,7 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
       w.writeLine(`ctx.emit(${JSON.stringify(s.stream)}, ${expr(c, s.value)});`);
       return;
     case "Fail":
-      w.writeLine(`ops.fail(${expr(c, s.message)});`);
+      w.writeLine(`ops.fail(${expr(c, s.message)}, ${at(s)});`);
       return;
     case "Try": {
       const n = ++c.jsTemps;
@@ -324,7 +332,8 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
         const h = s.handler;
         const slot = c.slots.binders.get(h.param)!;
         w.write(` catch ($e${n}) `).inlineBlock(() => {
-          w.writeLine(`L.${slot} = { ...ops.fault($e${n}, NAME, FILE, $line, $col) };`);
+          // An error without a position of its own (not raised by runbook code) is placed at the try.
+          w.writeLine(`L.${slot} = { ...ops.fault($e${n}, NAME, FILE, ${at(s)}) };`);
           block(h.body);
         });
       }
@@ -346,7 +355,7 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
             w.writeLine("break;");
           });
           w.write(` catch ($e${n}) `).inlineBlock(() => {
-            w.writeLine(`const error = ops.fault($e${n}, NAME, FILE, $line, $col);`);
+            w.writeLine(`const error = ops.fault($e${n}, NAME, FILE, ${at(s)});`);
             w.writeLine(`if ($a${n} >= $n${n}) throw error;`);
           });
           w.newLine();
@@ -366,8 +375,8 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
 
 /** The list a `for` walks: a range directly, else a snapshot of the elements or entries. */
 export function iterableCode(c: CodeContext, e: ast.Expr, pairs: boolean): string {
-  if (!pairs && e.kind === "Binary" && e.operator === "..") return `ops.range(${expr(c, e.left)}, ${expr(c, e.right)})`;
-  return `ops.${pairs ? "entries" : "iter"}(${expr(c, e)})`;
+  if (!pairs && e.kind === "Binary" && e.operator === "..") return `ops.range(${expr(c, e.left)}, ${expr(c, e.right)}, ${at(e)})`;
+  return `ops.${pairs ? "entries" : "iter"}(${expr(c, e)}, ${at(e)})`;
 }
 
 /** `target op value` as a persistent update of the target's root local. */
@@ -376,7 +385,7 @@ export function writeAssign(w: CodeBlockWriter, c: CodeContext, s: ast.AssignStm
   const slot = slotOf(c, root);
   const helper = s.operator === "+=" ? "add" : s.operator === "-=" ? "sub" : undefined;
   if (s.target.kind === "Name") {
-    const v = helper ? `ops.${helper}(L.${slot}, ${value})` : value;
+    const v = helper ? `ops.${helper}(L.${slot}, ${value}, ${at(s)})` : value;
     w.writeLine(`L.${slot} = ${cast(c, slot, v)};`);
     return;
   }
@@ -385,14 +394,14 @@ export function writeAssign(w: CodeBlockWriter, c: CodeContext, s: ast.AssignStm
     path.unshift(t.kind === "Member" ? JSON.stringify(t.property.name) : expr(c, (t as ast.IndexExpr).index));
   }
   if (!helper) {
-    w.writeLine(`L.${slot} = ${cast(c, slot, `ops.setPath(L.${slot}, [${path.join(", ")}], ${value})`)};`);
+    w.writeLine(`L.${slot} = ${cast(c, slot, `ops.setPath(L.${slot}, [${path.join(", ")}], ${value}, ${at(s)})`)};`);
     return;
   }
   // The path's index expressions are evaluated once, for the read and for the write.
   const p = `$p${++c.jsTemps}`;
   w.write("").block(() => {
     w.writeLine(`const ${p}: Json[] = [${path.join(", ")}];`);
-    const current = path.reduce((acc, _, i) => `ops.index(${acc}, ${p}[${i}])`, `L.${slot}`);
-    w.writeLine(`L.${slot} = ${cast(c, slot, `ops.setPath(L.${slot}, ${p}, ops.${helper}(${current}, ${value}))`)};`);
+    const current = path.reduce((acc, _, i) => `ops.index(${acc}, ${p}[${i}], ${at(s)})`, `L.${slot}`);
+    w.writeLine(`L.${slot} = ${cast(c, slot, `ops.setPath(L.${slot}, ${p}, ops.${helper}(${current}, ${value}, ${at(s)}), ${at(s)})`)};`);
   });
 }

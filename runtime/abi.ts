@@ -111,13 +111,14 @@ export interface StepContext {
    * Call an activity: `module` is the `use` alias ("" for built-ins), args by name. `attempt`
    * is the 1-based attempt of the innermost `retry` whose body encloses the call in this
    * runbook (its durable attempt slot, so it survives a crash); left out (1) outside any retry.
-   * The activity sees it as `ctx.attempt`.
+   * The activity sees it as `ctx.attempt`. `line`, `column` (here and in `call`, `start`): the
+   * call's `.runbook` position, which an error raised by the call (not inside a callee) carries.
    */
-  activity(module: string, fn: string, args: Record<string, Json>, attempt?: number): Promise<Json>;
+  activity(module: string, fn: string, args: Record<string, Json>, attempt?: number, line?: number, column?: number): Promise<Json>;
   /** Inline call of a runbook that can NOT suspend: runs it to its end and returns its value. */
-  call(runbook: string, args: Record<string, Json>): Promise<Json>;
+  call(runbook: string, args: Record<string, Json>, line?: number, column?: number): Promise<Json>;
   /** `start NAME(args)`: queue a child job, return its id. Idempotent per `JobState.seq`. */
-  start(runbook: string, args: Record<string, Json>): Promise<string>;
+  start(runbook: string, args: Record<string, Json>, line?: number, column?: number): Promise<string>;
   /**
    * A cooperative yield point. Emitted code calls it every TICK_EVERY passes of a loop that runs
    * inside one step (native loops, and the dispatch loop that split code jumps around in), so a
@@ -134,10 +135,15 @@ export interface StepContext {
 export const TICK_EVERY = 10_000;
 
 /**
- * Thrown by helpers for a run-time error in runbook code (bad index, NaN, `fail`). The
- * emitted code catches it and turns it into an ErrorRecord at the current statement's position.
+ * Thrown by helpers for a run-time error in runbook code (bad index, NaN, `fail`, a failed
+ * activity). It gets the `.runbook` position of the expression that raised it where it is raised
+ * (the helper's or call's `line`, `column` arguments), so a `finally` it passes through cannot
+ * move it; the emitted catch turns it into an ErrorRecord at that position.
  */
 export class RunbookFault extends Error {
+  /** Where it was raised; unset only for code compiled before positions were passed. */
+  line?: number;
+  column?: number;
   constructor(
     message: string,
     public readonly data: Json = null,
@@ -149,54 +155,57 @@ export class RunbookFault extends Error {
 /**
  * Operators and built-in pure functions used by emitted code, implemented in runtime/values.ts.
  * Every helper checks its operands at run time (the checker cannot see through `any`) and
- * throws a RunbookFault with a one-sentence message on a bad value; the emitted code adds the
- * position. Numbers must stay finite: a NaN or Infinity result is a fault.
+ * throws a RunbookFault with a one-sentence message on a bad value. Every helper that can fault
+ * takes the `.runbook` position of its expression as its last two arguments (`line`, `column`)
+ * and gives the fault that position as it raises it. Numbers must stay finite: a NaN or Infinity
+ * result is a fault.
  */
 export interface Ops {
   /** `+`: numbers, strings, lists (concatenation), durations, time (ISO string) + duration. */
-  add(a: Json, b: Json): Json;
+  add(a: Json, b: Json, line?: number, column?: number): Json;
   /** `-`: numbers, durations, time - duration (time), time - time (duration). */
-  sub(a: Json, b: Json): Json;
-  mul(a: Json, b: Json): Json;
-  div(a: Json, b: Json): Json;
-  mod(a: Json, b: Json): Json;
+  sub(a: Json, b: Json, line?: number, column?: number): Json;
+  mul(a: Json, b: Json, line?: number, column?: number): Json;
+  div(a: Json, b: Json, line?: number, column?: number): Json;
+  mod(a: Json, b: Json, line?: number, column?: number): Json;
   /** Unary `-`. */
-  neg(a: Json): Json;
+  neg(a: Json, line?: number, column?: number): Json;
   /** `< <= > >=` on two numbers or two strings (times compare as their ISO strings). */
-  lt(a: Json, b: Json): boolean;
-  le(a: Json, b: Json): boolean;
-  gt(a: Json, b: Json): boolean;
-  ge(a: Json, b: Json): boolean;
+  lt(a: Json, b: Json, line?: number, column?: number): boolean;
+  le(a: Json, b: Json, line?: number, column?: number): boolean;
+  gt(a: Json, b: Json, line?: number, column?: number): boolean;
+  ge(a: Json, b: Json, line?: number, column?: number): boolean;
   /** `==` (structural; `!=` is its negation). */
   eq(a: Json, b: Json): boolean;
   /** `a..b`: the integers from a to b, both included (empty when b < a). */
-  range(a: Json, b: Json): Json[];
+  range(a: Json, b: Json, line?: number, column?: number): Json[];
   /** A value used as a condition (`if`, `while`, `and`, `or`, `not`) must be a boolean. */
-  bool(v: Json): boolean;
+  bool(v: Json, line?: number, column?: number): boolean;
   /** `o.f`: fault on null or a missing key. */
-  member(o: Json, key: string): Json;
+  member(o: Json, key: string, line?: number, column?: number): Json;
   /** `o?.f`: null on null or a missing key. */
-  optMember(o: Json, key: string): Json;
+  optMember(o: Json, key: string, line?: number, column?: number): Json;
   /** `o[i]`: a list with an integer index in range, or a map with a string key. */
-  index(o: Json, i: Json): Json;
+  index(o: Json, i: Json, line?: number, column?: number): Json;
   /** Persistent update for `x.f[i] = v`: a copy of `root` with the value at `path` replaced. */
-  setPath(root: Json, path: Json[], value: Json): Json;
+  setPath(root: Json, path: Json[], value: Json, line?: number, column?: number): Json;
   /** Text of a value for interpolation and `str()`: strings as they are, others as JSON. */
   str(v: Json): string;
   /** `for x in v`: a list's elements or a map's keys (a snapshot). */
-  iter(v: Json): Json[];
+  iter(v: Json, line?: number, column?: number): Json[];
   /** `for a, b in v`: [index, element] of a list or [key, value] of a map. */
-  entries(v: Json): [Json, Json][];
+  entries(v: Json, line?: number, column?: number): [Json, Json][];
   /** A built-in pure function (`len`, `split`, `now`, ...) by name, arguments in order. */
-  builtin(name: string, args: Json[]): Json;
+  builtin(name: string, args: Json[], line?: number, column?: number): Json;
   /** Checks that a value coming from outside (activity result) is plain JSON; faults if not. */
   json(v: unknown, what: string): Json;
   /** `fail e`: throws a RunbookFault with `str(e)` as the message. */
-  fail(message: Json): never;
+  fail(message: Json, line?: number, column?: number): never;
   /**
-   * Turns anything thrown while running a statement into the runbook's error value, at the
-   * given position (a RunbookFault's message and data, an activity's Error message, an
-   * ErrorRecord re-raised from a callee unchanged). The driver's abort thrown by `tick` (the
+   * Turns anything thrown while running a statement into the runbook's error value: a
+   * RunbookFault's message and data at the position it was raised at, an ErrorRecord re-raised
+   * from a callee unchanged; anything else (and a fault from code compiled before faults carried
+   * positions) at the given fallback position. The driver's abort thrown by `tick` (the
    * job being taken away, not a runbook error) is rethrown, so no runbook `catch` sees it.
    */
   fault(e: unknown, runbook: string, file: string, line: number, column: number): ErrorRecord;

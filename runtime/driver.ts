@@ -21,7 +21,7 @@ import type {
   StreamName,
   StreamRecord,
 } from "./abi.js";
-import { describe, isErrorRecord, JobAbort, ops as realOps, RaisedError } from "./values.js";
+import { describe, isErrorRecord, JobAbort, ops as realOps, RaisedError, raisedAt } from "./values.js";
 import { RunbookFault, type Ops } from "./abi.js";
 import { assertNever } from "./never.js";
 
@@ -304,17 +304,25 @@ function makeStepContext(state: JobState, program: Program, ctx: DriverContext, 
     emit(stream: StreamName, value: Json) {
       ctx.emit({ stream, value });
     },
-    async activity(module, fn, args, attempt) {
-      checkRunning(ctx, running);
-      const n = attempt ?? 1;
-      if (!Number.isInteger(n) || n < 1) throw new RunbookFault(`activity attempt must be a positive integer, got ${JSON.stringify(attempt)}`);
-      return activityResult(ops, module, fn, await ctx.activity(module, fn, structuredClone(args), running.compiled!, n));
+    // An error a call raises itself (the activity's, a bad result, a failed start) gets the
+    // call's position; a callee's error keeps its own (raisedAt passes ErrorRecords through).
+    async activity(module, fn, args, attempt, line, column) {
+      try {
+        checkRunning(ctx, running);
+        const n = attempt ?? 1;
+        if (!Number.isInteger(n) || n < 1) throw new RunbookFault(`activity attempt must be a positive integer, got ${JSON.stringify(attempt)}`);
+        return activityResult(ops, module, fn, await ctx.activity(module, fn, structuredClone(args), running.compiled!, n));
+      } catch (e) {
+        throw raisedAt(e, line, column);
+      }
     },
-    call: async (runbook, args) => {
+    call: async (runbook, args, line, column) => {
       const caller = running.compiled;
       const callerFrame = running.frame;
       try {
         return await callInline(runbook, args, program, stepCtx, running);
+      } catch (e) {
+        throw raisedAt(e, line, column);
       } finally {
         running.compiled = caller;
         running.frame = callerFrame;
@@ -328,10 +336,14 @@ function makeStepContext(state: JobState, program: Program, ctx: DriverContext, 
         checkRunning(ctx, running, line, column);
       });
     },
-    async start(runbook, args) {
-      checkRunning(ctx, running);
-      const seq = state.seq++;
-      return ctx.start(runbook, structuredClone(args), seq);
+    async start(runbook, args, line, column) {
+      try {
+        checkRunning(ctx, running);
+        const seq = state.seq++;
+        return await ctx.start(runbook, structuredClone(args), seq);
+      } catch (e) {
+        throw raisedAt(e, line, column);
+      }
     },
   };
   return stepCtx;

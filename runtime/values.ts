@@ -2,7 +2,8 @@
 //
 // Every value is JSON. Helpers check their operands at run time, because `any` lets anything
 // through the checker, and throw a RunbookFault with one sentence naming what was wrong; the
-// emitted code adds the `.runbook` position. Numbers stay finite: NaN or ±Infinity is a fault.
+// emitted code passes the `.runbook` position of the expression, which the fault gets as it is
+// raised. Numbers stay finite: NaN or ±Infinity is a fault.
 // Durations are numbers of milliseconds, times ISO-8601 UTC strings, so `time + duration` is
 // `string + number` at run time and a string counts as a time only in the ISO form.
 import { randomUUID } from "node:crypto";
@@ -49,12 +50,17 @@ export function describe(v: unknown): string {
   }
 }
 
-function fault(message: string, data: Json = null): never {
-  throw new RunbookFault(message, data);
+function fault(message: string, data: Json = null, line?: number, column?: number): never {
+  const f = new RunbookFault(message, data);
+  if (line !== undefined && column !== undefined) {
+    f.line = line;
+    f.column = column;
+  }
+  throw f;
 }
 
-function finite(n: number, what: string): number {
-  if (!Number.isFinite(n)) fault(`${what} is not a finite number`);
+function finite(n: number, what: string, line?: number, column?: number): number {
+  if (!Number.isFinite(n)) fault(`${what} is not a finite number`, null, line, column);
   return n === 0 ? 0 : n; // -0 would print as 0 but compare oddly; there is only one zero
 }
 
@@ -62,9 +68,9 @@ function isTime(v: Json): v is string {
   return typeof v === "string" && ISO_TIME.test(v) && !Number.isNaN(Date.parse(v));
 }
 
-function timeText(ms: number): string {
+function timeText(ms: number, line?: number, column?: number): string {
   const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) fault("the time is out of range");
+  if (Number.isNaN(d.getTime())) fault("the time is out of range", null, line, column);
   return d.toISOString();
 }
 
@@ -109,28 +115,37 @@ function rangeList(from: number, toExclusive: number): number[] {
 // ---------------------------------------------------------------------------------------------
 // Operators
 
-function add(a: Json, b: Json): Json {
-  if (typeof a === "number" && typeof b === "number") return finite(a + b, "the sum");
-  if (typeof a === "string" && typeof b === "number" && isTime(a)) return timeText(Date.parse(a) + b);
-  if (typeof a === "number" && typeof b === "string" && isTime(b)) return timeText(a + Date.parse(b));
+// The hot helpers take the position themselves and pass it to the fault (no wrapper on the path
+// a loop runs); the others are wrapped in createOps.
+
+function add(a: Json, b: Json, line?: number, column?: number): Json {
+  if (typeof a === "number" && typeof b === "number") return finite(a + b, "the sum", line, column);
+  if (typeof a === "string" && typeof b === "number" && isTime(a)) return timeText(Date.parse(a) + b, line, column);
+  if (typeof a === "number" && typeof b === "string" && isTime(b)) return timeText(a + Date.parse(b), line, column);
   if (typeof a === "string" && typeof b === "string") return a + b;
   if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-  return fault(`cannot add ${describe(b)} to ${describe(a)}`);
+  return fault(`cannot add ${describe(b)} to ${describe(a)}`, null, line, column);
 }
 
-function sub(a: Json, b: Json): Json {
-  if (typeof a === "number" && typeof b === "number") return finite(a - b, "the difference");
-  if (isTime(a) && typeof b === "number") return timeText(Date.parse(a) - b);
-  if (isTime(a) && isTime(b)) return finite(Date.parse(a) - Date.parse(b), "the difference");
-  return fault(`cannot subtract ${describe(b)} from ${describe(a)}`);
+function sub(a: Json, b: Json, line?: number, column?: number): Json {
+  if (typeof a === "number" && typeof b === "number") return finite(a - b, "the difference", line, column);
+  if (isTime(a) && typeof b === "number") return timeText(Date.parse(a) - b, line, column);
+  if (isTime(a) && isTime(b)) return finite(Date.parse(a) - Date.parse(b), "the difference", line, column);
+  return fault(`cannot subtract ${describe(b)} from ${describe(a)}`, null, line, column);
 }
 
-function numbers(a: Json, b: Json, verb: string): [number, number] {
-  if (typeof a !== "number" || typeof b !== "number") fault(`cannot ${verb} ${describe(a)} and ${describe(b)}`);
-  return [a, b];
+/** `*`, `/`, `%` on two numbers. */
+function arith(a: Json, b: Json, op: "*" | "/" | "%", line?: number, column?: number): number {
+  if (typeof a !== "number" || typeof b !== "number") {
+    const verb = op === "*" ? "multiply" : op === "/" ? "divide" : "take the remainder of";
+    return fault(`cannot ${verb} ${describe(a)} and ${describe(b)}`, null, line, column);
+  }
+  if (op === "*") return finite(a * b, "the product", line, column);
+  if (b === 0) fault(op === "/" ? "division by zero" : "remainder of a division by zero", null, line, column);
+  return op === "/" ? finite(a / b, "the quotient", line, column) : finite(a % b, "the remainder", line, column);
 }
 
-function compare(a: Json, b: Json, op: string): number {
+function compare(a: Json, b: Json, op: string, line?: number, column?: number): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
   if (typeof a === "string" && typeof b === "string") {
     // Two times compare as instants, so one written as `...00Z` and one as `...00.000+00:00`
@@ -138,15 +153,15 @@ function compare(a: Json, b: Json, op: string): number {
     if (isTime(a) && isTime(b)) return Date.parse(a) - Date.parse(b);
     return a < b ? -1 : a > b ? 1 : 0;
   }
-  return fault(`cannot compare ${describe(a)} ${op} ${describe(b)}`);
+  return fault(`cannot compare ${describe(a)} ${op} ${describe(b)}`, null, line, column);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Member, index and persistent update
 
-function member(o: Json, key: string): Json {
-  if (!isMap(o)) return fault(`cannot read .${key} of ${describe(o)}`);
-  if (!Object.hasOwn(o, key)) fault(`map has no key ${quote(key)}`);
+function member(o: Json, key: string, line?: number, column?: number): Json {
+  if (!isMap(o)) return fault(`cannot read .${key} of ${describe(o)}`, null, line, column);
+  if (!Object.hasOwn(o, key)) fault(`map has no key ${quote(key)}`, null, line, column);
   return o[key];
 }
 
@@ -156,21 +171,21 @@ function optMember(o: Json, key: string): Json {
   return Object.hasOwn(o, key) ? o[key] : null;
 }
 
-function listIndex(list: Json[], i: Json): number {
-  if (typeof i !== "number") fault(`a list index must be a number, not ${describe(i)}`);
-  if (!Number.isInteger(i)) fault(`index ${i} is not an integer`);
-  if (i < 0 || i >= list.length) fault(`index ${i} is out of range for a list of ${list.length}`);
+function listIndex(list: Json[], i: Json, line?: number, column?: number): number {
+  if (typeof i !== "number") fault(`a list index must be a number, not ${describe(i)}`, null, line, column);
+  if (!Number.isInteger(i)) fault(`index ${i} is not an integer`, null, line, column);
+  if (i < 0 || i >= list.length) fault(`index ${i} is out of range for a list of ${list.length}`, null, line, column);
   return i;
 }
 
-function index(o: Json, i: Json): Json {
-  if (Array.isArray(o)) return o[listIndex(o, i)];
+function index(o: Json, i: Json, line?: number, column?: number): Json {
+  if (Array.isArray(o)) return o[listIndex(o, i, line, column)];
   if (isMap(o)) {
-    if (typeof i !== "string") fault(`a map key must be a string, not ${describe(i)}`);
-    if (!Object.hasOwn(o, i)) fault(`map has no key ${quote(i)}`);
+    if (typeof i !== "string") fault(`a map key must be a string, not ${describe(i)}`, null, line, column);
+    if (!Object.hasOwn(o, i)) fault(`map has no key ${quote(i)}`, null, line, column);
     return o[i];
   }
-  return fault(`cannot index ${describe(o)}`);
+  return fault(`cannot index ${describe(o)}`, null, line, column);
 }
 
 function setPath(root: Json, path: Json[], value: Json, at = 0): Json {
@@ -293,11 +308,33 @@ function toErrorRecord(e: unknown, runbook: string, file: string, line: number, 
   if (e instanceof JobAbort) throw e;
   if (e instanceof RaisedError) return e.record;
   if (isErrorRecord(e)) return e;
-  const at = { runbook, file, line, column };
-  if (e instanceof RunbookFault) return { message: e.message, ...at, data: e.data };
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return { message: "the value is nested too deeply", ...at, data: null };
-  if (e instanceof Error) return { message: e.message || e.name, ...at, data: null };
-  return { message: typeof e === "string" ? e : `${describe(e)} was thrown`, ...at, data: null };
+  if (e instanceof RunbookFault) return { message: e.message, runbook, file, line: e.line ?? line, column: e.column ?? column, data: e.data };
+  return { message: messageOf(e), runbook, file, line, column, data: null };
+}
+
+/** The message of something thrown that is not a RunbookFault (an activity's Error, a bug). */
+function messageOf(e: unknown): string {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return "the value is nested too deeply";
+  if (e instanceof Error) return e.message || e.name;
+  return typeof e === "string" ? e : `${describe(e)} was thrown`;
+}
+
+/**
+ * What a helper or a call threw, given the position of the expression that raised it: a
+ * RunbookFault without a position gets this one, anything else a runbook can catch becomes a
+ * RunbookFault here. The job's abort and errors that already carry a position (a callee's) pass
+ * unchanged, as does everything when no position is given (code compiled before positions were
+ * passed: `ops.fault` places those at its fallback).
+ */
+export function raisedAt(e: unknown, line: number | undefined, column: number | undefined): unknown {
+  if (line === undefined || column === undefined) return e;
+  if (e instanceof JobAbort || e instanceof RaisedError || isErrorRecord(e)) return e;
+  const fault = e instanceof RunbookFault ? e : new RunbookFault(messageOf(e));
+  if (fault.line === undefined) {
+    fault.line = line;
+    fault.column = column;
+  }
+  return fault;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,52 +418,81 @@ export const BUILTIN_NAMES: readonly string[] = Object.keys(BUILTINS);
 
 /** Ops whose `now()` and `uuid()` come from `env`. */
 export function createOps(env: Environment = realEnvironment): Ops {
+  // The helpers that can fault and are not given the position themselves are wrapped, so their
+  // fault leaves with the position the emitted code passed (the last two arguments).
   return {
     add,
     sub,
-    mul: (a, b) => {
-      const [x, y] = numbers(a, b, "multiply");
-      return finite(x * y, "the product");
-    },
-    div: (a, b) => {
-      const [x, y] = numbers(a, b, "divide");
-      if (y === 0) fault("division by zero");
-      return finite(x / y, "the quotient");
-    },
-    mod: (a, b) => {
-      const [x, y] = numbers(a, b, "take the remainder of");
-      if (y === 0) fault("remainder of a division by zero");
-      return finite(x % y, "the remainder");
-    },
-    neg: (a) => (typeof a === "number" ? finite(-a, "the negation") : fault(`cannot negate ${describe(a)}`)),
-    lt: (a, b) => compare(a, b, "<") < 0,
-    le: (a, b) => compare(a, b, "<=") <= 0,
-    gt: (a, b) => compare(a, b, ">") > 0,
-    ge: (a, b) => compare(a, b, ">=") >= 0,
+    mul: (a, b, line, column) => arith(a, b, "*", line, column),
+    div: (a, b, line, column) => arith(a, b, "/", line, column),
+    mod: (a, b, line, column) => arith(a, b, "%", line, column),
+    neg: (a, line, column) => (typeof a === "number" ? finite(-a, "the negation") : fault(`cannot negate ${describe(a)}`, null, line, column)),
+    lt: (a, b, line, column) => compare(a, b, "<", line, column) < 0,
+    le: (a, b, line, column) => compare(a, b, "<=", line, column) <= 0,
+    gt: (a, b, line, column) => compare(a, b, ">", line, column) > 0,
+    ge: (a, b, line, column) => compare(a, b, ">=", line, column) >= 0,
     eq: equal,
-    range: (a, b) => rangeList(integer(a, "the start of a range"), integer(b, "the end of a range") + 1),
-    bool: (v) => (typeof v === "boolean" ? v : fault(`a condition must be a bool, not ${describe(v)}`)),
-    member,
-    optMember,
-    index,
-    setPath: (root, path, value) => setPath(root, path, value),
-    str,
-    iter,
-    entries,
-    builtin: (name, args) => {
-      const entry = BUILTINS[name];
-      if (!entry) return fault(`there is no built-in function ${name}()`);
-      const [min, max, fn] = entry;
-      if (args.length < min || args.length > max) {
-        const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} or ${max}`;
-        fault(`${name}() takes ${want} argument${/(^| )1$/.test(want) ? "" : "s"}, got ${args.length}`);
+    range: (a, b, line, column) => {
+      try {
+        return rangeList(integer(a, "the start of a range"), integer(b, "the end of a range") + 1);
+      } catch (e) {
+        throw raisedAt(e, line, column);
       }
-      return fn(args, env);
+    },
+    bool: (v, line, column) => (typeof v === "boolean" ? v : fault(`a condition must be a bool, not ${describe(v)}`, null, line, column)),
+    member,
+    optMember: (o, key, line, column) => {
+      try {
+        return optMember(o, key);
+      } catch (e) {
+        throw raisedAt(e, line, column);
+      }
+    },
+    index,
+    setPath: (root, path, value, line, column) => {
+      try {
+        return setPath(root, path, value);
+      } catch (e) {
+        throw raisedAt(e, line, column);
+      }
+    },
+    str,
+    iter: (v, line, column) => {
+      try {
+        return iter(v);
+      } catch (e) {
+        throw raisedAt(e, line, column);
+      }
+    },
+    entries: (v, line, column) => {
+      try {
+        return entries(v);
+      } catch (e) {
+        throw raisedAt(e, line, column);
+      }
+    },
+    builtin: (name, args, line, column) => {
+      try {
+        return builtin(env, name, args);
+      } catch (e) {
+        throw raisedAt(e, line, column);
+      }
     },
     json,
-    fail: (message) => fault(str(message), typeof message === "string" ? null : message),
+    fail: (message, line, column) => fault(str(message), typeof message === "string" ? null : message, line, column),
     fault: toErrorRecord,
   };
+}
+
+function builtin(env: Environment, name: string, args: Json[]): Json {
+  const entry = BUILTINS[name];
+  if (!entry) return fault(`there is no built-in function ${name}()`);
+  const [min, max, fn] = entry;
+  if (args.length < min || args.length > max) {
+    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} or ${max}`;
+    fault(`${name}() takes ${want} argument${/(^| )1$/.test(want) ? "" : "s"}, got ${args.length}`);
+  }
+  return fn(args, env);
 }
 
 /** Ops with the real clock and random ids: what the worker uses. */

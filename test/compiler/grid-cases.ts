@@ -2,6 +2,7 @@
 // one construct; names say which construct, where the suspension sits, and what passes through.
 // Also compiled and typechecked by test/compiler/typecheck.test.ts.
 import type { Json } from "../../runtime/abi.js";
+import { positionGrid } from "./grid-positions.js";
 
 export interface GridCase {
   /** Runbook sources; the first one is run. */
@@ -10,8 +11,10 @@ export interface GridCase {
   signals?: { name: string; value: Json }[];
   out: Json[];
   result?: Json;
-  /** The job fails with this message (and, when given, at this line). */
-  error?: { message: string; line?: number; runbook?: string };
+  /** The job fails with this message (and, when given, at this line and column). */
+  error?: { message: string; line?: number; column?: number; runbook?: string };
+  /** Every activity call fails with this message (an Error thrown by the activity). */
+  activityError?: string;
   /** At least this many suspension points are committed in the straight run. */
   suspensions?: number;
 }
@@ -253,7 +256,7 @@ export const grid: Record<string, GridCase> = {
     output e.column
   }
 }`],
-    out: [5, 5],
+    out: [5, 12], // the index expression's position, not its statement's
     result: null,
   },
   tryFinally_checkpointInFinally_normal: {
@@ -773,4 +776,5 @@ export const grid: Record<string, GridCase> = {
     out: ["s", 1],
     result: null,
   },
+  ...positionGrid,
 };

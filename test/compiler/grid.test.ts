@@ -9,13 +9,16 @@ import { outputs, runSources } from "./support.js";
 describe("lowering grid (straight, interrupted at every suspension, interrupted before each checkpoint)", () => {
   for (const [name, c] of Object.entries(grid)) {
     it(name, async () => {
-      const r = await runSources(c.src, { params: c.params, signals: c.signals });
+      const failing = c.activityError;
+      const activity = failing === undefined ? undefined : async () => Promise.reject(new Error(failing));
+      const r = await runSources(c.src, { params: c.params, signals: c.signals, activity });
       const straight = r.runs.straight;
       if (c.error) {
         expect(straight.ending.kind, JSON.stringify(straight.ending)).toBe("failed");
         if (straight.ending.kind === "failed") {
           if (c.error.message) expect(straight.ending.error.message).toBe(c.error.message);
           if (c.error.line !== undefined) expect(straight.ending.error.line).toBe(c.error.line);
+          if (c.error.column !== undefined) expect(straight.ending.error.column).toBe(c.error.column);
           if (c.error.runbook) expect(straight.ending.error.runbook).toBe(c.error.runbook);
         }
       } else {

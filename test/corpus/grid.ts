@@ -61,6 +61,11 @@ export const CONSTRUCTS: Construct[] = [
   { name: "retry_again", code: 'let once = 0\nretry (attempts: 2) {\n  HOLE\n  once += 1\n  if once == 1 {\n    fail "once"\n  }\n}', visits: 2 },
   { name: "nested3", code: "let i = 0\nwhile i < 2 {\n  i += 1\n  for _n in 1..2 {\n    try {\n      hits += 0\n    } finally {\n      HOLE\n    }\n  }\n}", visits: 4 },
   { name: "nested3_retry", code: 'let m: map<number> = {a: 1, b: 2}\nretry (attempts: 2) {\n  for k, v in m {\n    if v == 2 {\n      HOLE\n    } else {\n      HOLE\n    }\n    if k == "" {\n      fail "empty key"\n    }\n  }\n}', visits: 2 },
+  // Error positions (file line = template line + 3, column + 2): the error passes through a
+  // finally holding the suspension point, then through a finally without one after the loop
+  // suspended; the catch checks it still names the failing expression.
+  { name: "fault_through_split_finally", code: 'try {\n  try {\n    let xs = [1, 2]\n    output xs[hits + 2]\n  } finally {\n    HOLE\n  }\n} catch err {\n  if "${err.line}:${err.column}" != "7:14" or err.message != "index 2 is out of range for a list of 2" {\n    fail "fault at ${err.line}:${err.column}: ${err.message}"\n  }\n}', visits: 1 },
+  { name: "fault_after_hole_through_finally", code: 'try {\n  try {\n    let n = 0\n    while n < 5 {\n      n += 1\n      if n == 2 {\n        let q = 1 / (n - 2)\n      }\n      HOLE\n    }\n  } finally {\n    hits += 0\n  }\n} catch err {\n  if "${err.line}:${err.column}" != "10:19" or err.message != "division by zero" {\n    fail "fault at ${err.line}:${err.column}: ${err.message}"\n  }\n}', visits: 1 },
   { name: "inline_depth1", code: "HOLE", visits: 1, depth: 1 },
   { name: "inline_depth3", code: "for _n in 1..2 {\n  HOLE\n}", visits: 2, depth: 3 },
 ];

@@ -2,7 +2,7 @@
 // language decisions.
 import { describe, expect, it } from "vitest";
 import { RunbookFault, type Json } from "../../runtime/abi.js";
-import { createOps, ops, RaisedError } from "../../runtime/values.js";
+import { createOps, JobAbort, ops, RaisedError, raisedAt } from "../../runtime/values.js";
 
 function faultOf(f: () => unknown): string {
   try {
@@ -251,5 +251,42 @@ describe("fail and fault", () => {
     const callee = { message: "inner", runbook: "child", file: "child.runbook", line: 2, column: 3, data: null };
     expect(ops.fault(callee, ...at)).toBe(callee);
     expect(ops.fault(new RaisedError(callee), ...at)).toBe(callee);
+  });
+});
+
+describe("error positions", () => {
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    throw new Error("expected a throw");
+  };
+  const record = (f: () => unknown) => ops.fault(thrown(f), "r", "r.runbook", 1, 1);
+  it("a helper's fault carries the position passed to it, not the fallback", () => {
+    expect(record(() => ops.index([1], 5, 3, 9))).toMatchObject({ message: "index 5 is out of range for a list of 1", line: 3, column: 9 });
+    expect(record(() => ops.div(1, 0, 4, 12))).toMatchObject({ message: "division by zero", line: 4, column: 12 });
+    expect(record(() => ops.lt(1, "a", 5, 2))).toMatchObject({ message: "cannot compare a number < a string", line: 5, column: 2 });
+    expect(record(() => ops.bool(1, 6, 4))).toMatchObject({ line: 6, column: 4 });
+    expect(record(() => ops.builtin("num", ["x"], 7, 8))).toMatchObject({ message: 'num: "x" is not a number', line: 7, column: 8 });
+    expect(record(() => ops.fail("boom", 8, 5))).toMatchObject({ message: "boom", line: 8, column: 5 });
+    expect(record(() => ops.setPath({ a: 1 }, ["b", "c"], 2, 9, 3))).toMatchObject({ line: 9, column: 3 });
+  });
+  it("without a position (code compiled before positions were passed) the fallback places it", () => {
+    expect(record(() => ops.index([1], 5))).toMatchObject({ line: 1, column: 1 });
+  });
+  it("the first position given wins: an enclosing call does not move an inner fault", () => {
+    const inner = thrown(() => ops.index([1], 5, 3, 9));
+    expect(ops.fault(raisedAt(inner, 2, 2), "r", "r.runbook", 1, 1)).toMatchObject({ line: 3, column: 9 });
+  });
+  it("an activity's Error becomes a fault at the call; a callee's record and the job's abort pass", () => {
+    const e = raisedAt(new Error("ECONNREFUSED"), 4, 5);
+    expect(ops.fault(e, "r", "r.runbook", 1, 1)).toMatchObject({ message: "ECONNREFUSED", line: 4, column: 5 });
+    const callee = { message: "inner", runbook: "child", file: "child.runbook", line: 2, column: 3, data: null };
+    expect(raisedAt(new RaisedError(callee), 4, 5)).toBeInstanceOf(RaisedError);
+    expect(raisedAt(callee, 4, 5)).toBe(callee);
+    const abort = new JobAbort({ kind: "interrupted", reason: "stop" });
+    expect(raisedAt(abort, 4, 5)).toBe(abort);
   });
 });

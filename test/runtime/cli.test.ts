@@ -36,6 +36,31 @@ beforeAll(async () => {
 }
 `,
   );
+  // Error positions through finally blocks (issue 12): one caught, one failing the job.
+  fs.mkdirSync(path.join(dir, "rb3"));
+  fs.writeFileSync(
+    path.join(dir, "rb3", "positions.runbook"),
+    `runbook positions(n: number = 0) {
+  try {
+    try {
+      fail "boom"
+    } finally {
+      output "in finally"
+    }
+  } catch e {
+    output "\${e.message} at \${e.line}:\${e.column}"
+  }
+  let xs = [1]
+  try {
+    checkpoint
+    output xs[n + 5]
+  } finally {
+    output "cleanup"
+    let z = 1 + 2
+  }
+}
+`,
+  );
   env = { DATABASE_URL: await freshDatabaseUrl() };
 });
 
@@ -132,6 +157,16 @@ describe("runbook CLI on a database", () => {
     expect(r.stderr).toMatch(/^runbook: job [0-9a-f-]{36} failed: rb2\/fails\.runbook:3:\d+: boom 7$/m);
     const byName = await runbook(["run", "fails", "--param", "n=seven"], { cwd: dir, env });
     expect(byName).toMatchObject({ code: 2, stderr: 'runbook: parameter n (number): "seven" is not a number\n' });
+  });
+
+  it("a worker fails a job at the expression that raised the error, through a finally; `job` shows it", async () => {
+    const r = await runbook(["run", "rb3/positions.runbook"], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("in finally\nboom at 4:7\ncleanup\n");
+    const m = /^runbook: job ([0-9a-f-]{36}) failed: rb3\/positions\.runbook:14:12: index 5 is out of range for a list of 1$/m.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const shown = await runbook(["job", m![1]], { cwd: dir, env });
+    expect(shown.stdout).toMatch(/^error:\s+rb3\/positions\.runbook:14:12: index 5 is out of range for a list of 1$/m);
   });
 
   it("drains a worker process: it stops and exits 0", async () => {
