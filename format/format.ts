@@ -135,7 +135,7 @@ function space(prev: IToken, next: IToken, hadSpace: boolean): string {
   const n = next.tokenType;
   if (TIGHT_BEFORE.has(n) || TIGHT_AFTER.has(p)) return "";
   if (SPACE_AFTER.has(p) || SPACED.has(p) || SPACED.has(n)) return " ";
-  if (n === T.LCurly) return " ";
+  if (n === T.LCurly) return p === T.Lt ? "" : " "; // `list<{name: string}>` is a record type
   if (p === T.RCurly && (n === T.Else || n === T.Catch || n === T.Finally)) return " ";
   return hadSpace ? " " : "";
 }

@@ -133,6 +133,10 @@ describe("format", () => {
     expect(formatted('runbook r() {\nlet x = f([\n1, 2\n])\n}\n')).toBe("runbook r() {\n  let x = f([\n    1, 2\n  ])\n}\n");
   });
 
+  it("writes a record type inside a generic type tight", () => {
+    expect(formatted("runbook r(xs: list< {a: number}> = []) {\n}\n")).toBe("runbook r(xs: list<{a: number}> = []) {\n}\n");
+  });
+
   it("leaves a file with syntax errors untouched and reports them", () => {
     const r = format("bad.runbook", "runbook r() {\n  let = 1\n}\n");
     expect(r.kind).toBe("invalid");
