@@ -180,6 +180,19 @@ const db = program.command("db").description("the embedded database under .runbo
 db.command("stop").action(async () => (await import("./db.js")).stop());
 db.command("status").option("--json", "JSON output").action(async (opts) => (await import("./db.js")).status(opts));
 
+program
+  .command("fmt")
+  .description("rewrite runbooks in the canonical layout (files or folders, recursively)")
+  .argument("<paths...>", "runbook files or folders")
+  .option("--check", "write nothing; list the files not formatted and exit 1 if any")
+  .action(async (paths: string[], opts) => (await import("./fmt.js")).fmt(paths, opts));
+
+program
+  .command("completion")
+  .description("print a shell completion script (load it with: source <(runbook completion bash))")
+  .argument("<shell>", "bash, zsh or fish")
+  .action(async (shell: string) => (await import("./completion.js")).completion(shell, program));
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

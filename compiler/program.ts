@@ -61,7 +61,7 @@ export function checkSources(files: SourceText[], loadModule: ModuleLoader = loa
 // ---------------------------------------------------------------------------------------------
 // Finding and reading files
 
-function findRunbookFiles(paths: string[]): string[] {
+export function findRunbookFiles(paths: string[]): string[] {
   if (paths.length === 0) throw new CliError("no runbook files or folders given", 2);
   const found: string[] = [];
   const seen = new Set<string>();
