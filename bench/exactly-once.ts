@@ -12,14 +12,10 @@ import { bundleProject, publishBundles } from "../runtime/publish.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
 import { withBenchDatabase } from "./db.js";
 import { kill, loadAverage, module, sleep, startWorker, until, type Proc } from "./workers.js";
+import { option } from "./options.js";
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const JOBS = opt("jobs", 2_000);
-const WORKERS = opt("workers", 4);
+const JOBS = option("jobs", 2_000);
+const WORKERS = option("workers", 4);
 const HEARTBEAT_MS = 500;
 const TIMEOUT_MS = 3_000;
 

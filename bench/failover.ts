@@ -17,14 +17,10 @@ import { assignSlots } from "../runtime/slots.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
 import { withBenchDatabase } from "./db.js";
 import { kill, loadAverage, median, module, sleep, startWorker as spawnWorker, until, type Proc } from "./workers.js";
+import { option } from "./options.js";
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const RUNS = opt("runs", 5);
-const ORPHANS = opt("orphans", 10_000);
+const RUNS = option("runs", 5);
+const ORPHANS = option("orphans", 10_000);
 const HEARTBEAT_MS = Number(process.env.RUNBOOK_HEARTBEAT_MS ?? 500);
 const TIMEOUT_MS = Number(process.env.RUNBOOK_TIMEOUT_MS ?? 3_000);
 

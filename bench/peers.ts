@@ -32,21 +32,17 @@ import { checkpointsOf, READY, STATE_2K, type Workload } from "./peers/workloads
 import { percentile, report, summary } from "./report.js";
 import { kill, loadAverage, module, sleep, startWorker, until, type Proc } from "./workers.js";
 import { spawn } from "node:child_process";
+import { option } from "./options.js";
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : Number(process.env[`PEERS_${name.toUpperCase().replace(/-/g, "_")}`] ?? dflt);
-};
-const ROUNDS = opt("rounds", 3);
+const ROUNDS = option("rounds", 3);
 const SIZE: Record<Exclude<Workload, "latency">, number> = {
-  noop: opt("jobs", 20_000),
-  checkpoint1: opt("checkpoint-jobs", 10_000),
-  steps10: opt("steps-jobs", 2_000),
-  backlog: opt("backlog", 200_000),
+  noop: option("jobs", 20_000),
+  checkpoint1: option("checkpoint-jobs", 10_000),
+  steps10: option("steps-jobs", 2_000),
+  backlog: option("backlog", 200_000),
 };
-const LATENCY_JOBS = opt("latency", 500);
-const WINDOW_S = opt("window", 20);
+const LATENCY_JOBS = option("latency", 500);
+const WINDOW_S = option("window", 20);
 const HEARTBEAT_MS = 500;
 const TIMEOUT_MS = 3_000;
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -19,14 +19,10 @@ import { writeCheckpoint } from "../runtime/sql/checkpoint.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
 import { Worker } from "../runtime/worker.js";
 import { withBenchDatabase } from "./db.js";
+import { option } from "./options.js";
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const JOBS = opt("jobs", 20_000);
-const OPS = opt("ops", 4_000);
+const JOBS = option("jobs", 20_000);
+const OPS = option("ops", 4_000);
 
 function module(name: string, body: string) {
   const js = `export const runbook = { name: ${JSON.stringify(name)}, file: "${name}.runbook", params: [], returns: null,
@@ -135,7 +131,7 @@ await withBenchDatabase("runbook_bench", Number(process.env.BENCH_POOL ?? 8), as
   const { rows } = await db.pool.query<{ v: string; sc: string }>("SELECT version() AS v, current_setting('synchronous_commit') AS sc");
   console.log(`${rows[0].v.split(",")[0]}, synchronous_commit=${rows[0].sc}${embedded ? " (embedded)" : ""}`);
   await benchCheckpoint(db);
-  if (args.includes("--checkpoint-only")) return;
+  if (process.argv.includes("--checkpoint-only")) return;
   await benchThroughput(db, NOOP, "no-op jobs", 5_000);
   await benchThroughput(db, ONE_CHECKPOINT, "one-checkpoint jobs", 2_000);
 });
