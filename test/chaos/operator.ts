@@ -115,12 +115,13 @@ async function corruptCheckpoint(soak: Soak, rng: Prng): Promise<void> {
   if (!(await reach(soak, id, ["waiting"]))) return;
   const edits = [
     { sql: "to_jsonb(left(state::text, 40))", what: "truncated to 40 characters", error: "checkpoint is corrupt \\(not an object\\)" },
-    { sql: "state - 'frames'", what: "frames removed", error: "checkpoint is corrupt \\(no frames\\)" },
-    { sql: `jsonb_set(state, '{seq}', '"x"')`, what: "seq made a string", error: "checkpoint is corrupt \\(no sequence number\\)" },
-    { sql: "jsonb_set(state, '{frames,0,pc}', '987654')", what: "pc edited to 987654", error: "^[^\\n]+$" },
+    { sql: "state::jsonb - 'frames'", what: "frames removed", error: "checkpoint is corrupt \\(no frames\\)" },
+    { sql: `jsonb_set(state::jsonb, '{seq}', '"x"')`, what: "seq made a string", error: "checkpoint is corrupt \\(no sequence number\\)" },
+    { sql: "jsonb_set(state::jsonb, '{frames,0,pc}', '987654')", what: "pc edited to 987654", error: "^[^\\n]+$" },
   ];
   const edit = rng.pick(edits);
-  const { rowCount } = await soak.project.pool.query(`UPDATE jobs SET state = ${edit.sql} WHERE id = $1 AND status = 'waiting'`, [id]);
+  // jobs.state is json (migration 0005): the edits are made on a jsonb copy and stored back.
+  const { rowCount } = await soak.project.pool.query(`UPDATE jobs SET state = (${edit.sql})::json WHERE id = $1 AND status = 'waiting'`, [id]);
   if (rowCount !== 1) return;
   soak.faults.push({ kind: "corrupt checkpoint", at: await soak.project.now(), detail: `${id}: ${edit.what}` });
   soak.hostile.push({ job: id, kind: "checkpoint", error: edit.error, mayComplete: false });
