@@ -188,6 +188,12 @@ program
   .action(async (paths: string[], opts) => (await import("./fmt.js")).fmt(paths, opts));
 
 program
+  .command("lsp")
+  .description("the language server, over stdio (editors start it; see editors/vscode)")
+  .option("--stdio", "talk LSP over stdin/stdout (the default and only transport)")
+  .action(async () => (await import("./lsp.js")).lsp());
+
+program
   .command("completion")
   .description("print a shell completion script (load it with: source <(runbook completion bash))")
   .argument("<shell>", "bash, zsh or fish")

@@ -1,0 +1,108 @@
+// One analysis of the whole folder: every runbook parsed (a file whose text did not change keeps
+// its parse) and the project checked, with what the editor features need on top: the `use`
+// modules each file loaded and each runbook's bindings (lsp/bindings.ts, computed on demand).
+//
+// This is the one place the server calls the front end. Checking the whole project on every
+// edit is what makes a file's diagnostics follow the files it depends on (a runbook it calls
+// changed its parameters) with no dependency tracking here; bench/lsp.ts measures the cost.
+import type * as ast from "../grammar/ast.js";
+import type { Diagnostic } from "../grammar/diagnostic.js";
+import { parse, type ParseResult } from "../grammar/parse.js";
+import { loadActivityModule, type ActivityModule } from "../compiler/activities.js";
+import type { CheckedRunbook } from "../compiler/checked.js";
+import { checkProject, type CheckInput } from "../compiler/checker.js";
+import { sortDiagnostics } from "../compiler/report.js";
+import { bindRunbook, type Bindings } from "./bindings.js";
+
+export interface SourceFile {
+  /** Absolute path. */
+  file: string;
+  text: string;
+}
+
+export interface FileAnalysis {
+  file: string;
+  text: string;
+  ast: ast.SourceFileNode;
+  /** The checked runbook declared in this file (absent when it has none, or a duplicate name). */
+  checked: CheckedRunbook | undefined;
+  /** `use` alias → the module it loaded. */
+  modules: Map<string, ActivityModule>;
+  /** Its runbook's bindings (undefined when the file has no runbook). */
+  bindings(): Bindings | undefined;
+}
+
+export interface Analysis {
+  files: Map<string, FileAnalysis>;
+  /** The project's runbooks by name (the first declaration of each name). */
+  runbooks: Map<string, CheckedRunbook>;
+  /** Every diagnostic of the project, by file. */
+  diagnostics: Map<string, Diagnostic[]>;
+}
+
+/** Keeps each file's last parse, so an analysis after one edit parses one file. */
+export class ParseCache {
+  private readonly parses = new Map<string, { text: string; result: ParseResult }>();
+
+  get(file: string, text: string): ParseResult {
+    const hit = this.parses.get(file);
+    if (hit && hit.text === text) return hit.result;
+    const result = parse(file, text);
+    this.parses.set(file, { text, result });
+    return result;
+  }
+
+  /** Forget files no longer in the project. */
+  keepOnly(files: Set<string>): void {
+    for (const f of this.parses.keys()) if (!files.has(f)) this.parses.delete(f);
+  }
+}
+
+export function analyze(sources: SourceFile[], cache: ParseCache): Analysis {
+  const diagnostics: Diagnostic[] = [];
+  const inputs: CheckInput[] = [];
+  const modules = new Map<string, Map<string, ActivityModule>>();
+  for (const { file, text } of sources) {
+    const parsed = cache.get(file, text);
+    diagnostics.push(...parsed.diagnostics);
+    inputs.push({ file, ast: parsed.ast, hasSyntaxErrors: parsed.diagnostics.some((d) => d.severity === "error") });
+    modules.set(file, new Map());
+  }
+  cache.keepOnly(new Set(sources.map((s) => s.file)));
+  const loader = (runbookFile: string, usePath: string, alias: string): ActivityModule => {
+    const m = loadActivityModule(runbookFile, usePath, alias);
+    modules.get(runbookFile)?.set(alias, m);
+    return m;
+  };
+  const checked = checkProject(inputs, loader);
+  diagnostics.push(...checked.diagnostics);
+
+  const byFile = new Map<string, CheckedRunbook>();
+  for (const rb of checked.runbooks.values()) byFile.set(rb.file, rb);
+  const files = new Map<string, FileAnalysis>();
+  sources.forEach(({ file, text }, i) => {
+    const tree = inputs[i]!.ast;
+    const rb = byFile.get(file);
+    const own = rb && rb.decl === tree.runbook ? rb : undefined;
+    let bound: Bindings | undefined | null = null;
+    files.set(file, {
+      file,
+      text,
+      ast: tree,
+      checked: own,
+      modules: modules.get(file)!,
+      bindings: () => {
+        if (bound === null) bound = tree.runbook ? bindRunbook(tree.runbook, own) : undefined;
+        return bound;
+      },
+    });
+  });
+
+  const perFile = new Map<string, Diagnostic[]>();
+  for (const d of sortDiagnostics(diagnostics)) {
+    const list = perFile.get(d.span.file) ?? [];
+    list.push(d);
+    perFile.set(d.span.file, list);
+  }
+  return { files, runbooks: checked.runbooks, diagnostics: perFile };
+}
