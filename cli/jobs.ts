@@ -12,7 +12,7 @@ import { getJob, insertJobs } from "../runtime/sql/enqueue.js";
 import { jobHistory, jobsWithPrefix, listJobs, streamsAfter } from "../runtime/sql/inspect.js";
 import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
 import { listWorkers } from "../runtime/sql/workers.js";
-import { CliError } from "./errors.js";
+import { CliError, refuseInput } from "./errors.js";
 import { humanDuration, relativeTime } from "./human-time.js";
 import { parseJobParams } from "./params.js";
 import { followJob, recordText, writeRecord } from "./run.js";
@@ -26,18 +26,15 @@ import { followJob, recordText, writeRecord } from "./run.js";
  */
 export async function compileBundles(paths: string[], options: BundleOptions = {}): Promise<{ bundles: Bundle[]; files: Map<string, string> }> {
   // The compiler (ts-morph) takes a second to load: only the commands that compile load it.
-  const [{ loadProject }, { compileProject }, { formatDiagnostics }] = await Promise.all([
-    import("../compiler/program.js"),
-    import("../compiler/compile.js"),
-    import("../compiler/report.js"),
-  ]);
-  const project = loadProject(paths);
+  const [{ compile }, { formatDiagnostics }] = await Promise.all([import("../compiler/index.js"), import("../compiler/report.js")]);
+  const { program: project, modules, inputError } = compile({ paths });
+  refuseInput(inputError);
   const printed = formatDiagnostics(project.diagnostics, project.sources, "text");
   if (printed) process.stderr.write(printed.endsWith("\n") ? printed : `${printed}\n`);
   if (project.diagnostics.some((d) => d.severity === "error")) throw new CliError("nothing was published: fix the errors above", 1);
   if (project.runbooks.size === 0) throw new CliError(`no runbooks found in ${paths.join(", ")}`, 1);
   const files = new Map([...project.runbooks.values()].map((rb) => [path.resolve(rb.file), rb.signature.name]));
-  return { bundles: await bundleProject(compileProject(project), options), files };
+  return { bundles: await bundleProject(modules, options), files };
 }
 
 export async function publish(paths: string[], opts: { runChangedActivities?: boolean; json?: boolean } = {}): Promise<void> {

@@ -1,18 +1,16 @@
-// The back end's pipeline, one runbook at a time: lower → build → liveness → emit → transpile.
-// Reads as the architecture: each stage is one file and hands the next plain data.
+// The back end's pipeline, one runbook at a time: lower → build → liveness → metadata → emit →
+// transpile. Reads as the architecture: each stage is one file and hands the next plain data.
 import type { Project } from "ts-morph";
 import { build } from "./build.js";
 import type { CheckedProject, CheckedRunbook } from "./checked.js";
 import { emitModule } from "./emit.js";
 import { computeLiveness } from "./liveness.js";
 import { lowerRunbook } from "./lower.js";
+import { moduleMetadata, type ModuleMetadata } from "./metadata.js";
 import { IndentationText, QuoteKind, morph, ts } from "./ts-morph.js";
 
-export interface CompiledModule {
-  /** Runbook name. */
-  name: string;
-  /** The `.runbook` file it came from. */
-  file: string;
+/** One compiled runbook: its metadata as data, and its code. */
+export interface CompiledModule extends ModuleMetadata {
   /** The emitted TypeScript module. */
   ts: string;
   /** The same module transpiled to an ES module (what the runtime loads). */
@@ -30,8 +28,9 @@ export function compileRunbook(rb: CheckedRunbook, scratch: Project = newScratch
   const lowered = lowerRunbook(rb);
   const built = build(lowered);
   const live = computeLiveness(lowered, built, lowered.slots);
-  const text = emitModule(scratch, { rb, lowered, built, live });
-  return { name: rb.signature.name, file: rb.file, ts: text, js: transpile(text, rb.signature.name) };
+  const meta = moduleMetadata(rb, lowered, built, live);
+  const text = emitModule(scratch, { rb, lowered, built, meta });
+  return { ...meta, ts: text, js: transpile(text, rb.signature.name) };
 }
 
 function newScratchProject(): Project {
