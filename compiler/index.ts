@@ -4,6 +4,7 @@
 // errors, lower → build → liveness → metadata → emit (compiler/compile.ts). Nothing is thrown
 // for bad input: problems with the files are diagnostics, bad usage is `inputError`.
 import type { Diagnostic } from "../grammar/diagnostic.js";
+import type { ParseResult } from "../grammar/parse.js";
 import type { CheckedProject } from "./checked.js";
 import type { ModuleLoader } from "./checker.js";
 import { compileProject, type CompiledModule } from "./compile.js";
@@ -25,6 +26,8 @@ export interface ProjectInput {
   files?: SourceText[];
   /** Reads `use` modules (default: compiler/activities.ts, from disk; tests pass a fake). */
   loadModule?: ModuleLoader;
+  /** Parses a file (default grammar/parse.ts); the language server passes its cache, so an edit re-parses one file. */
+  parse?: (file: string, text: string) => ParseResult;
 }
 
 export interface CompileOptions {
@@ -50,7 +53,7 @@ export function compile(project: ProjectInput, options: CompileOptions = {}): Co
     const program: CheckedProject = { runbooks: new Map(), diagnostics: [], sources: new Map() };
     return { modules: [], diagnostics: [], program, inputError: read.message };
   }
-  const program = project.loadModule ? checkSources(read.sources, project.loadModule) : checkSources(read.sources);
+  const program = checkSources(read.sources, project.loadModule, project.parse);
   program.diagnostics = sortDiagnostics([...read.problems, ...program.diagnostics]);
   const failed = program.diagnostics.some((d) => d.severity === "error");
   const modules = options.emit === false || failed ? [] : compileProject(program);

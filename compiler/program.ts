@@ -63,14 +63,17 @@ export interface InputError {
 
 const inputError = (message: string): InputError => ({ kind: "input-error", message });
 
-/** Parse and check runbooks given as text (tests, fuzzing, benchmarks). Pure apart from `use` modules. */
-export function checkSources(files: SourceText[], loadModule: ModuleLoader = loadActivityModule): CheckedProject {
+/**
+ * Parse and check runbooks given as text (tests, fuzzing, benchmarks). Pure apart from `use`
+ * modules. `parseFile` lets the language server hand in its cache of unchanged files' parses.
+ */
+export function checkSources(files: SourceText[], loadModule: ModuleLoader = loadActivityModule, parseFile: typeof parse = parse): CheckedProject {
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   const inputs: CheckInput[] = [];
   for (const { file, text } of files) {
     sources.set(file, text);
-    const parsed = parse(file, text);
+    const parsed = parseFile(file, text);
     diagnostics.push(...parsed.diagnostics);
     inputs.push({ file, ast: parsed.ast, hasSyntaxErrors: parsed.diagnostics.some((d) => d.severity === "error") });
   }
