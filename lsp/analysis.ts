@@ -1,8 +1,9 @@
-// One analysis of the whole folder: every runbook parsed (a file whose text did not change keeps
-// its parse) and the project checked, with what the editor features need on top: the `use`
-// modules each file loaded and each runbook's bindings (lsp/bindings.ts, computed on demand).
+// One analysis of the whole folder: the compiler's entry point (compiler/index.ts) checks every
+// runbook, each file whose text did not change keeping its parse, and the editor features get on
+// top: the `use` modules each file loaded and each runbook's bindings (lsp/bindings.ts, computed
+// on demand).
 //
-// This is the one place the server calls the front end. Checking the whole project on every
+// This is the one place the server calls the compiler. Checking the whole project on every
 // edit is what makes a file's diagnostics follow the files it depends on (a runbook it calls
 // changed its parameters) with no dependency tracking here; bench/lsp.ts measures the cost.
 import type * as ast from "../grammar/ast.js";
@@ -10,8 +11,7 @@ import type { Diagnostic } from "../grammar/diagnostic.js";
 import { parse, type ParseResult } from "../grammar/parse.js";
 import { loadActivityModule, type ActivityModule } from "../compiler/activities.js";
 import type { CheckedRunbook } from "../compiler/checked.js";
-import { checkProject, type CheckInput } from "../compiler/checker.js";
-import { sortDiagnostics } from "../compiler/report.js";
+import { compile } from "../compiler/index.js";
 import { bindRunbook, type Bindings } from "./bindings.js";
 
 export interface SourceFile {
@@ -59,29 +59,20 @@ export class ParseCache {
 }
 
 export function analyze(sources: SourceFile[], cache: ParseCache): Analysis {
-  const diagnostics: Diagnostic[] = [];
-  const inputs: CheckInput[] = [];
-  const modules = new Map<string, Map<string, ActivityModule>>();
-  for (const { file, text } of sources) {
-    const parsed = cache.get(file, text);
-    diagnostics.push(...parsed.diagnostics);
-    inputs.push({ file, ast: parsed.ast, hasSyntaxErrors: parsed.diagnostics.some((d) => d.severity === "error") });
-    modules.set(file, new Map());
-  }
-  cache.keepOnly(new Set(sources.map((s) => s.file)));
-  const loader = (runbookFile: string, usePath: string, alias: string): ActivityModule => {
+  const modules = new Map<string, Map<string, ActivityModule>>(sources.map((s) => [s.file, new Map()]));
+  const loadModule = (runbookFile: string, usePath: string, alias: string): ActivityModule => {
     const m = loadActivityModule(runbookFile, usePath, alias);
     modules.get(runbookFile)?.set(alias, m);
     return m;
   };
-  const checked = checkProject(inputs, loader);
-  diagnostics.push(...checked.diagnostics);
+  const { program, diagnostics } = compile({ files: sources, loadModule, parse: (file, text) => cache.get(file, text) }, { emit: false });
+  cache.keepOnly(new Set(sources.map((s) => s.file)));
 
   const byFile = new Map<string, CheckedRunbook>();
-  for (const rb of checked.runbooks.values()) byFile.set(rb.file, rb);
+  for (const rb of program.runbooks.values()) byFile.set(rb.file, rb);
   const files = new Map<string, FileAnalysis>();
-  sources.forEach(({ file, text }, i) => {
-    const tree = inputs[i]!.ast;
+  for (const { file, text } of sources) {
+    const tree = cache.get(file, text).ast;
     const rb = byFile.get(file);
     const own = rb && rb.decl === tree.runbook ? rb : undefined;
     let bound: Bindings | undefined | null = null;
@@ -96,13 +87,13 @@ export function analyze(sources: SourceFile[], cache: ParseCache): Analysis {
         return bound;
       },
     });
-  });
+  }
 
   const perFile = new Map<string, Diagnostic[]>();
-  for (const d of sortDiagnostics(diagnostics)) {
+  for (const d of diagnostics) {
     const list = perFile.get(d.span.file) ?? [];
     list.push(d);
     perFile.set(d.span.file, list);
   }
-  return { files, runbooks: checked.runbooks, diagnostics: perFile };
+  return { files, runbooks: program.runbooks, diagnostics: perFile };
 }

@@ -24,12 +24,8 @@ export class Workspace {
   rescan(): void {
     const disk = new Map<string, string | undefined>();
     for (const root of this.roots) {
-      let found: string[];
-      try {
-        found = findRunbookFiles([root]);
-      } catch {
-        continue; // no runbooks there (yet), or the folder is gone
-      }
+      const found = findRunbookFiles([root]);
+      if (!Array.isArray(found)) continue; // no runbooks there (yet), or the folder is gone
       for (const f of found) disk.set(path.resolve(f), readText(path.resolve(f)));
     }
     this.disk = disk;
