@@ -10,7 +10,8 @@ import type { BuiltinFunction } from "./builtins.js";
 import type { ActivitySignature, CallResolution, Signature } from "./checked.js";
 import { M, diag, type Extra, type MessageDef } from "./messages.js";
 import { nullFacts } from "./null-facts.js";
-import { Scope, closest, didYouMean } from "./scope.js";
+import { Scope, closest, didYouMean, type Local } from "./scope.js";
+import { emptyBindings, type Bindings } from "./bindings.js";
 import { T, binaryType, isAssignable, isNullable, join, mapValueType, nonNull, describeType, unaryType, type Type } from "./types.js";
 
 export interface UseInfo {
@@ -47,6 +48,7 @@ export abstract class ExprChecker {
   protected readonly diagnostics: Diagnostic[] = [];
   protected readonly calls = new Map<ast.CallExpr, CallResolution>();
   protected readonly types = new Map<ast.Expr, Type>();
+  protected readonly bindings: Bindings = emptyBindings();
   protected readonly facts: BodyFacts = { suspendsDirectly: false, inlineCalls: [], nestedCalls: [] };
   protected scope = new Scope(undefined);
   /** Checking a parameter default: only literals, operators and built-in functions. */
@@ -202,10 +204,17 @@ export abstract class ExprChecker {
     if (local) {
       local.used = true;
       if (local.origin) local.origin.used = true;
+      this.refer(e, local);
       return local.type;
     }
     this.unknownName(e);
     return T.error;
+  }
+
+  /** Record that `e` reads or writes `local` (its declaration's binding). */
+  protected refer(e: ast.NameExpr, local: Local): void {
+    this.bindings.ofRef.set(e, local.binding);
+    local.binding.uses.push(e);
   }
 
   protected unknownName(e: ast.NameExpr): void {

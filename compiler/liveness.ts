@@ -279,7 +279,7 @@ export function stmtEffect(s: ast.Stmt, slots: Slots): Effect {
   };
   switch (s.kind) {
     case "Let":
-      return { gen: reads(s.value), kill: new Set([slots.lets.get(s)!]) };
+      return { gen: reads(s.value), kill: new Set([slots.binders.get(s.name)!]) };
     case "Assign": {
       const gen = new Set<string>();
       const kill = new Set<string>();

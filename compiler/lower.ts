@@ -229,7 +229,7 @@ function lowerStatement(state: LowerState, s: ast.Stmt): void {
     case "Suspend":
       return lowerSuspend(state, s, { kind: "suspend", reason: s.reason }, { kind: "discard" });
     case "Let":
-      return lowerSuspend(state, s, requestOf(state, s.value), { kind: "let", slot: state.slots.lets.get(s)! });
+      return lowerSuspend(state, s, requestOf(state, s.value), { kind: "let", slot: state.slots.binders.get(s.name)! });
     case "Assign":
       return lowerSuspend(state, s, requestOf(state, s.value), { kind: "assign", stmt: s });
     case "ExprStmt":

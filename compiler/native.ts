@@ -260,7 +260,7 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
   };
   switch (s.kind) {
     case "Let": {
-      const slot = c.slots.lets.get(s)!;
+      const slot = c.slots.binders.get(s.name)!;
       w.writeLine(`L.${slot} = ${cast(c, slot, expr(c, s.value), s.value)};`);
       return;
     }
