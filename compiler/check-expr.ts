@@ -13,6 +13,7 @@ import { nullFacts } from "./null-facts.js";
 import { Scope, closest, didYouMean, type Local } from "./scope.js";
 import { emptyBindings, type Bindings } from "./bindings.js";
 import { T, binaryType, isAssignable, isNullable, join, mapValueType, nonNull, describeType, unaryType, type Type } from "./types.js";
+import { assertNever } from "../runtime/never.js";
 
 export interface UseInfo {
   decl: ast.UseDecl;
@@ -423,8 +424,23 @@ export function describeTarget(e: ast.Expr): string {
       return `${describeTarget(e.object)}[${e.index.kind === "String" ? JSON.stringify(e.index.value) : e.index.kind === "Number" ? e.index.value : e.index.kind === "Name" ? e.index.name : "…"}]`;
     case "Call":
       return `${describeTarget(e.callee)}(…)`;
-    default:
+    case "Number":
+    case "String":
+    case "Template":
+    case "Bool":
+    case "Null":
+    case "Duration":
+    case "List":
+    case "Map":
+    case "Unary":
+    case "Binary":
+    case "Wait":
+    case "Start":
+    case "Await":
+    case "ErrorExpr":
       return "…";
+    default:
+      return assertNever(e, "expression");
   }
 }
 

@@ -13,6 +13,7 @@ import { M } from "./messages.js";
 import { nullFacts } from "./null-facts.js";
 import { DISCARD, Scope, didYouMean, type Local, type LocalKind } from "./scope.js";
 import { ERROR_RECORD, NAMED_TYPES, T, binaryType, isAssignable, isNullable, mapValueType, typeFromNode, describeType, type Type } from "./types.js";
+import { assertNever } from "../runtime/never.js";
 
 export type { BodyFacts, CallSite, ProjectView, UseInfo } from "./check-expr.js";
 
@@ -317,9 +318,24 @@ class RunbookChecker extends CallChecker {
       }
       case "ErrorExpr":
         return undefined;
-      default:
+      case "Number":
+      case "String":
+      case "Template":
+      case "Bool":
+      case "Null":
+      case "Duration":
+      case "List":
+      case "Map":
+      case "Call":
+      case "Unary":
+      case "Binary":
+      case "Wait":
+      case "Start":
+      case "Await":
         this.report(M.invalidAssignTarget, t.span, ["only a local, or a field or element of one, can be assigned"]);
         return undefined;
+      default:
+        return assertNever(t, "expression");
     }
   }
 
@@ -425,7 +441,19 @@ function whyUnreachable(s: ast.Stmt): string {
       return `the \`${s.kind.toLowerCase()}\` above always leaves this block`;
     case "While":
       return "the `while true` loop above never ends (it has no `break`)";
-    default:
+    case "Let":
+    case "Assign":
+    case "If":
+    case "For":
+    case "Checkpoint":
+    case "Sleep":
+    case "Suspend":
+    case "Stream":
+    case "Try":
+    case "Retry":
+    case "ExprStmt":
       return "every path through the statement above leaves this block";
+    default:
+      return assertNever(s, "statement");
   }
 }
