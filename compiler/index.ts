@@ -11,6 +11,8 @@ import { compileProject, type CompiledModule } from "./compile.js";
 import { checkSources, readProject, type SourceText } from "./program.js";
 import { sortDiagnostics } from "./report.js";
 
+export type { Binding, BindingKind, Bindings, NameAt, Position } from "./bindings.js";
+export { bindingAt, bindingsInScope } from "./bindings.js";
 export type { ActivitySignature, CallResolution, CheckedProject, CheckedRunbook, Signature } from "./checked.js";
 export type { CompiledModule } from "./compile.js";
 export type { CallSite, ModuleMetadata, SuspensionPoint } from "./metadata.js";
