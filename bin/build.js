@@ -30,22 +30,26 @@ export async function buildDist(root) {
   const files = Object.keys(sources).filter((f) => SOURCE_DIRS.some((d) => f.startsWith(`${d}/`)));
   for (const file of files) fs.cpSync(path.join(root, file), path.join(tmp, file));
   const entryPoints = files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).map((f) => path.join(root, f));
-  await build({
-    absWorkingDir: root,
-    entryPoints,
-    outdir: tmp,
-    outbase: root,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    sourcemap: "linked",
-    logLevel: "warning",
-  });
-  fs.writeFileSync(path.join(tmp, MANIFEST), `${JSON.stringify({ builtAt: new Date().toISOString(), sources }, null, 1)}\n`);
-  const dist = path.join(root, OUT_DIR);
-  if (fs.existsSync(dist)) fs.renameSync(dist, old);
-  fs.renameSync(tmp, dist);
-  fs.rmSync(old, { recursive: true, force: true });
+  try {
+    await build({
+      absWorkingDir: root,
+      entryPoints,
+      outdir: tmp,
+      outbase: root,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      sourcemap: "linked",
+      logLevel: "silent", // errors are printed by the caller, one line each
+    });
+    fs.writeFileSync(path.join(tmp, MANIFEST), `${JSON.stringify({ builtAt: new Date().toISOString(), sources }, null, 1)}\n`);
+    const dist = path.join(root, OUT_DIR);
+    if (fs.existsSync(dist)) fs.renameSync(dist, old);
+    fs.renameSync(tmp, dist);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(old, { recursive: true, force: true });
+  }
   return entryPoints.length;
 }
 
@@ -55,7 +59,18 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const n = await buildDist(root);
     process.stdout.write(`runbook: built ${n} modules into ${OUT_DIR}/ in ${Math.round(performance.now() - started)} ms\n`);
   } catch (err) {
-    process.stderr.write(`runbook: build failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}\n`);
+    process.stderr.write(failureLines(err).map((line) => `runbook: build failed: ${line}\n`).join(""));
     process.exitCode = 1;
   }
+}
+
+/**
+ * One line per esbuild error (`file:line:column: message`), else the error's first line.
+ * @param {unknown} err
+ * @returns {string[]}
+ */
+function failureLines(err) {
+  const errors = /** @type {{ errors?: import("esbuild").Message[] }} */ (err).errors;
+  if (errors?.length) return errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ${e.text}` : e.text));
+  return [err instanceof Error ? err.message.split("\n")[0] : String(err)];
 }
