@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** The folders compiled into dist/; the CLI imports nothing outside them. */
-export const SOURCE_DIRS = ["grammar", "format", "compiler", "runtime", "cli"];
+export const SOURCE_DIRS = ["grammar", "format", "compiler", "lsp", "runtime", "cli"];
 /** Files outside SOURCE_DIRS whose change changes the output. */
 export const SOURCE_FILES = ["tsconfig.json"];
 export const OUT_DIR = "dist";
