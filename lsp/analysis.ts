@@ -1,7 +1,6 @@
 // One analysis of the whole folder: the compiler's entry point (compiler/index.ts) checks every
-// runbook, each file whose text did not change keeping its parse, and the editor features get on
-// top: the `use` modules each file loaded and each runbook's bindings (lsp/bindings.ts, computed
-// on demand).
+// runbook, each file whose text did not change keeping its parse; the editor features read the
+// checked program per file (its tree, its runbook's calls, types, bindings and `use` modules).
 //
 // This is the one place the server calls the compiler. Checking the whole project on every
 // edit is what makes a file's diagnostics follow the files it depends on (a runbook it calls
@@ -9,10 +8,10 @@
 import type * as ast from "../grammar/ast.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import { parse, type ParseResult } from "../grammar/parse.js";
-import { loadActivityModule, type ActivityModule } from "../compiler/activities.js";
+import type { ActivityModule } from "../compiler/activities.js";
 import type { CheckedRunbook } from "../compiler/checked.js";
 import { compile } from "../compiler/index.js";
-import { bindRunbook, type Bindings } from "./bindings.js";
+import type { Bindings } from "./bindings.js";
 
 export interface SourceFile {
   /** Absolute path. */
@@ -26,10 +25,10 @@ export interface FileAnalysis {
   ast: ast.SourceFileNode;
   /** The checked runbook declared in this file (absent when it has none, or a duplicate name). */
   checked: CheckedRunbook | undefined;
-  /** `use` alias → the module it loaded. */
-  modules: Map<string, ActivityModule>;
-  /** Its runbook's bindings (undefined when the file has no runbook). */
-  bindings(): Bindings | undefined;
+  /** `use` alias → the module it loaded (empty without a checked runbook). */
+  modules: ReadonlyMap<string, ActivityModule>;
+  /** Its runbook's bindings, as the checker recorded them (undefined without a checked runbook). */
+  bindings: Bindings | undefined;
 }
 
 export interface Analysis {
@@ -59,13 +58,7 @@ export class ParseCache {
 }
 
 export function analyze(sources: SourceFile[], cache: ParseCache): Analysis {
-  const modules = new Map<string, Map<string, ActivityModule>>(sources.map((s) => [s.file, new Map()]));
-  const loadModule = (runbookFile: string, usePath: string, alias: string): ActivityModule => {
-    const m = loadActivityModule(runbookFile, usePath, alias);
-    modules.get(runbookFile)?.set(alias, m);
-    return m;
-  };
-  const { program, diagnostics } = compile({ files: sources, loadModule, parse: (file, text) => cache.get(file, text) }, { emit: false });
+  const { program, diagnostics } = compile({ files: sources, parse: (file, text) => cache.get(file, text) }, { emit: false });
   cache.keepOnly(new Set(sources.map((s) => s.file)));
 
   const byFile = new Map<string, CheckedRunbook>();
@@ -75,18 +68,7 @@ export function analyze(sources: SourceFile[], cache: ParseCache): Analysis {
     const tree = cache.get(file, text).ast;
     const rb = byFile.get(file);
     const own = rb && rb.decl === tree.runbook ? rb : undefined;
-    let bound: Bindings | undefined | null = null;
-    files.set(file, {
-      file,
-      text,
-      ast: tree,
-      checked: own,
-      modules: modules.get(file)!,
-      bindings: () => {
-        if (bound === null) bound = tree.runbook ? bindRunbook(tree.runbook, own) : undefined;
-        return bound;
-      },
-    });
+    files.set(file, { file, text, ast: tree, checked: own, modules: own?.modules ?? new Map(), bindings: own?.bindings });
   }
 
   const perFile = new Map<string, Diagnostic[]>();

@@ -47,7 +47,7 @@ export function completion(a: Analysis, f: FileAnalysis, offset: number): Comple
 function members(f: FileAnalysis, owner: string, offset: number): CompletionItem[] {
   const m = f.modules.get(owner);
   if (m) return [...m.functions.values()].map((fn) => activityItem(fn, activityDoc(fn.declaration)));
-  const bindings = f.bindings();
+  const bindings = f.bindings;
   const local = bindings && localsVisibleAt(bindings, offset).find((l) => l.name === owner);
   const type = local?.type && nonNull(local.type);
   if (type?.kind !== "record") return [];
@@ -56,7 +56,7 @@ function members(f: FileAnalysis, owner: string, offset: number): CompletionItem
 
 function general(a: Analysis, f: FileAnalysis, offset: number): CompletionItem[] {
   const items: CompletionItem[] = [];
-  const bindings = f.bindings();
+  const bindings = f.bindings;
   for (const l of bindings ? localsVisibleAt(bindings, offset) : []) {
     items.push({ label: l.name, kind: CompletionItemKind.Variable, detail: localSignature(l.kind, l.name, l.type), sortText: `1${l.name}` });
   }

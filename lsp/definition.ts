@@ -11,7 +11,7 @@ export function definition(a: Analysis, f: FileAnalysis, offset: number): Locati
   if (!t) return null;
   switch (t.kind) {
     case "local":
-      return spanToLocation(t.local.decl);
+      return spanToLocation(t.local.id.span);
     case "runbook": {
       const rb = a.runbooks.get(t.name);
       return rb ? spanToLocation(rb.decl.name.span) : null;

@@ -4,7 +4,7 @@
 //   len(1 argument)
 import type * as ast from "../grammar/ast.js";
 import type { ActivitySignature, Signature } from "../compiler/checked.js";
-import type { LocalKind } from "../compiler/scope.js";
+import type { BindingKind } from "../compiler/bindings.js";
 import { BUILTIN_ACTIVITIES, BUILTIN_FUNCTIONS } from "../compiler/builtins.js";
 import { typeToString, type Type } from "../compiler/types.js";
 
@@ -32,7 +32,7 @@ export function builtinSignature(name: string): string | undefined {
   return undefined;
 }
 
-export function localSignature(kind: LocalKind, name: string, type: Type | undefined): string {
+export function localSignature(kind: BindingKind, name: string, type: Type | undefined): string {
   const word = kind === "param" ? "(parameter)" : kind === "let" ? "let" : kind === "for" ? "(for)" : "(catch)";
   return `${word} ${name}${type ? `: ${typeToString(type)}` : ""}`;
 }

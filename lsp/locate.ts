@@ -3,12 +3,12 @@
 // to definition and rename each switch over this one union.
 import type * as ast from "../grammar/ast.js";
 import type { CallResolution } from "../compiler/checked.js";
-import { localAt, type LocalBinding } from "./bindings.js";
+import { localAt, type Binding } from "./bindings.js";
 import type { FileAnalysis } from "./analysis.js";
 import { spanHas } from "./positions.js";
 
 export type Target =
-  | { kind: "local"; local: LocalBinding; span: ast.Span; ref: ast.NameExpr | undefined }
+  | { kind: "local"; local: Binding; span: ast.Span; ref: ast.NameExpr | undefined }
   | { kind: "runbook"; name: string; span: ast.Span }
   | { kind: "activity"; alias: string; fn: string; span: ast.Span }
   | { kind: "builtin"; name: string; span: ast.Span }
@@ -25,12 +25,8 @@ export function targetAt(f: FileAnalysis, offset: number): Target | undefined {
   if (!decl) return undefined;
   if (spanHas(decl.name.span, offset)) return { kind: "runbook", name: decl.name.name, span: decl.name.span };
 
-  const bindings = f.bindings();
-  const local = bindings && localAt(bindings, offset);
-  if (local) {
-    const ref = local.refs.find((r) => spanHas(r.span, offset));
-    return { kind: "local", local, span: ref?.span ?? local.decl, ref };
-  }
+  const found = f.bindings && localAt(f.bindings, offset);
+  if (found) return { kind: "local", local: found.local, span: found.ref?.span ?? found.local.id.span, ref: found.ref };
 
   for (const [call, res] of f.checked?.calls ?? []) {
     if (!spanHas(call.span, offset)) continue;

@@ -6,7 +6,7 @@
 import { ResponseError, ErrorCodes, type Range, type TextEdit, type WorkspaceEdit } from "vscode-languageserver";
 import { RESERVED_WORDS } from "./words.js";
 import type { FileAnalysis } from "./analysis.js";
-import type { LocalBinding } from "./bindings.js";
+import type { Binding } from "./bindings.js";
 import { targetAt } from "./locate.js";
 import { pathToUri, spanToRange } from "./positions.js";
 
@@ -29,19 +29,19 @@ export function rename(f: FileAnalysis, offset: number, newName: string): Worksp
     const clash = conflict(f, local, newName);
     if (clash) return new ResponseError(ErrorCodes.InvalidParams, clash);
   }
-  const edits: TextEdit[] = [local.decl, ...local.refs.map((r) => r.span)].map((s) => ({ range: spanToRange(s), newText: newName }));
+  const edits: TextEdit[] = [local.id.span, ...local.uses.map((r) => r.span)].map((s) => ({ range: spanToRange(s), newText: newName }));
   return { changes: { [pathToUri(f.file)]: edits } };
 }
 
-function conflict(f: FileAnalysis, local: LocalBinding, newName: string): string | undefined {
+function conflict(f: FileAnalysis, local: Binding, newName: string): string | undefined {
   if (f.ast.uses.some((u) => u.alias.name === newName)) return `\`${newName}\` is the alias of a \`use\` module`;
-  const within = (v: LocalBinding["visible"], at: number) => v.from < at && at < v.to;
-  const ours = [local.decl.start.offset, ...local.refs.map((r) => r.span.start.offset)];
-  for (const other of f.bindings()?.locals ?? []) {
-    if (other.name !== newName) continue;
-    const theirs = other.refs.map((r) => r.span.start.offset);
+  const within = (v: Binding["visible"], at: number) => v.from < at && at < v.to;
+  const ours = [local.id.span.start.offset, ...local.uses.map((r) => r.span.start.offset)];
+  for (const other of f.bindings?.all ?? []) {
+    if (other.name !== newName || !other.inScope) continue;
+    const theirs = other.uses.map((r) => r.span.start.offset);
     if (ours.some((at) => within(other.visible, at)) || theirs.some((at) => within(local.visible, at))) {
-      return `\`${newName}\` is already a local here (line ${other.decl.start.line}); renaming would change what a name refers to`;
+      return `\`${newName}\` is already a local here (line ${other.id.span.start.line}); renaming would change what a name refers to`;
     }
   }
   return undefined;

@@ -2,7 +2,7 @@
 // and every local declared in its body.
 import { SymbolKind, type DocumentSymbol } from "vscode-languageserver";
 import type { FileAnalysis } from "./analysis.js";
-import { localSignature, runbookSignature } from "./describe.js";
+import { runbookSignature } from "./describe.js";
 import { spanToRange } from "./positions.js";
 import { typeToString } from "../compiler/types.js";
 
@@ -16,12 +16,12 @@ export function documentSymbols(f: FileAnalysis): DocumentSymbol[] {
   }));
   const decl = f.ast.runbook;
   if (!decl) return out;
-  const children: DocumentSymbol[] = (f.bindings()?.locals ?? []).map((l) => ({
+  const children: DocumentSymbol[] = (f.bindings?.all ?? []).map((l) => ({
     name: l.name,
-    detail: l.type ? typeToString(l.type) : localSignature(l.kind, l.name, undefined),
+    detail: typeToString(l.type),
     kind: l.kind === "param" ? SymbolKind.Property : SymbolKind.Variable,
-    range: spanToRange(l.decl),
-    selectionRange: spanToRange(l.decl),
+    range: spanToRange(l.id.span),
+    selectionRange: spanToRange(l.id.span),
   }));
   out.push({
     name: decl.name.name,
