@@ -9,7 +9,7 @@ import type * as ast from "../grammar/ast.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import { parse, type ParseResult } from "../grammar/parse.js";
 import type { ActivityModule } from "../compiler/activities.js";
-import type { CheckedRunbook } from "../compiler/checked.js";
+import type { CheckedProject, CheckedRunbook } from "../compiler/checked.js";
 import { compile } from "../compiler/index.js";
 import type { Bindings } from "./bindings.js";
 
@@ -32,6 +32,8 @@ export interface FileAnalysis {
 }
 
 export interface Analysis {
+  /** The checked program, as the compiler returned it. */
+  program: CheckedProject;
   files: Map<string, FileAnalysis>;
   /** The project's runbooks by name (the first declaration of each name). */
   runbooks: Map<string, CheckedRunbook>;
@@ -77,5 +79,5 @@ export function analyze(sources: SourceFile[], cache: ParseCache): Analysis {
     list.push(d);
     perFile.set(d.span.file, list);
   }
-  return { files, runbooks: program.runbooks, diagnostics: perFile };
+  return { program, files, runbooks: program.runbooks, diagnostics: perFile };
 }

@@ -7,7 +7,7 @@ import { targetAt } from "./locate.js";
 import { pathToUri, spanToLocation } from "./positions.js";
 
 export function definition(a: Analysis, f: FileAnalysis, offset: number): Location | null {
-  const t = targetAt(f, offset);
+  const t = targetAt(a, f, offset);
   if (!t) return null;
   switch (t.kind) {
     case "local":

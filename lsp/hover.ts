@@ -11,7 +11,7 @@ import { BUILTIN_ACTIVITIES } from "../compiler/builtins.js";
 import { typeToString } from "../compiler/types.js";
 
 export function hover(a: Analysis, f: FileAnalysis, offset: number): Hover | null {
-  const t = targetAt(f, offset);
+  const t = targetAt(a, f, offset);
   if (!t) return null;
   const value = hoverText(a, f, t);
   return value === undefined ? null : { contents: { kind: "markdown", value }, range: spanToRange(t.span) };

@@ -5,7 +5,7 @@
 // is used, or a `use` alias of that name.
 import { ResponseError, ErrorCodes, type Range, type TextEdit, type WorkspaceEdit } from "vscode-languageserver";
 import { RESERVED_WORDS } from "./words.js";
-import type { FileAnalysis } from "./analysis.js";
+import type { Analysis, FileAnalysis } from "./analysis.js";
 import type { Binding } from "./bindings.js";
 import { targetAt } from "./locate.js";
 import { pathToUri, spanToRange } from "./positions.js";
@@ -13,14 +13,14 @@ import { pathToUri, spanToRange } from "./positions.js";
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The local at `offset` and the range to rename, or an error saying why there is nothing to rename. */
-export function prepareRename(f: FileAnalysis, offset: number): { range: Range; placeholder: string } | ResponseError<void> {
-  const t = targetAt(f, offset);
+export function prepareRename(a: Analysis, f: FileAnalysis, offset: number): { range: Range; placeholder: string } | ResponseError<void> {
+  const t = targetAt(a, f, offset);
   if (t?.kind !== "local") return new ResponseError(ErrorCodes.InvalidRequest, "only a local (a parameter, `let`, `for` or `catch` name) can be renamed");
   return { range: spanToRange(t.span), placeholder: t.local.name };
 }
 
-export function rename(f: FileAnalysis, offset: number, newName: string): WorkspaceEdit | ResponseError<void> {
-  const t = targetAt(f, offset);
+export function rename(a: Analysis, f: FileAnalysis, offset: number, newName: string): WorkspaceEdit | ResponseError<void> {
+  const t = targetAt(a, f, offset);
   if (t?.kind !== "local") return new ResponseError(ErrorCodes.InvalidRequest, "only a local (a parameter, `let`, `for` or `catch` name) can be renamed");
   const local = t.local;
   if (!NAME.test(newName)) return new ResponseError(ErrorCodes.InvalidParams, `\`${newName}\` is not a name (letters, digits and _, not starting with a digit)`);

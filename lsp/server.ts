@@ -133,11 +133,11 @@ export function serve(connection: Connection): void {
   }, []));
   connection.onPrepareRename(({ textDocument, position }) => guard("rename", () => {
     const x = at(textDocument, position);
-    return x ? prepareRename(x.f, x.offset) : null;
+    return x ? prepareRename(x.a, x.f, x.offset) : null;
   }, null));
   connection.onRenameRequest(({ textDocument, position, newName }) => guard("rename", () => {
     const x = at(textDocument, position);
-    return x ? rename(x.f, x.offset, newName) : null;
+    return x ? rename(x.a, x.f, x.offset, newName) : null;
   }, null));
 
   connection.listen();

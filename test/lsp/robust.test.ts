@@ -47,9 +47,9 @@ function everyFeatureAt(a: Analysis, f: FileAnalysis, offset: number): void {
     check((fs.existsSync(file) || a.files.has(file)) && d.range.start.line >= 0, `definition ${where} points to ${file}`);
   }
   for (const item of completion(a, f, offset)) check(item.label !== "", `completion ${where}`);
-  const prepared = prepareRename(f, offset);
+  const prepared = prepareRename(a, f, offset);
   if (!(prepared instanceof Error)) {
-    const edit = rename(f, offset, "renamed_local");
+    const edit = rename(a, f, offset, "renamed_local");
     if (!(edit instanceof Error)) check(Object.values(edit.changes!)[0]!.length > 0, `rename ${where}`);
   }
 }
