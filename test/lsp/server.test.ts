@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CompletionRequest,
   DefinitionRequest,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
   DocumentSymbolRequest,
   HoverRequest,
   PrepareRenameRequest,
@@ -113,6 +115,22 @@ describe("runbook lsp over stdio", () => {
     const cleared = client.diagnostics(main);
     await client.replace(helper, HELPER, 2);
     expect((await cleared).diagnostics).toEqual([]);
+  }, 120_000);
+
+  it("re-checks the callers when an activity module changes on disk (a watched-file event)", async () => {
+    const activities = path.join(dir, "activities.ts");
+    const changed = client.diagnostics(main);
+    fs.writeFileSync(activities, ACTIVITIES.replace("args: { name: string;", "args: { hostname: string;").replace("args.name", "args.hostname"));
+    await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uri(activities), type: FileChangeType.Changed }] });
+    const d = (await changed).diagnostics;
+    expect(d.length).toBeGreaterThan(0);
+    expect(d.map((x) => x.range.start.line)).toContain(4);
+    expect(d.map((x) => x.message).join("\n")).toMatch(/hostname|name/);
+
+    const restored = client.diagnostics(main);
+    fs.writeFileSync(activities, ACTIVITIES);
+    await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uri(activities), type: FileChangeType.Changed }] });
+    expect((await restored).diagnostics).toEqual([]);
   }, 120_000);
 
   it("hovers a local's inferred type, a runbook's signature with its doc comment, and an activity's", async () => {
