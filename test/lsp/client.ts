@@ -29,6 +29,11 @@ export class LspClient {
   private readonly waiting: { match: (p: PublishDiagnosticsParams) => boolean; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   private readonly child: ChildProcess;
 
+  /** The server's process id. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   constructor(cwd: string) {
     this.child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stderr!.on("data", (d) => this.stderr.push(String(d)));
