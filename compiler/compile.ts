@@ -7,7 +7,7 @@ import { emitModule } from "./emit.js";
 import { computeLiveness } from "./liveness.js";
 import { lowerRunbook } from "./lower.js";
 import { moduleMetadata, type ModuleMetadata } from "./metadata.js";
-import { IndentationText, QuoteKind, morph, ts } from "./ts-morph.js";
+import { tsMorph } from "./ts-morph.js";
 
 /** One compiled runbook: its metadata as data, and its code. */
 export interface CompiledModule extends ModuleMetadata {
@@ -34,7 +34,8 @@ export function compileRunbook(rb: CheckedRunbook, scratch: Project = newScratch
 }
 
 function newScratchProject(): Project {
-  return new morph.Project({
+  const { Project, IndentationText, QuoteKind, ts } = tsMorph();
+  return new Project({
     useInMemoryFileSystem: true,
     compilerOptions: { target: ts.ScriptTarget.ES2022, strict: true },
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Double },
@@ -48,6 +49,7 @@ function newScratchProject(): Project {
  * CPU for a small module) with byte-identical output.
  */
 export function transpile(text: string, name: string): string {
+  const { ts } = tsMorph();
   return ts.transpileModule(text, {
     fileName: `${name}.ts`,
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },

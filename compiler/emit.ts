@@ -20,7 +20,7 @@ import { argsObject, cast, condition, expr, iterableCode, writeAssign, writeJump
 import { TICK_EVERY } from "../runtime/abi.js";
 import { enclosingRetries } from "./retry-scope.js";
 import { propertyName } from "./tstype.js";
-import { StructureKind, VariableDeclarationKind } from "./ts-morph.js";
+import { tsMorph } from "./ts-morph.js";
 
 export interface EmitInput {
   rb: CheckedRunbook;
@@ -35,6 +35,7 @@ const COMPLETION_TYPE =
 
 /** The module text for one runbook. `project` is a scratch ts-morph project (in memory). */
 export function emitModule(project: Project, input: EmitInput): string {
+  const { StructureKind, VariableDeclarationKind } = tsMorph();
   const { rb, lowered, built } = input;
   const name = rb.signature.name;
   const c: CodeContext = {
@@ -135,6 +136,7 @@ function oneLine(text: string): string {
 }
 
 function regionStatements(built: Built): (StatementStructures | WriterFunction)[] {
+  const { StructureKind } = tsMorph();
   const slot = (s: string | null): string => (s === null ? "null" : JSON.stringify(s));
   const rows = built.regions.map(
     (r) => `{ start: ${r.start}, handler: ${r.handler}, binding: ${slot(r.binding)}, finally: ${r.finally}, completion: ${slot(r.completion)}, end: ${r.end} },`,

@@ -29,9 +29,11 @@ const SKIPPED_FOLDERS = new Set(["node_modules", ".git", ".runbook"]);
  * `InputError` (bad usage); a file that cannot be read as text is a diagnostic.
  */
 export function readProject(paths: string[], overrides: ReadonlyMap<string, string> = new Map()): ReadProject | InputError {
-  const found = paths.length || !overrides.size ? findRunbookFiles(paths) : [];
-  if (!Array.isArray(found)) return found;
   const byKey = new Map([...overrides].map(([file, text]) => [path.resolve(file), { file, text }]));
+  // A path that names a given file needs nothing from disk (it may not be saved yet).
+  const onDisk = paths.filter((p) => !byKey.has(path.resolve(p)));
+  const found = onDisk.length || !byKey.size ? findRunbookFiles(onDisk) : [];
+  if (!Array.isArray(found)) return found;
   const sources: SourceText[] = [];
   const problems: Diagnostic[] = [];
   for (const file of found) {

@@ -115,6 +115,13 @@ describe("compile(project)", () => {
     expect(edited.program.sources.get(path.join(tmp, "helper.runbook"))).toContain("x + true");
   });
 
+  it("takes a path that names a buffer not saved yet", () => {
+    const fresh = path.join(tmp, "fresh.runbook");
+    const r = compile({ paths: [fresh, path.join(tmp, "child.runbook")], files: [{ file: fresh, text: "runbook fresh() {\n  output 1\n}\n" }] }, { emit: false });
+    expect(r.inputError).toBeUndefined();
+    expect([...r.program.runbooks.keys()].sort()).toEqual(["child", "fresh"]);
+  });
+
   it("returns bad usage as a value", () => {
     expect(compile({ paths: [path.join(tmp, "nope")] }).inputError).toBe(`no such file or folder: ${path.join(tmp, "nope")}`);
   });
