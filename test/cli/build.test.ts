@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SOURCE_DIRS } from "../../bin/build-state.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const BIN_FILES = ["runbook.js", "build.js", "build-state.js"];
@@ -51,7 +52,7 @@ describe("dist/ and the bin", () => {
   for (const f of BIN_FILES) fs.copyFileSync(path.join(ROOT, "bin", f), path.join(root, "bin", f));
   fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(root, "tsconfig.json"));
   write(root, "package.json", '{ "type": "module" }\n');
-  for (const d of ["grammar", "format", "compiler", "runtime"]) fs.mkdirSync(path.join(root, d), { recursive: true });
+  for (const d of SOURCE_DIRS) fs.mkdirSync(path.join(root, d), { recursive: true });
   write(root, "runtime/migrations/0001_init.sql", "SELECT 1;\n");
   write(root, "cli/word.ts", 'export const word: string = "one";\n');
   write(root, "cli/main.ts", 'import { word } from "./word.js";\nprocess.stdout.write(`${word}\\n`);\n');
