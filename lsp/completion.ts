@@ -3,7 +3,8 @@
 //   after `alias.`           the activity functions of that `use` module, with their parameters;
 //   after `local.`           the fields of the local's record type;
 //   inside `f(` ... `)`      f's named parameters (`batch: `), then everything below;
-//   anywhere else            locals in scope, runbooks, `use` aliases, built-ins, statement words.
+//   anywhere else            locals in scope, runbooks, `use` aliases, built-ins, statement words;
+//   in a string              nothing, but inside its `${...}` all of the above.
 import { CompletionItemKind, InsertTextFormat, type CompletionItem } from "vscode-languageserver";
 import { lex } from "../grammar/lexer.js";
 import { BUILTIN_ACTIVITIES, BUILTIN_FUNCTIONS } from "../compiler/builtins.js";
@@ -19,19 +20,30 @@ import { activitySignature, builtinSignature, localSignature, runbookSignature }
 interface Tok {
   image: string;
   startOffset: number;
+  /** A string token's scan (grammar/strings.ts): whether it has its closing quote. */
+  payload?: unknown;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function completion(a: Analysis, f: FileAnalysis, offset: number): CompletionItem[] {
-  const tokens = lex(f.text).tokens;
+  let tokens: Tok[] = lex(f.text).tokens;
   let i = tokens.findIndex((t) => t.startOffset >= offset);
   if (i < 0) i = tokens.length;
   const last = tokens[i - 1];
-  if (last && last.startOffset + last.image.length > offset && last.image.startsWith('"')) return []; // inside a string
-  if (inComment(f.text, offset, tokens)) return [];
+  if (last && insideString(last, offset)) {
+    // In a `${...}` of the string the context is the interpolation's own tokens; elsewhere in a
+    // string there is nothing to complete.
+    const open = openInterpolation(f.text, last.startOffset, offset);
+    if (open === undefined) return [];
+    tokens = lex(f.text.slice(open, offset), open).tokens;
+    i = tokens.length;
+  } else if (inComment(f.text, offset, tokens)) {
+    return [];
+  }
   // The word being typed is not context.
-  if (last && NAME.test(last.image) && last.startOffset + last.image.length === offset) i--;
+  const typed = tokens[i - 1];
+  if (typed && NAME.test(typed.image) && typed.startOffset + typed.image.length === offset) i--;
   const before = tokens.slice(Math.max(0, i - 400), i);
 
   const dot = before[before.length - 1];
@@ -42,6 +54,29 @@ export function completion(a: Analysis, f: FileAnalysis, offset: number): Comple
   const callee = enclosingCallee(before);
   const params = callee ? argumentItems(a, f, callee) : [];
   return [...params, ...general(a, f, offset)];
+}
+
+/** Is `offset` inside string token `t` (after its opening quote; at its end only if it has no closing quote)? */
+function insideString(t: Tok, offset: number): boolean {
+  if (!t.image.startsWith('"') || offset <= t.startOffset) return false;
+  const end = t.startOffset + t.image.length;
+  const unterminated = (t.payload as { terminated?: boolean } | undefined)?.terminated === false;
+  return offset < end || (offset === end && unterminated);
+}
+
+/** The offset just after the innermost `${` still open at `offset` in the string starting at `start`. */
+function openInterpolation(text: string, start: number, offset: number): number | undefined {
+  const open: number[] = [];
+  for (let k = start + 1; k < offset; k++) {
+    const c = text[k];
+    if (c === "\\") k++;
+    else if (c === "$" && text[k + 1] === "{") {
+      open.push(k + 2);
+      k++;
+    }
+    else if (c === "}" && open.length) open.pop();
+  }
+  return open[open.length - 1];
 }
 
 function members(f: FileAnalysis, owner: string, offset: number): CompletionItem[] {

@@ -181,9 +181,18 @@ describe("runbook lsp over stdio", () => {
     for (const name of ["h", "hosts", "count", "vm", "n", "helper", "main", "infra", "len", "exec", "checkpoint", "let"]) expect(labels).toContain(name);
     expect(labels).not.toContain("z"); // declared by this very statement
 
-    const outside = await complete(fixed, pos(fixed, "  }\n}", 3), 12);
+    const interpolating = fixed.replace('${n}"\n', '${n}"\n    log "at ${v\n');
+    const inInterpolation = await complete(interpolating, pos(interpolating, "at ${v", 6), 20);
+    expect(inInterpolation.map((i) => i.label)).toEqual(expect.arrayContaining(["vm", "h", "n", "len"]));
+    const fieldTyping = fixed.replace('${n}"\n', '${n}"\n    log "at ${vm.\n');
+    const fields = await complete(fieldTyping, pos(fieldTyping, "at ${vm.", 8), 21);
+    expect(fields.map((i) => i.label)).toEqual(["id", "ip"]);
+    const plain = fixed.replace('${n}"\n', '${n}"\n    log "plain te\n');
+    expect(await complete(plain, pos(plain, "plain te", 8), 22)).toEqual([]);
+
+    const outside = await complete(fixed, pos(fixed, "  }\n}", 3), 23);
     expect(outside.map((i) => i.label)).not.toContain("h"); // the loop's name is out of scope after it
-    await client.replace(main, fixed, 13);
+    await client.replace(main, fixed, 24);
   }, 60_000);
 
   it("lists the document's symbols", async () => {
