@@ -138,7 +138,7 @@ function walk(folder: string, out: string[]): void {
 }
 
 /** The file's text, or a diagnostic saying why it cannot be checked. */
-function readSource(file: string): string | Diagnostic {
+export function readSource(file: string): string | Diagnostic {
   const at = { file, start: { line: 1, column: 1, offset: 0 }, end: { line: 1, column: 1, offset: 0 } };
   let bytes: Buffer;
   try {
