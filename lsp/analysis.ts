@@ -59,7 +59,8 @@ export class ParseCache {
   }
 }
 
-export function analyze(sources: SourceFile[], cache: ParseCache): Analysis {
+/** `unreadable`: the diagnostics of files that could not be read as runbooks (compiler/program.ts readSource). */
+export function analyze(sources: SourceFile[], unreadable: Diagnostic[], cache: ParseCache): Analysis {
   const { program, diagnostics } = compile({ files: sources, parse: (file, text) => cache.get(file, text) }, { emit: false });
   cache.keepOnly(new Set(sources.map((s) => s.file)));
 
@@ -74,7 +75,7 @@ export function analyze(sources: SourceFile[], cache: ParseCache): Analysis {
   }
 
   const perFile = new Map<string, Diagnostic[]>();
-  for (const d of diagnostics) {
+  for (const d of [...unreadable, ...diagnostics]) {
     const list = perFile.get(d.span.file) ?? [];
     list.push(d);
     perFile.set(d.span.file, list);

@@ -2,17 +2,17 @@
 // the documents open in the editor (their unsaved text wins), and the analysis of the whole, made
 // again only after something changed. Activity modules (`.ts`) are read from disk by the
 // compiler's own cache, which notices a changed file by its modification time.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import type { TextDocumentContentChangeEvent } from "vscode-languageserver";
-import { findRunbookFiles } from "../compiler/program.js";
+import type { Diagnostic } from "../grammar/diagnostic.js";
+import { findRunbookFiles, readSource } from "../compiler/program.js";
 import { analyze, ParseCache, type Analysis, type SourceFile } from "./analysis.js";
 
 export class Workspace {
   private readonly docs = new Map<string, TextDocument>();
-  /** Runbook files found on disk under the roots → their text (undefined: unreadable). */
-  private disk = new Map<string, string | undefined>();
+  /** Runbook files found on disk under the roots → their text, or why it cannot be checked (too large, binary...). */
+  private disk = new Map<string, string | Diagnostic>();
   private readonly parses = new ParseCache();
   private current: Analysis | undefined;
 
@@ -22,11 +22,11 @@ export class Workspace {
 
   /** Find the runbooks under the roots again and reread them (files were created, deleted or saved). */
   rescan(): void {
-    const disk = new Map<string, string | undefined>();
+    const disk = new Map<string, string | Diagnostic>();
     for (const root of this.roots) {
       const found = findRunbookFiles([root]);
       if (!Array.isArray(found)) continue; // no runbooks there (yet), or the folder is gone
-      for (const f of found) disk.set(path.resolve(f), readText(path.resolve(f)));
+      for (const f of found) disk.set(path.resolve(f), readSource(path.resolve(f)));
     }
     this.disk = disk;
     this.current = undefined;
@@ -52,7 +52,7 @@ export class Workspace {
 
   close(file: string): void {
     this.docs.delete(file);
-    if (this.disk.has(file)) this.disk.set(file, readText(file));
+    if (this.disk.has(file)) this.disk.set(file, readSource(file));
     this.current = undefined;
   }
 
@@ -71,25 +71,15 @@ export class Workspace {
   }
 
   analysis(): Analysis {
-    if (!this.current) this.current = analyze(this.sources(), this.parses);
-    return this.current;
-  }
-
-  private sources(): SourceFile[] {
-    const out: SourceFile[] = [];
+    if (this.current) return this.current;
+    const sources: SourceFile[] = [];
+    const unreadable: Diagnostic[] = [];
     for (const file of this.files().sort()) {
-      const text = this.docs.get(file)?.getText() ?? this.disk.get(file);
-      if (text !== undefined) out.push({ file, text });
+      const text = this.docs.get(file)?.getText() ?? this.disk.get(file)!;
+      if (typeof text === "string") sources.push({ file, text });
+      else unreadable.push(text);
     }
-    return out;
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    const text = fs.readFileSync(file, "utf8");
-    return text.startsWith("\uFEFF") ? text.slice(1) : text;
-  } catch {
-    return undefined;
+    this.current = analyze(sources, unreadable, this.parses);
+    return this.current;
   }
 }

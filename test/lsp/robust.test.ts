@@ -3,6 +3,7 @@
 // many points, as they are while being typed: no feature may throw, and what they answer must
 // point into real files at real positions.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lex } from "../../grammar/lexer.js";
@@ -90,7 +91,7 @@ describe("editor features on every runbook of the repository", () => {
       const file = path.join(folder, name);
       const text = fs.readFileSync(file, "utf8");
       for (let cut = 0; cut <= text.length; cut += 13) {
-        const a = analyze([{ file, text: text.slice(0, cut) }], cache);
+        const a = analyze([{ file, text: text.slice(0, cut) }], [], cache);
         const f = a.files.get(file)!;
         documentSymbols(f);
         everyFeatureAt(a, f, cut);
@@ -99,4 +100,19 @@ describe("editor features on every runbook of the repository", () => {
       await tick();
     }
   }, 600_000);
+
+  it("reports a file of the folder that is not a runbook's text (binary) as the compiler does, and checks the rest", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-lsp-robust-"));
+    try {
+      fs.writeFileSync(path.join(dir, "blob.runbook"), Buffer.from([0x72, 0x75, 0xff, 0xfe, 0x00, 0x01, 0x80]));
+      fs.writeFileSync(path.join(dir, "ok.runbook"), "runbook ok(n: number) -> number {\n  return n\n}\n");
+      const a = new Workspace([dir]).analysis();
+      const blob = a.diagnostics.get(path.join(dir, "blob.runbook")) ?? [];
+      expect(blob.map((d) => d.code)).toEqual(["RB9002"]);
+      expect(a.diagnostics.get(path.join(dir, "ok.runbook"))).toBeUndefined();
+      expect(a.runbooks.has("ok")).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
