@@ -1,6 +1,12 @@
 // The `runbook` command: parses arguments and delegates. Each command's module is imported only
 // when that command runs, so `runbook check` never loads the database driver.
 //
+// Adding a command: declare it here with commander and make its action one dynamic import,
+//   .action(async (arg, opts) => (await import("./my-command.js")).myCommand(arg, opts));
+// and import nothing at the top of this file but commander and the two small modules below:
+// every top-level import is paid by every command, `runbook --version` included (goal: under
+// 150 ms, measured by bench/startup.ts).
+//
 // Exit codes everywhere: 0 success, 1 the work failed (errors in a runbook, a failed job),
 // 2 bad usage (unknown flag, missing path). Failures print one line, never a stack trace
 // (set RUNBOOK_DEBUG=1 to see one).

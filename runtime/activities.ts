@@ -2,8 +2,8 @@
 // world. The worker and the in-memory executor make one ActivityHost per process and one
 // JobActivities per job run (`host.forJob(...)`).
 //
-// - `use` modules are imported once per process (per file version): the CLI runs under tsx, so
-//   a `.ts` module imports as it is. A use path is resolved relative to the folder of the
+// - `use` modules are imported once per process (per file version); a `.ts` module imports as
+//   it is (through tsx's loaders, see activityImporter). A use path is resolved relative to the folder of the
 //   runbook file that declares it; a relative runbook file (as recorded at compile time, e.g.
 //   `runbooks/build_vm.runbook`) is taken relative to `baseDir`, the project folder the worker
 //   runs in (default: the current folder). So a published version runs with the activity
@@ -129,8 +129,8 @@ export class ActivityHost {
     // module outside a `"type": "module"` package loads as CommonJS, cached by path instead.
     if (hit) delete requireCache[file];
     const url = `${pathToFileURL(file).href}?v=${Math.trunc(mtimeMs)}`;
-    const exports = typeScriptForCommonJs()
-      .then(() => import(url))
+    const exports = activityImporter()
+      .then((importModule) => importModule(url))
       .then(
       (m: Exports) => m,
       (err: unknown) => {
@@ -143,19 +143,27 @@ export class ActivityHost {
   }
 }
 
-let cjsHook: Promise<void> | undefined;
+let importer: Promise<(url: string) => Promise<Exports>> | undefined;
 
 /**
- * The CLI registers tsx's ESM loader; a `.ts` module in a folder without `"type": "module"`
- * loads through CommonJS, which needs tsx's CommonJS hook too. Registered once, on the first
- * activity module (registering it again under `tsx` itself is harmless).
+ * Makes `.ts` activity modules importable, once, on the first activity module, and returns the
+ * function that imports them. Under tsx (the CLI from its sources, `tsx`, vitest) this file is
+ * TypeScript itself and tsx's ESM loader is in place already; a `.ts` module in a folder without
+ * `"type": "module"` still loads through CommonJS, which needs tsx's CommonJS hook too
+ * (registering it again is harmless). Run from the compiled build (dist/: this file ends in
+ * `.js`), no loader is in place: tsx's ESM loader is registered here rather than at start-up,
+ * so that commands that run no activity never pay for it (see runtime/import-module.ts).
  */
-function typeScriptForCommonJs(): Promise<void> {
-  cjsHook ??= import("tsx/cjs/api").then(
-    (api) => void api.register(),
-    () => undefined, // without tsx (a build): modules are then JavaScript anyway
-  );
-  return cjsHook;
+function activityImporter(): Promise<(url: string) => Promise<Exports>> {
+  const compiled = import.meta.url.endsWith(".js");
+  importer ??= Promise.all([
+    import("tsx/cjs/api").then((api) => void api.register()),
+    compiled ? import("tsx/esm/api").then((api) => void api.register()) : undefined,
+  ])
+    .catch(() => undefined) // without tsx installed: modules are then JavaScript anyway
+    .then(() => import("./import-module.js"))
+    .then((m) => m.importModule as (url: string) => Promise<Exports>);
+  return importer;
 }
 
 export class JobActivities {
