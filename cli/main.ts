@@ -3,7 +3,7 @@
 //
 // Adding a command: declare it here with commander and make its action one dynamic import,
 //   .action(async (arg, opts) => (await import("./my-command.js")).myCommand(arg, opts));
-// and import nothing at the top of this file but commander and the two small modules below:
+// and import nothing at the top of this file but commander and the small modules below:
 // every top-level import is paid by every command, `runbook --version` included (goal: under
 // 150 ms, measured by bench/startup.ts).
 //
