@@ -210,6 +210,10 @@ describe("runbook lsp over stdio", () => {
     expect(edits.map((e) => e.range.start).sort((a, b) => a.line - b.line)).toEqual([pos(fixed, "count"), pos(fixed, "count", 0, 2)]);
     expect(edits.every((e) => e.newText === "total")).toBe(true);
 
+    // A `for` name used inside a string's interpolation.
+    const loop = (await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: uri(main) }, position: pos(fixed, "for h", 4), newName: "host" })) as WorkspaceEdit;
+    expect(loop.changes![uri(main)]!.map((e) => e.range.start)).toEqual([pos(fixed, "for h", 4), pos(fixed, "${h}", 2)]);
+
     await expect(client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: uri(main) }, position: at, newName: "vm" })).rejects.toThrow(/already a local/);
     await expect(client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: uri(main) }, position: at, newName: "while" })).rejects.toThrow(/reserved word/);
     await expect(client.connection.sendRequest(PrepareRenameRequest.type, { textDocument: { uri: uri(main) }, position: pos(fixed, "helper(", 1) })).rejects.toThrow(/only a local/);
