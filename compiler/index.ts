@@ -61,8 +61,3 @@ export function compile(project: ProjectInput, options: CompileOptions = {}): Co
   const modules = options.emit === false || failed ? [] : compileProject(program);
   return { modules, diagnostics: program.diagnostics, program, inputError: undefined };
 }
-
-/** The diagnostics that are errors (a project with any is not compiled). */
-export function errorsOf(diagnostics: Diagnostic[]): Diagnostic[] {
-  return diagnostics.filter((d) => d.severity === "error");
-}
