@@ -15,7 +15,7 @@ import type { QueryFn } from "../runtime/builtins/sql.js";
 import { deleteAsset, listAssets, type AssetInfo } from "../runtime/sql/assets.js";
 import { closest } from "../compiler/scope.js";
 import { CliError } from "./errors.js";
-import { printTable } from "./jobs.js";
+import { printTable } from "./print.js";
 
 export async function set(name: string, value: string | undefined, opts: { secret?: boolean }): Promise<void> {
   const secret = opts.secret === true;

@@ -1,13 +1,12 @@
 // Errors the CLI reports as one line. Anything else that escapes a command is also printed as
-// one line by cli/main.ts; these carry the exit code.
+// one line by cli/main.ts; these carry the exit code. A CliError is an OperatorError (the
+// runtime's operator API reports those), so main.ts handles both alike.
+import { OperatorError } from "../runtime/operator/errors.js";
 
 /** A failure to report as `runbook: MESSAGE` with the given exit code (2 = bad usage). */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    public readonly exitCode: 1 | 2 = 1,
-  ) {
-    super(message);
+export class CliError extends OperatorError {
+  constructor(message: string, exitCode: 1 | 2 = 1) {
+    super(message, exitCode === 2 ? "invalid" : "failed");
   }
 }
 

@@ -12,7 +12,8 @@
 // (set RUNBOOK_DEBUG=1 to see one).
 import { Command, CommanderError, Option } from "commander";
 import { exitQuietlyOnClosedPipe } from "./closed-pipe.js";
-import { CliError, collect } from "./errors.js";
+import { OperatorError } from "../runtime/operator/errors.js";
+import { collect } from "./errors.js";
 
 exitQuietlyOnClosedPipe();
 
@@ -205,7 +206,8 @@ try {
   if (err instanceof CommanderError) {
     // --help and --version end here too, with code 0.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else if (err instanceof CliError) {
+  } else if (err instanceof OperatorError) {
+    // CliError is one too: every one-line failure, from the CLI or the operator API.
     process.stderr.write(`runbook: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {

@@ -5,8 +5,8 @@
 import { prune as pruneJobs } from "../runtime/retention.js";
 import { countPrunable } from "../runtime/sql/prune.js";
 import { CliError } from "./errors.js";
-import { withDb } from "./jobs.js";
-import { parseDuration } from "./params.js";
+import { withDb } from "./session.js";
+import { parseDuration } from "../runtime/params.js";
 
 export async function prune(opts: { olderThan: string; batch: string; dryRun?: boolean; json?: boolean }): Promise<void> {
   const olderThanMs = parseDuration(opts.olderThan);

@@ -3,7 +3,9 @@
 // Suspend and stop take effect at once on a job that is not running; on a running job they are
 // recorded in jobs.control and take effect at its next checkpoint (park.ts), or when its worker
 // next writes. Both notify `control`: the worker ends the job's step at its next loop tick too,
-// so a job that never checkpoints parks from its latest checkpoint (runner.ts). Every path locks the job's row first, so a worker parking the job at the same
+// so a job that never checkpoints parks from its latest checkpoint (runner.ts). Every action is a
+// line of the job's history naming who took it (a request, a kept signal: a line with no status
+// change). Every path locks the job's row first, so a worker parking the job at the same
 // moment either sees the request or has already parked (then we act on the parked job).
 import type pg from "pg";
 import type { Json } from "../abi.js";
@@ -37,6 +39,8 @@ export async function controlJob(client: pg.ClientBase, id: string, verb: Contro
     case "suspend":
       if (status === "running") {
         await client.query("UPDATE jobs SET control = 'suspend' WHERE id = $1", [id]);
+        // A request is an action too: who asked is in the history before the job parks.
+        await history(status, `suspend requested by ${actor}`);
         await client.query("SELECT pg_notify('runbook', 'control')");
         return { outcome: "suspend requested: the job suspends at its next checkpoint", status };
       }
@@ -47,6 +51,7 @@ export async function controlJob(client: pg.ClientBase, id: string, verb: Contro
     case "resume":
       if (status === "running" && control) {
         await client.query("UPDATE jobs SET control = NULL WHERE id = $1", [id]);
+        await history(status, `pending ${control} cancelled by ${actor}`);
         return { outcome: `pending ${control} cancelled`, status };
       }
       if (status !== "suspended") throw new ControlRefused(`job ${id} is ${status}, not suspended`);
@@ -58,6 +63,7 @@ export async function controlJob(client: pg.ClientBase, id: string, verb: Contro
     case "stop":
       if (status === "running") {
         await client.query("UPDATE jobs SET control = 'stop' WHERE id = $1", [id]);
+        await history(status, `stop requested by ${actor}`);
         await client.query("SELECT pg_notify('runbook', 'control')");
         return { outcome: "stop requested: the job stops at its next checkpoint", status };
       }
@@ -77,7 +83,7 @@ export async function controlJob(client: pg.ClientBase, id: string, verb: Contro
  * is locked before the insert, so a job parking on `wait` at this moment either sees the signal
  * when it looks in its mailbox or is already waiting when we look (see park.ts).
  */
-export async function sendSignal(client: pg.ClientBase, id: string, name: string, payload: Json): Promise<{ woke: boolean; status: JobStatus }> {
+export async function sendSignal(client: pg.ClientBase, id: string, name: string, payload: Json, actor = "an operator"): Promise<{ woke: boolean; status: JobStatus }> {
   const { rows } = await client.query<{ status: JobStatus; wait_signal: string | null }>(
     "SELECT status, wait_signal FROM jobs WHERE id = $1 FOR UPDATE",
     [id],
@@ -88,11 +94,15 @@ export async function sendSignal(client: pg.ClientBase, id: string, name: string
     throw new ControlRefused(`job ${id} has already ended (${status}); the signal was not delivered`);
   }
   await client.query("INSERT INTO signals (job_id, name, payload) VALUES ($1, $2, $3)", [id, name, encodeJson(payload, "the signal's payload")]);
-  if (status !== "waiting" || wait_signal !== name) return { woke: false, status };
+  if (status !== "waiting" || wait_signal !== name) {
+    // Kept for a later wait: a line (no status change) says who sent it.
+    await client.query("INSERT INTO job_history (job_id, from_status, to_status, reason) VALUES ($1, $2, $2, $3)", [id, status, `signal ${name} sent by ${actor}`]);
+    return { woke: false, status };
+  }
   await client.query("UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now() WHERE id = $1", [id]);
   await client.query(
     "INSERT INTO job_history (job_id, from_status, to_status, reason) VALUES ($1, 'waiting', 'queued', $2)",
-    [id, `signal ${name} received`],
+    [id, `signal ${name} received from ${actor}`],
   );
   await client.query("SELECT pg_notify('runbook', 'jobs')");
   return { woke: true, status: "queued" };

@@ -12,11 +12,56 @@ export async function listJobs(db: Queryable, status?: JobStatus, limit = 1000):
   return rows;
 }
 
+export interface JobFilter {
+  status?: JobStatus;
+  runbook?: string;
+  parent?: string;
+}
+
+/** Where a page of jobs ends: the last job's creation time (as the database's exact text) and id. */
+export interface JobCursor {
+  at: string;
+  id: string;
+}
+
+/**
+ * One page of jobs, newest first, after `cursor` (the previous page's last job), and the
+ * cursor of this page's last job when more follow. Keyset paging on (created_at, id), so a page
+ * is not shifted by jobs started meanwhile; the cursor's time is the database's text
+ * (microseconds), which a JS Date would round.
+ */
+export async function listJobPage(db: Queryable, filter: JobFilter, limit: number, cursor?: JobCursor): Promise<{ jobs: JobSummary[]; next: JobCursor | null }> {
+  const { rows } = await db.query<JobSummary & { cursor_at: string }>(
+    `SELECT id, runbook, version, status, worker, slot, checkpoint_label, checkpoint_at, created_at, updated_at, finished_at, parent_id,
+            created_at::text AS cursor_at
+     FROM jobs
+     WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR runbook = $2) AND ($3::text IS NULL OR parent_id = $3)
+       AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::text))
+     ORDER BY created_at DESC, id DESC LIMIT $6`,
+    // One row more than asked tells whether there is a next page.
+    [filter.status ?? null, filter.runbook ?? null, filter.parent ?? null, cursor?.at ?? null, cursor?.id ?? null, limit + 1],
+  );
+  const more = rows.length > limit;
+  if (more) rows.length = limit;
+  const last = rows.at(-1);
+  return { jobs: rows.map(({ cursor_at: _, ...j }) => j), next: more && last ? { at: last.cursor_at, id: last.id } : null };
+}
+
+/** The jobs a job started (children, and the branches of a `parallel for`), oldest first. */
+export async function childJobs(db: Queryable, parentId: string, limit = 1000): Promise<JobSummary[]> {
+  const { rows } = await db.query<JobSummary>(
+    `SELECT id, runbook, version, status, worker, slot, checkpoint_label, checkpoint_at, created_at, updated_at, finished_at, parent_id
+     FROM jobs WHERE parent_id = $1 ORDER BY created_at, id LIMIT $2`,
+    [parentId, limit],
+  );
+  return rows;
+}
+
 /** Stream records after `afterSeq` (0: all), in order. */
-export async function streamsAfter(db: Queryable, id: string, afterSeq = 0, stream?: string): Promise<StreamRow[]> {
+export async function streamsAfter(db: Queryable, id: string, afterSeq = 0, stream?: string, limit?: number): Promise<StreamRow[]> {
   const { rows } = await db.query<StreamRow>(
-    "SELECT * FROM job_streams WHERE job_id = $1 AND seq > $2 AND ($3::text IS NULL OR stream = $3) ORDER BY seq",
-    [id, afterSeq, stream ?? null],
+    "SELECT * FROM job_streams WHERE job_id = $1 AND seq > $2 AND ($3::text IS NULL OR stream = $3) ORDER BY seq LIMIT $4",
+    [id, afterSeq, stream ?? null, limit ?? null],
   );
   return rows;
 }

@@ -53,3 +53,25 @@ export async function publishedNames(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>("SELECT name FROM runbooks ORDER BY name");
   return rows.map((r) => r.name);
 }
+
+export interface PublishedVersion {
+  runbook: string;
+  hash: string;
+  params: ParamInfo[];
+  created_at: Date;
+  /** Whether `start NAME` runs this version now. */
+  current: boolean;
+  /** When it was made current (null for an older version). */
+  published_at: Date | null;
+}
+
+/** Every stored version of every published runbook name, newest first per name. */
+export async function publishedVersions(db: Queryable): Promise<PublishedVersion[]> {
+  const { rows } = await db.query<PublishedVersion>(
+    `SELECT v.runbook, v.hash, v.params, v.created_at, (r.version = v.hash) AS current,
+            CASE WHEN r.version = v.hash THEN r.published_at END AS published_at
+     FROM versions v JOIN runbooks r ON r.name = v.runbook
+     ORDER BY v.runbook, v.created_at DESC, v.hash`,
+  );
+  return rows;
+}

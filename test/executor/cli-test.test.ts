@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { CliError } from "../../cli/errors.js";
+import { OperatorError } from "../../runtime/operator/errors.js";
 import { parseDuration, parseParams, parseSignal, report } from "../../cli/test.js";
 import { checkSources } from "../../compiler/program.js";
 import { programOf, runAllModes } from "../../runtime/memory.js";
@@ -38,9 +38,11 @@ function usageError(f: () => unknown): string {
   try {
     f();
   } catch (e) {
-    expect(e).toBeInstanceOf(CliError);
-    expect((e as CliError).exitCode).toBe(2);
-    return (e as CliError).message;
+    // The parameter reader is the runtime's (shared with the HTTP API): an OperatorError, of
+    // which CliError is one.
+    expect(e).toBeInstanceOf(OperatorError);
+    expect((e as OperatorError).exitCode).toBe(2);
+    return (e as OperatorError).message;
   }
   throw new Error("expected a usage error");
 }

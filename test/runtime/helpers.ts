@@ -68,7 +68,7 @@ export async function outputs(db: Db, id: string): Promise<Json[]> {
   return (await streamsAfter(db.pool, id)).map((r) => r.value);
 }
 
-/** "from->to" of every transition, in order. */
+/** "from->to" of every transition, in order (lines with no status change, like an operator's request, left out). */
 export async function transitions(db: Db, id: string): Promise<string[]> {
-  return (await jobHistory(db.pool, id)).map((h: HistoryRow) => `${h.from_status ?? "-"}->${h.to_status}`);
+  return (await jobHistory(db.pool, id)).filter((h: HistoryRow) => h.from_status !== h.to_status).map((h: HistoryRow) => `${h.from_status ?? "-"}->${h.to_status}`);
 }

@@ -1,0 +1,91 @@
+// What the operator API answers with: the shapes the CLI prints and the HTTP API sends as JSON.
+// Types only; the functions that build them are beside their actions (jobs.ts, fleet.ts, ...).
+import type { Json, ParamInfo } from "../abi.js";
+import type { DeploymentRow, HistoryRow, JobRow, StreamRow } from "../rows.js";
+import type { JobSummary } from "../sql/inspect.js";
+import type { WorkerStatus } from "../sql/workers.js";
+
+/** A job without its raw checkpoint state (see `JobDetail.locals`) and lease epoch. */
+export type JobView = Omit<JobRow, "state" | "lease_epoch">;
+
+/** One frame of the job's latest checkpoint: the runbook it runs and its named locals. */
+export interface FrameLocals {
+  runbook: string;
+  /** Parameters and `let`s by name; the compiler's temporaries (`$...`) are left out. */
+  locals: Record<string, Json>;
+}
+
+export interface JobDetail {
+  job: JobView;
+  history: HistoryRow[];
+  /** The jobs it started (`start`, the branches of a `parallel for`), oldest first. */
+  children: JobSummary[];
+  /**
+   * The latest checkpoint's call stack, the job's own runbook first; null before the first
+   * checkpoint. Locals that hold a secret are sealed in the database and not shown: `sealed`
+   * says some are hidden.
+   */
+  locals: { frames: FrameLocals[]; sealed: boolean } | null;
+}
+
+export interface JobQuery {
+  status?: string;
+  runbook?: string;
+  parent?: string;
+  schedule?: string;
+  limit?: number;
+  /** The `next` of the previous page. */
+  cursor?: string;
+}
+
+export interface JobPage {
+  jobs: JobSummary[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next: string | null;
+}
+
+export interface OutputPage {
+  records: StreamRow[];
+  /** Pass as `after` for the next page; null when the job has no more records yet. */
+  next: number | null;
+}
+
+export interface StartRequest {
+  runbook: string;
+  /** `--param k=v` flags (the CLI, a webhook's fixed parameters) or JSON values (the HTTP API). */
+  params: { flags: string[] } | { values: unknown };
+  /** Idempotency key: a retried start never makes a second job. */
+  id?: string;
+  /** Placement (issue 14, `placement`): refused until the runtime has worker groups and priorities. */
+  group?: string;
+  priority?: number;
+}
+
+export interface WorkerView extends WorkerStatus {
+  state: WorkerState;
+  /** Slots it owns now. */
+  slots: number;
+  /** Named in the current deployment. */
+  deployed: boolean;
+}
+
+export type WorkerState = "alive" | "draining" | "stopped" | "dead" | "never seen";
+
+export interface FleetView {
+  deployment: DeploymentRow | null;
+  workers: WorkerView[];
+  /** The owner of each slot now (index = slot), null when no live worker may own it. */
+  owners: (string | null)[];
+}
+
+export interface DeploymentView {
+  deployment: DeploymentRow | null;
+  workers: { name: string; state: WorkerState; slots: number }[];
+}
+
+export interface RunbookView {
+  name: string;
+  /** The version `start NAME` runs. */
+  current: { hash: string; params: ParamInfo[]; published_at: Date | null };
+  versions: { hash: string; created_at: Date; current: boolean }[];
+}
