@@ -15,7 +15,7 @@ import type { QueryFn } from "../runtime/builtins/sql.js";
 import { deleteAsset, listAssets, type AssetInfo } from "../runtime/sql/assets.js";
 import { closest } from "../compiler/scope.js";
 import { CliError } from "./errors.js";
-import { printTable } from "./print.js";
+import { printJson, printLine, printTable } from "./print.js";
 
 export async function set(name: string, value: string | undefined, opts: { secret?: boolean }): Promise<void> {
   const secret = opts.secret === true;
@@ -35,7 +35,7 @@ export async function set(name: string, value: string | undefined, opts: { secre
   } finally {
     await db.close();
   }
-  process.stdout.write(`asset ${name} set${secret ? " (secret, encrypted)" : ""}\n`);
+  printLine(`asset ${name} set${secret ? " (secret, encrypted)" : ""}`);
 }
 
 /**
@@ -52,7 +52,7 @@ export async function rekey(): Promise<void> {
   const db = await openDb();
   try {
     const r = await rekeyAll(db.pool, commandActor("asset rekey").actor);
-    process.stdout.write(`re-sealed ${r.assets} secret asset(s) and ${r.jobs} job state(s); ${r.current} already under the current key\n`);
+    printLine(`re-sealed ${r.assets} secret asset(s) and ${r.jobs} job state(s); ${r.current} already under the current key`);
     if (r.missed > 0) throw new CliError(`${r.missed} changed while being re-sealed: run runbook asset rekey again`, 1);
   } catch (err) {
     throw err instanceof CliError ? err : new CliError((err as Error).message);
@@ -72,11 +72,11 @@ async function readStdin(name: string): Promise<string> {
 export async function list(opts: { json?: boolean }): Promise<void> {
   const assets = await withAssets(listAssets);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(assets.map(shown), null, 2)}\n`);
+    printJson(assets.map(shown));
     return;
   }
   if (assets.length === 0) {
-    process.stdout.write("no assets (set one with: runbook asset set NAME VALUE)\n");
+    printLine("no assets (set one with: runbook asset set NAME VALUE)");
     return;
   }
   printTable(["NAME", "KIND", "UPDATED"], assets.map((a) => [a.name, kind(a), a.updatedAt.toISOString()]));
@@ -91,8 +91,8 @@ export async function get(name: string, opts: { json?: boolean; reveal?: boolean
     }
     return { info, value: (await getAsset(query, name)).value };
   });
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ...shown(info), value }, null, 2)}\n`);
-  else process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
+  if (opts.json) printJson({ ...shown(info), value });
+  else printLine(typeof value === "string" ? value : JSON.stringify(value, null, 2));
 }
 
 export async function remove(name: string): Promise<void> {
@@ -102,7 +102,7 @@ export async function remove(name: string): Promise<void> {
     await deleteAsset(query, name);
     return info;
   });
-  process.stdout.write(`asset ${name} deleted (${kind(info)})\n`);
+  printLine(`asset ${name} deleted (${kind(info)})`);
 }
 
 function kind(a: AssetInfo): "secret" | "variable" {

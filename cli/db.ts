@@ -1,14 +1,15 @@
 // `runbook db stop|status`: the embedded PostgreSQL of the current folder (.runbook/).
 import { localStatus, stopLocalDatabase } from "../runtime/db/local.js";
+import { printJson, printLine } from "./print.js";
 
 export async function stop(): Promise<void> {
   const status = localStatus();
   if (!status.dataDir) {
-    process.stdout.write(`no embedded database under ${status.runbookDir}\n`);
+    printLine(`no embedded database under ${status.runbookDir}`);
     return;
   }
   const stopped = await stopLocalDatabase();
-  process.stdout.write(stopped ? `stopped the embedded database (${status.dataDir})\n` : `the embedded database is not running (${status.dataDir})\n`);
+  printLine(stopped ? `stopped the embedded database (${status.dataDir})` : `the embedded database is not running (${status.dataDir})`);
 }
 
 export async function status(opts: { json?: boolean } = {}): Promise<void> {
@@ -16,15 +17,15 @@ export async function status(opts: { json?: boolean } = {}): Promise<void> {
   if (opts.json) {
     // The URL is left out: it holds the embedded cluster's password.
     const { url: _url, ...shown } = s;
-    process.stdout.write(`${JSON.stringify({ databaseUrlSet: Boolean(process.env.DATABASE_URL), ...shown }, null, 2)}\n`);
+    printJson({ databaseUrlSet: Boolean(process.env.DATABASE_URL), ...shown });
     return;
   }
-  if (process.env.DATABASE_URL) process.stdout.write("DATABASE_URL is set: commands here use that server, not the embedded one\n");
+  if (process.env.DATABASE_URL) printLine("DATABASE_URL is set: commands here use that server, not the embedded one");
   if (!s.dataDir) {
-    process.stdout.write(`no embedded database under ${s.runbookDir} (it is created on first use)\n`);
+    printLine(`no embedded database under ${s.runbookDir} (it is created on first use)`);
     return;
   }
-  process.stdout.write(`data: ${s.dataDir}\n`);
+  printLine(`data: ${s.dataDir}`);
   const next = s.port === null ? "" : `, on port ${s.port} again if it is free`;
-  process.stdout.write(s.running ? `running: pid ${s.running.pid}, 127.0.0.1:${s.running.port}\n` : `not running (started on first use${next})\n`);
+  printLine(s.running ? `running: pid ${s.running.pid}, 127.0.0.1:${s.running.port}` : `not running (started on first use${next})`);
 }

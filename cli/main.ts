@@ -3,7 +3,7 @@
 //
 // Adding a command: declare it here with commander and make its action one dynamic import,
 //   .action(async (arg, opts) => (await import("./my-command.js")).myCommand(arg, opts));
-// and import nothing at the top of this file but commander and the two small modules below:
+// and import nothing at the top of this file but commander and the small modules below:
 // every top-level import is paid by every command, `runbook --version` included (goal: under
 // 150 ms, measured by bench/startup.ts).
 //
@@ -182,6 +182,38 @@ asset
   .command("rekey")
   .description("re-seal every secret (assets, job states) under RUNBOOK_SECRET_KEY, opening them with it or RUNBOOK_SECRET_KEY_PREVIOUS")
   .action(async () => (await import("./assets.js")).rekey());
+
+program
+  .command("serve")
+  .description("serve the HTTP API and web console (every call needs a token: runbook token create)")
+  .option("--host <host>", "address to listen on", "127.0.0.1")
+  .option("--port <port>", "port to listen on", "8080")
+  .action(async (opts) => (await import("./serve.js")).serve(opts));
+
+const token = program.command("token").description("API tokens for `runbook serve` (only a hash is stored)");
+token
+  .command("create")
+  .description("make a token and print it (once)")
+  .argument("<name>")
+  .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "operator", "admin"]).makeOptionMandatory())
+  .option("--json", "JSON output")
+  .action(async (name: string, opts) => (await import("./access.js")).tokenCreate(name, opts));
+token.command("list").description("list tokens: name, role, last use").option("--json", "JSON output").action(async (opts) => (await import("./access.js")).tokenList(opts));
+token.command("revoke").description("revoke a token").argument("<name>").action(async (name: string) => (await import("./access.js")).tokenRevoke(name));
+
+const webhook = program.command("webhook").description("URLs that start a runbook when POSTed to (Azure Automation's model)");
+webhook
+  .command("create")
+  .description("make a webhook and print its URL (once: it holds the secret)")
+  .argument("<name>")
+  .requiredOption("--runbook <name>", "the published runbook it starts")
+  .option("--param <k=v>", "a fixed parameter; the request body's fields go over these (repeatable)", collect, [])
+  .option("--expires <duration>", "the URL stops working after this long (like 30d)")
+  .option("--url <base>", "the server's address as callers reach it", "http://127.0.0.1:8080")
+  .option("--json", "JSON output")
+  .action(async (name: string, opts) => (await import("./access.js")).webhookCreate(name, opts));
+webhook.command("list").description("list webhooks (never their secrets)").option("--json", "JSON output").action(async (opts) => (await import("./access.js")).webhookList(opts));
+webhook.command("revoke").description("revoke a webhook").argument("<name>").action(async (name: string) => (await import("./access.js")).webhookRevoke(name));
 
 const db = program.command("db").description("the embedded database under .runbook/");
 db.command("stop").action(async () => (await import("./db.js")).stop());

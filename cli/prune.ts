@@ -5,6 +5,7 @@
 import { prune as pruneJobs } from "../runtime/retention.js";
 import { countPrunable } from "../runtime/sql/prune.js";
 import { CliError } from "./errors.js";
+import { printJsonLine, printLine } from "./print.js";
 import { withDb } from "./session.js";
 import { parseDuration } from "../runtime/params.js";
 
@@ -18,11 +19,11 @@ export async function prune(opts: { olderThan: string; batch: string; dryRun?: b
     const n = opts.dryRun ? await countPrunable(db.pool, olderThanMs) : await pruneJobs(db.pool, { olderThanMs, batch });
     const seconds = (performance.now() - t0) / 1000;
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ pruned: opts.dryRun ? 0 : n, prunable: n, olderThan: opts.olderThan, dryRun: !!opts.dryRun, seconds })}\n`);
+      printJsonLine({ pruned: opts.dryRun ? 0 : n, prunable: n, olderThan: opts.olderThan, dryRun: !!opts.dryRun, seconds });
     } else if (opts.dryRun) {
-      process.stdout.write(`${n} finished job${n === 1 ? "" : "s"} ended more than ${opts.olderThan} ago would be removed\n`);
+      printLine(`${n} finished job${n === 1 ? "" : "s"} ended more than ${opts.olderThan} ago would be removed`);
     } else {
-      process.stdout.write(`removed ${n} finished job${n === 1 ? "" : "s"} that ended more than ${opts.olderThan} ago (${seconds.toFixed(1)} s)\n`);
+      printLine(`removed ${n} finished job${n === 1 ? "" : "s"} that ended more than ${opts.olderThan} ago (${seconds.toFixed(1)} s)`);
     }
   });
 }

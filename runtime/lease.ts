@@ -10,6 +10,7 @@ import type { JobStatus } from "./rows.js";
 import type { CompletionBatcher } from "./batcher.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import { writeCheckpoint, type NumberedRecord } from "./sql/checkpoint.js";
+import { observeCheckpoint } from "./worker-metrics.js";
 import { wakeAwaiters, type Completion } from "./sql/complete.js";
 import { renewLease } from "./sql/workers.js";
 import { consumeSignal, lockLeased, markAwaited, parkJob, peekSignal, releaseLease } from "./sql/park.js";
@@ -143,7 +144,9 @@ export class JobLease {
   async checkpoint(state: JobState, label: string | null, records: StreamRecord[]): Promise<"suspend" | "stop" | null | "lost"> {
     if (this.lostFlag) return "lost";
     const numbered = this.number(records);
+    const began = performance.now();
     const r = await writeCheckpoint(this.pool, { id: this.id, epoch: this.epoch, state, label, records: numbered, consumeSignal: this.pendingSignal });
+    observeCheckpoint(performance.now() - began);
     if (!r) {
       this.markLost();
       return "lost";

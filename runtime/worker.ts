@@ -28,6 +28,7 @@ import { retentionPass } from "./retention.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import type { NumberedRecord } from "./sql/checkpoint.js";
+import { startFlushing, stopFlushing } from "./worker-metrics.js";
 import { joinDeployment, markStopped, registerWorker, requestDrain, type View } from "./sql/workers.js";
 import { refuseTakenName } from "./worker-name.js";
 
@@ -181,6 +182,7 @@ export class Worker {
   private async begin(): Promise<void> {
     await refuseTakenName(this.db.pool, this.name);
     await registerWorker(this.db.pool, { name: this.name, host: os.hostname(), pid: process.pid, concurrency: this.concurrency, timeoutMs: this.timeoutMs });
+    startFlushing(this.db.pool);
     const { deployment, joined, alive } = await joinDeployment(this.db.pool, this.name, this.options.joinOnlyIfAlone);
     if (!joined && !deployment.workers.includes(this.name)) {
       this.log(
@@ -347,6 +349,7 @@ export class Worker {
       clearInterval(renew);
     }
     await markStopped(this.db.pool, this.name).catch(() => undefined);
+    await stopFlushing();
     await this.listener.close();
     await this.activities.close();
   }

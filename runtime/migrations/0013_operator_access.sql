@@ -26,3 +26,15 @@ CREATE TABLE webhooks (
 -- The API's job list pages newest first by (created_at, id) (runtime/sql/inspect.ts). Neither
 -- column ever changes, so checkpoints stay HOT updates.
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
+
+-- Checkpoint write latency as each worker process measured it (runtime/worker-metrics.ts), for
+-- `GET /metrics` of `runbook serve`, which runs in another process: one row per worker process
+-- ever started, its histogram so far (counts per bucket of runtime/worker-metrics.ts's bounds,
+-- the last one +Inf). Rows of ended processes stay, so the sums only grow, as a counter should.
+CREATE TABLE runbook_process_metrics (
+  process text PRIMARY KEY,
+  checkpoint_buckets bigint[] NOT NULL,
+  checkpoint_sum_ms double precision NOT NULL CHECK (checkpoint_sum_ms >= 0),
+  checkpoint_count bigint NOT NULL CHECK (checkpoint_count >= 0),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);

@@ -59,7 +59,8 @@ function encodeCursor(c: JobCursor): string {
 function decodeCursor(text: string): JobCursor {
   try {
     const [at, id] = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as unknown[];
-    if (typeof at === "string" && typeof id === "string" && !Number.isNaN(Date.parse(at.replace(" ", "T")))) return { at, id };
+    // The database's own timestamptz text, as listJobPage gave it.
+    if (typeof at === "string" && typeof id === "string" && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/.test(at)) return { at, id };
   } catch {
     // reported below
   }

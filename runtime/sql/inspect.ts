@@ -3,15 +3,6 @@ import type { HistoryRow, JobRow, JobStatus, Queryable, StreamRow } from "../row
 
 export type JobSummary = Pick<JobRow, "id" | "runbook" | "version" | "status" | "worker" | "slot" | "checkpoint_label" | "checkpoint_at" | "created_at" | "updated_at" | "finished_at" | "parent_id">;
 
-export async function listJobs(db: Queryable, status?: JobStatus, limit = 1000): Promise<JobSummary[]> {
-  const { rows } = await db.query<JobSummary>(
-    `SELECT id, runbook, version, status, worker, slot, checkpoint_label, checkpoint_at, created_at, updated_at, finished_at, parent_id
-     FROM jobs WHERE $1::text IS NULL OR status = $1 ORDER BY created_at DESC, id LIMIT $2`,
-    [status ?? null, limit],
-  );
-  return rows;
-}
-
 export interface JobFilter {
   status?: JobStatus;
   runbook?: string;
