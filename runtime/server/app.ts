@@ -3,7 +3,8 @@
 // OperatorError's kind; nothing else escapes as a stack trace.
 //
 //   viewer:   GET /api/jobs, /api/jobs/:id, /api/jobs/:id/output[?follow=1], /api/workers,
-//             /api/deployment, /api/runbooks, /api/schedules, /api/session; GET /metrics
+//             /api/deployment, /api/runbooks, /api/runbooks/:name/versions/:hash,
+//             /api/schedules, /api/session; GET /metrics
 //   operator: POST /api/jobs, /api/jobs/:id/signal, /api/jobs/:id/suspend|resume|stop
 //   admin:    POST /api/workers/:name/drain, PUT /api/deployment, /api/tokens, /api/webhooks
 //   anyone:   POST /api/session {token} (sign in), DELETE /api/session; POST /hooks/SECRET
@@ -138,6 +139,7 @@ export function createApp(op: Operator, options: AppOptions = {}): App {
 
   // runbooks and schedules
   app.get("/api/runbooks", async (c) => c.json(await op.runbooks()));
+  app.get("/api/runbooks/:name/versions/:hash", async (c) => c.json(await op.version(c.req.param("name"), c.req.param("hash"))));
   app.get("/api/schedules", async (c) => c.json(await op.schedules()));
 
   // access
