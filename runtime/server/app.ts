@@ -18,6 +18,7 @@ import { httpStatus, Operator, OperatorError } from "../operator/index.js";
 import { parseDuration } from "../params.js";
 import { actorOf, authenticate, requireRole, Sessions, SESSION_COOKIE, type Env } from "./auth.js";
 import { followOutput } from "./follow-sse.js";
+import { serveConsole } from "./console.js";
 import { Feeds } from "./feeds.js";
 import { Metrics } from "./metrics.js";
 
@@ -57,6 +58,9 @@ export function createApp(op: Operator, options: AppOptions = {}): App {
   const sameOrigin = csrf();
   app.use("*", (c, next) => (c.req.header("cookie") ? sameOrigin(c, next) : next()));
   app.use("*", bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: `the body is larger than ${MAX_BODY} bytes` }, 413) }));
+
+  // --- the web console's static pages (runtime/server/console.ts); they read the API below
+  serveConsole(app);
 
   // --- webhooks: the secret in the URL is the credential
   app.post("/hooks/:secret", async (c) => c.json(await op.callWebhook(c.req.param("secret"), await jsonBody(c, {})), 201));
