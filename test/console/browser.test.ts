@@ -64,6 +64,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the web console in chromium", () => {
   let userDataDir: string;
   let token: string;
   let viewerToken: string;
+  let adminToken: string;
 
   beforeAll(async () => {
     db = await freshDb();
@@ -76,6 +77,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the web console in chromium", () => {
     workers = [await Worker.start(db, { name: "console-a", concurrency: 2, ...fast }), await Worker.start(db, { name: "console-b", concurrency: 2, ...fast })];
     token = (await op.createToken("alice", "operator")).token;
     viewerToken = (await op.createToken("victor", "viewer")).token;
+    adminToken = (await op.createToken("ada", "admin")).token;
     server = await serve(op, { host: "127.0.0.1", port: 0, followPollMs: 100, log: (line) => process.stderr.write(`${line}\n`) });
     base = server.url;
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-chromium-"));
@@ -85,6 +87,8 @@ describe.skipIf(!HAVE_CHROMIUM)("the web console in chromium", () => {
     // The page's own errors go to the test's output: a failing step then says why.
     page.on("pageerror", (e) => process.stderr.write(`console page error: ${e.message}\n`));
     page.on("console", (m) => m.type() === "error" && process.stderr.write(`console page: ${m.text()}\n`));
+    // The person says yes to every confirm() and takes prompt()'s suggestion.
+    page.on("dialog", (d) => void d.accept(d.type() === "prompt" ? d.defaultValue() : undefined));
   });
 
   afterAll(async () => {
@@ -177,6 +181,27 @@ describe.skipIf(!HAVE_CHROMIUM)("the web console in chromium", () => {
     ]);
   });
 
+  it("suspends, resumes and stops a job with the buttons", async () => {
+    await page.goto(`${base}/console/#/runbooks/greet`);
+    await page.fill("#param-name", "second");
+    await page.click("#start-job");
+    await page.waitForURL(/#\/jobs\/.+/, WAIT);
+    const id = decodeURIComponent(new URL(page.url()).hash.slice("#/jobs/".length));
+    expect(id).not.toBe(jobId);
+    const status = (s: string) => page.locator(`[data-field="status"] .badge[data-status=${s}]`).waitFor(WAIT);
+    await status("waiting");
+    await page.click("#job-suspend");
+    await status("suspended");
+    await page.click("#job-resume");
+    await status("waiting");
+    await page.click("#job-stop");
+    await status("stopped");
+    await page.locator("#output-state", { hasText: "ended" }).waitFor(WAIT);
+    expect(await page.locator("#job-actions button").count()).toBe(0);
+    const reasons = (await jobHistory(db.pool, id)).map((x) => x.reason);
+    for (const verb of ["suspend", "resume", "stop"]) expect(reasons.some((r) => r.includes(verb) && r.includes("alice")), `${verb} in ${reasons.join(" | ")}`).toBe(true);
+  });
+
   it("lists the job with a relative time and a human duration", async () => {
     await page.click("nav >> text=Jobs");
     const row = page.locator(`tr[data-job="${jobId}"]`);
@@ -225,5 +250,24 @@ describe.skipIf(!HAVE_CHROMIUM)("the web console in chromium", () => {
     await page.goto(`${base}/console/#/runbooks/greet`);
     await page.getByText("A viewer token cannot start jobs.").waitFor(WAIT);
     expect(await page.locator("#start-form").count()).toBe(0);
+  });
+
+  it("lets an admin deploy and drain from the workers page", async () => {
+    await page.click("#who button");
+    await page.fill("#token", adminToken);
+    await page.click("button[type=submit]");
+    await page.locator("#who", { hasText: "ada (admin)" }).waitFor(WAIT);
+    await page.goto(`${base}/console/#/workers`);
+    await expect.poll(() => page.inputValue("#deploy-workers"), WAIT).toBe("console-a, console-b");
+    await page.fill("#deploy-workers", "console-a");
+    await page.click("#deployment + form button[type=submit], form:has(#deploy-workers) button[type=submit]");
+    await page.locator(".notice", { hasText: "deployed: console-a" }).waitFor(WAIT);
+    // Every slot moves to console-a (console-b is alive, but no longer deployed).
+    await expect.poll(() => page.locator('.slots .slot[data-owner="console-a"]').count(), WAIT).toBe(db.slotCount);
+    await page.locator("tr[data-worker=console-b]", { hasText: "not deployed" }).waitFor(WAIT);
+    await page.click("[data-drain=console-b]");
+    await page.locator(".notice", { hasText: "console-b is draining" }).waitFor(WAIT);
+    await page.locator("tr[data-worker=console-b] .badge:is([data-status=draining], [data-status=stopped])").waitFor(WAIT);
+    await shot("workers-admin");
   });
 });

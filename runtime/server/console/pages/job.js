@@ -17,7 +17,8 @@ export function jobPage(view, { me, arg: id }) {
   const timeline = h("section", { id: "job-timeline" });
   const locals = h("section", { id: "job-locals" });
   const children = h("section", { id: "job-children" });
-  let job = null;
+  /** The status the buttons were drawn for: they are redrawn when it changes or after an action, not on every refresh (that would wipe a signal half typed). */
+  let drawnFor = null;
 
   fill(
     view,
@@ -33,7 +34,7 @@ export function jobPage(view, { me, arg: id }) {
     children,
   );
 
-  async function refresh() {
+  async function refresh(redraw = false) {
     let d;
     try {
       d = await api("GET", `/api/jobs/${encodeURIComponent(id)}`);
@@ -41,10 +42,11 @@ export function jobPage(view, { me, arg: id }) {
       fill(summary, h("p", { class: "error" }, e.message));
       return;
     }
-    const first = job === null;
-    job = d.job;
     showSummary(summary, d.job);
-    if (first || !actions.contains(document.activeElement)) showActions(actions, d.job, me, act);
+    if (redraw || drawnFor !== d.job.status) {
+      drawnFor = d.job.status;
+      showActions(actions, d.job, me, act);
+    }
     showTimeline(timeline, d.history);
     showLocals(locals, d.locals);
     fill(children, d.children.length === 0 ? h("p", { class: "muted" }, "None.") : table(["job", "runbook", "status", "started", "took"], d.children.map(childRow)));
@@ -61,7 +63,7 @@ export function jobPage(view, { me, arg: id }) {
       notice.className = "notice error";
       fill(notice, `${what}: ${e.message}`);
     }
-    await refresh();
+    await refresh(true);
   }
 
   // Output: every record once, in order; on a reconnect the browser sends Last-Event-ID and the
