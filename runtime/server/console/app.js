@@ -42,11 +42,11 @@ async function show() {
   if (!me) {
     nav.hidden = true;
     fill(who);
-    stopPage = signInPage(view, { signedIn: (s) => ((me = s), show()) }) ?? (() => {});
+    stopPage = signInPage(view, { signedIn: (s) => ((me = s), render()) }) ?? (() => {});
     return;
   }
   nav.hidden = false;
-  fill(who, h("span", { class: "muted" }, `${me.name} (${me.role}) `), h("button", { class: "link", onclick: () => signOut().then(() => ((me = null), show())) }, "Sign out"));
+  fill(who, h("span", { class: "muted" }, `${me.name} (${me.role}) `), h("button", { class: "link", onclick: () => signOut().then(() => ((me = null), render())) }, "Sign out"));
   const found = route(location.hash);
   if (!found) {
     location.hash = "#/jobs";
@@ -58,10 +58,15 @@ async function show() {
   stopPage = page(view, { me, arg }) ?? (() => {});
 }
 
+/** Shows the page for the address; a failure (the server unreachable) is said on the page. */
+function render() {
+  show().catch((e) => fill(view, h("p", { class: "error" }, `The console cannot reach the server: ${e.message}. Reload the page to try again.`)));
+}
+
 whenSignedOut(() => {
   me = null;
-  void show();
+  render();
 });
-window.addEventListener("hashchange", () => void show());
+window.addEventListener("hashchange", render);
 setInterval(() => tick(), 1000);
-show().catch((e) => fill(view, h("p", { class: "error" }, `The console could not start: ${e.message}`)));
+render();

@@ -90,6 +90,9 @@ export function jobPage(view, { me, arg: id }) {
       fill(outputState, JSON.parse(e.data).error);
     } else if (events.readyState === EventSource.CONNECTING) {
       fill(outputState, "reconnecting…");
+    } else {
+      // Closed for good (the session ended, the server refused): the rest of the page still refreshes.
+      fill(outputState, "disconnected: reload the page to follow again");
     }
   });
 
