@@ -91,7 +91,8 @@ interface Sample {
 
 async function child(dir: string): Promise<void> {
   const t0 = performance.now();
-  const { loadProject } = await import("../compiler/program.js");
+  const { compile } = await import("../compiler/index.js");
+  const loadProject = (paths: string[]) => compile({ paths }, { emit: false }).program;
   const { loadActivityModule } = await import("../compiler/activities.js");
   const t1 = performance.now();
   const cpu0 = process.cpuUsage();

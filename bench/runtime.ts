@@ -28,7 +28,7 @@ function module(name: string, body: string) {
   const js = `export const runbook = { name: ${JSON.stringify(name)}, file: "${name}.runbook", params: [], returns: null,
     canSuspend: true, calls: [], uses: {}, live: {}, positions: { 0: [1, 1] },
     async step(frame, ctx, input) { ${body} } };`;
-  return { name, file: `${name}.runbook`, js };
+  return { name, file: `${name}.runbook`, js, params: [], calls: [], uses: {} };
 }
 const NOOP = module("bench_noop", `return { kind: "return", value: null };`);
 const ONE_CHECKPOINT = module(

@@ -57,7 +57,7 @@ export function module(name: string, body: string, uses: Record<string, string> 
   const js = `export const runbook = { name: ${JSON.stringify(name)}, file: "bench/${name}.runbook", params: [], returns: null,
     canSuspend: true, calls: [], uses: ${JSON.stringify(uses)}, live: {}, positions: { 0: [1, 1] },
     async step(frame, ctx, input) { const L = frame.locals; ${body} } };`;
-  return { name, file: `bench/${name}.runbook`, js };
+  return { name, file: `bench/${name}.runbook`, js, params: [], calls: [], uses };
 }
 
 /** The 1, 5 and 15 minute load averages, for every figure a benchmark prints. */

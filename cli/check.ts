@@ -1,8 +1,8 @@
 // `runbook check PATH...`: diagnostics as text on stderr (with a summary line), or as JSON or
 // GitHub annotations on stdout. Exit 1 when there is an error, 0 otherwise, 2 for bad usage.
-import { loadProject } from "../compiler/program.js";
+import { compile } from "../compiler/index.js";
 import { REPORT_FORMATS, formatDiagnostics, type ReportFormat } from "../compiler/report.js";
-import { CliError } from "./errors.js";
+import { CliError, refuseInput } from "./errors.js";
 
 export interface CheckOutput {
   stdout: string;
@@ -22,7 +22,8 @@ export function runCheck(paths: string[], format: string): CheckOutput {
   if (!REPORT_FORMATS.includes(format as ReportFormat)) {
     throw new CliError(`unknown format ${format}; use one of ${REPORT_FORMATS.join(", ")}`, 2);
   }
-  const project = loadProject(paths);
+  const { program: project, inputError } = compile({ paths }, { emit: false });
+  refuseInput(inputError);
   const report = formatDiagnostics(project.diagnostics, project.sources, format as ReportFormat);
   const errors = project.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = project.diagnostics.length - errors;

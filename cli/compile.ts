@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileProject, type CompiledModule } from "../compiler/compile.js";
-import { loadProject } from "../compiler/program.js";
+import { compile as compileRunbooks, type CompiledModule } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/report.js";
+import { refuseInput } from "./errors.js";
 
 export interface CompileOptions {
   out: string;
@@ -36,7 +36,8 @@ export async function compile(paths: string[], opts: CompileOptions): Promise<vo
 }
 
 export function runCompile(paths: string[], opts: CompileOptions): CompileOutput {
-  const project = loadProject(paths);
+  const { program: project, modules, inputError } = compileRunbooks({ paths });
+  refuseInput(inputError);
   const errors = project.diagnostics.filter((d) => d.severity === "error").length;
   const report = formatDiagnostics(project.diagnostics, project.sources, "text");
   if (errors) {
@@ -44,7 +45,7 @@ export function runCompile(paths: string[], opts: CompileOptions): CompileOutput
     const files = new Set([...project.sources.keys(), ...project.diagnostics.map((d) => d.span.file)]).size;
     return { stdout: "", stderr: `${report}${count(errors, "error")}, ${count(warnings, "warning")} in ${count(files, "file")}\n`, exitCode: 1 };
   }
-  const wanted = outputFiles(compileProject(project));
+  const wanted = outputFiles(modules);
   return opts.check ? checkFolder(opts.out, wanted, report) : writeFolder(opts.out, wanted, report);
 }
 

@@ -10,6 +10,11 @@ export class CliError extends OperatorError {
   }
 }
 
+/** The compiler's bad-usage value (compiler/index.ts `inputError`) as a CliError, exit 2. */
+export function refuseInput(inputError: string | undefined): void {
+  if (inputError !== undefined) throw new CliError(inputError, 2);
+}
+
 /** commander helper for repeatable options (`--param a=1 --param b=2`). */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -4,10 +4,13 @@ import * as fs from "node:fs";
 import { findRunbookFiles } from "../compiler/program.js";
 import { formatDiagnostics } from "../compiler/report.js";
 import { format } from "../format/format.js";
+import { CliError } from "./errors.js";
 
 export async function fmt(paths: string[], opts: { check?: boolean }): Promise<void> {
   let failed = false;
-  for (const file of findRunbookFiles(paths)) {
+  const files = findRunbookFiles(paths);
+  if (!Array.isArray(files)) throw new CliError(files.message, 2);
+  for (const file of files) {
     const text = fs.readFileSync(file, "utf8");
     const r = format(file, text);
     switch (r.kind) {

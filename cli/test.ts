@@ -13,16 +13,15 @@
 // a bad --param, --signal or fake).
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { compileProject } from "../compiler/compile.js";
 import type { CheckedProject } from "../compiler/checked.js";
-import { loadProject } from "../compiler/program.js";
+import { compile } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/report.js";
 import type { CompiledRunbook, ErrorRecord, Json, StreamRecord } from "../runtime/abi.js";
 import { ActivityHost, type JobActivities } from "../runtime/activities.js";
 import { programOf, runAllModes, type JobRun, type MemoryActivity, type MemoryRun, type ModeRuns, type Signal } from "../runtime/memory.js";
 import { loadRunbook } from "../runtime/load.js";
 import { maskSecrets } from "../runtime/builtins/asset.js";
-import { CliError } from "./errors.js";
+import { CliError, refuseInput } from "./errors.js";
 import { parseParams } from "./params.js";
 import { TestActivities, type CallCounts } from "./test-activities.js";
 import { checkServerUrl, ThrowAwayDatabases } from "./test-database.js";
@@ -38,7 +37,8 @@ export interface TestOptions extends FakeFlags {
 export async function test(file: string, opts: TestOptions): Promise<void> {
   if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no such file: ${file}`, 2);
   if (!file.endsWith(".runbook")) throw new CliError(`${file} is not a .runbook file`, 2);
-  const project = loadProject([path.dirname(file)]);
+  const { program: project, modules, inputError } = compile({ paths: [path.dirname(file)] });
+  refuseInput(inputError);
   const printed = formatDiagnostics(project.diagnostics, project.sources, "text");
   if (printed) process.stderr.write(printed.endsWith("\n") ? printed : `${printed}\n`);
   if (project.diagnostics.some((d) => d.severity === "error")) {
@@ -55,7 +55,7 @@ export async function test(file: string, opts: TestOptions): Promise<void> {
   if (badUrl) throw new CliError(badUrl, 2);
 
   const compiled: CompiledRunbook[] = [];
-  for (const m of compileProject(project)) compiled.push(await loadRunbook(m.js, `the compiled code of ${m.name}`));
+  for (const m of modules) compiled.push(await loadRunbook(m.js, `the compiled code of ${m.name}`));
   const name = target.signature.name;
   const stepBudgetMs = stepBudget();
   const databases = new ThrowAwayDatabases(opts.database);

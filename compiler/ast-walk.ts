@@ -1,7 +1,10 @@
-// The children of AST nodes, for the back end's walks (name resolution, liveness, retry scopes):
-// the sub-expressions of an expression, and the parts of a statement. A call's callee is not a
-// sub-expression: it names a runbook, built-in or `use` alias, never a value.
+// The one AST walker: the children of every node kind, written once, so every pass that walks
+// the tree (name resolution, suspension, liveness, retry scopes, metadata) learns about a new kind
+// here. Both switches are exhaustive: a kind added to grammar/ast.ts fails to compile here until
+// its children are listed. A call's callee is not a sub-expression: it names a runbook, built-in
+// or `use` alias, never a value.
 import type * as ast from "../grammar/ast.js";
+import { assertNever } from "../runtime/never.js";
 
 export function childExprs(e: ast.Expr): ast.Expr[] {
   switch (e.kind) {
@@ -27,8 +30,16 @@ export function childExprs(e: ast.Expr): ast.Expr[] {
       return [e.call];
     case "Await":
       return [e.job];
-    default:
+    case "Number":
+    case "String":
+    case "Bool":
+    case "Null":
+    case "Duration":
+    case "Name":
+    case "ErrorExpr":
       return [];
+    default:
+      return assertNever(e, "expression");
   }
 }
 
@@ -70,5 +81,46 @@ export function stmtParts(s: ast.Stmt): { exprs: ast.Expr[]; nested: (ast.Block 
     case "Continue":
     case "Checkpoint":
       return { exprs: [], nested: [] };
+    default:
+      return assertNever(s, "statement");
   }
+}
+
+/** What a walk does at each node; returning `false` skips the node's children. */
+export interface Visitor {
+  stmt?(s: ast.Stmt): boolean | void;
+  expr?(e: ast.Expr): boolean | void;
+}
+
+/**
+ * Pre-order walk of a block, statement or expression: a statement, then its expressions (and
+ * theirs), then its nested blocks; an expression before its sub-expressions.
+ */
+export function walk(node: ast.Block | ast.Stmt | ast.Expr | undefined, v: Visitor): void {
+  if (!node) return;
+  if (node.kind === "Block") {
+    for (const s of node.statements) walk(s, v);
+  } else if (isStmt(node)) {
+    if (v.stmt?.(node) === false) return;
+    const parts = stmtParts(node);
+    for (const e of parts.exprs) walk(e, v);
+    for (const n of parts.nested) walk(n, v);
+  } else {
+    if (v.expr?.(node) === false) return;
+    for (const c of childExprs(node)) walk(c, v);
+  }
+}
+
+/** Every expression under `node`, parents first. */
+export function forEachExpr(node: ast.Block | ast.Stmt | ast.Expr | undefined, f: (e: ast.Expr) => void): void {
+  walk(node, { expr: (e) => void f(e) });
+}
+
+const STMT_KINDS: Record<ast.Stmt["kind"], true> = {
+  Let: true, Assign: true, If: true, While: true, For: true, Break: true, Continue: true, Return: true,
+  Checkpoint: true, Sleep: true, Suspend: true, Stream: true, Fail: true, Try: true, Retry: true, ExprStmt: true,
+};
+
+export function isStmt(n: ast.Stmt | ast.Expr): n is ast.Stmt {
+  return Object.hasOwn(STMT_KINDS, n.kind);
 }

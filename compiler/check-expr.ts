@@ -10,8 +10,10 @@ import type { BuiltinFunction } from "./builtins.js";
 import type { ActivitySignature, CallResolution, Signature } from "./checked.js";
 import { M, diag, type Extra, type MessageDef } from "./messages.js";
 import { nullFacts } from "./null-facts.js";
-import { Scope, closest, didYouMean } from "./scope.js";
+import { Scope, closest, didYouMean, type Local } from "./scope.js";
+import { emptyBindings, type Bindings } from "./bindings.js";
 import { T, binaryType, isAssignable, isNullable, join, mapValueType, nonNull, describeType, unaryType, type Type } from "./types.js";
+import { assertNever } from "../runtime/never.js";
 
 export interface UseInfo {
   decl: ast.UseDecl;
@@ -47,6 +49,7 @@ export abstract class ExprChecker {
   protected readonly diagnostics: Diagnostic[] = [];
   protected readonly calls = new Map<ast.CallExpr, CallResolution>();
   protected readonly types = new Map<ast.Expr, Type>();
+  protected readonly bindings: Bindings = emptyBindings();
   protected readonly facts: BodyFacts = { suspendsDirectly: false, inlineCalls: [], nestedCalls: [] };
   protected scope = new Scope(undefined);
   /** Checking a parameter default: only literals, operators and built-in functions. */
@@ -202,10 +205,17 @@ export abstract class ExprChecker {
     if (local) {
       local.used = true;
       if (local.origin) local.origin.used = true;
+      this.refer(e, local);
       return local.type;
     }
     this.unknownName(e);
     return T.error;
+  }
+
+  /** Record that `e` reads or writes `local` (its declaration's binding). */
+  protected refer(e: ast.NameExpr, local: Local): void {
+    this.bindings.ofRef.set(e, local.binding);
+    local.binding.uses.push(e);
   }
 
   protected unknownName(e: ast.NameExpr): void {
@@ -414,8 +424,23 @@ export function describeTarget(e: ast.Expr): string {
       return `${describeTarget(e.object)}[${e.index.kind === "String" ? JSON.stringify(e.index.value) : e.index.kind === "Number" ? e.index.value : e.index.kind === "Name" ? e.index.name : "…"}]`;
     case "Call":
       return `${describeTarget(e.callee)}(…)`;
-    default:
+    case "Number":
+    case "String":
+    case "Template":
+    case "Bool":
+    case "Null":
+    case "Duration":
+    case "List":
+    case "Map":
+    case "Unary":
+    case "Binary":
+    case "Wait":
+    case "Start":
+    case "Await":
+    case "ErrorExpr":
       return "…";
+    default:
+      return assertNever(e, "expression");
   }
 }
 

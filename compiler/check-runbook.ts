@@ -6,12 +6,14 @@
 import type * as ast from "../grammar/ast.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import type { CallResolution, Signature } from "./checked.js";
+import type { Bindings } from "./bindings.js";
 import { CallChecker } from "./check-call.js";
 import { describeTarget, type BodyFacts, type ProjectView } from "./check-expr.js";
 import { M } from "./messages.js";
 import { nullFacts } from "./null-facts.js";
-import { Scope, didYouMean, type Local, type LocalKind } from "./scope.js";
+import { DISCARD, Scope, didYouMean, type Local, type LocalKind } from "./scope.js";
 import { ERROR_RECORD, NAMED_TYPES, T, binaryType, isAssignable, isNullable, mapValueType, typeFromNode, describeType, type Type } from "./types.js";
+import { assertNever } from "../runtime/never.js";
 
 export type { BodyFacts, CallSite, ProjectView, UseInfo } from "./check-expr.js";
 
@@ -29,6 +31,7 @@ export interface BodyResult {
   facts: BodyFacts;
   calls: Map<ast.CallExpr, CallResolution>;
   types: Map<ast.Expr, Type>;
+  bindings: Bindings;
 }
 
 export function checkRunbookBody(decl: ast.RunbookDecl, signature: Signature, view: ProjectView, opts: BodyOptions): BodyResult {
@@ -61,6 +64,7 @@ class RunbookChecker extends CallChecker {
   run(): BodyResult {
     this.checkDefaults();
     const top = new Scope(undefined);
+    top.span = this.decl.body.span;
     this.decl.params.forEach((p, i) => this.declare(top, p.name, "param", this.signature.params[i]?.type ?? T.error));
     const completes = this.block(this.decl.body, top);
     const returns = this.signature.returns;
@@ -72,14 +76,20 @@ class RunbookChecker extends CallChecker {
         hint: `end every path with \`return\`, or declare the result optional: \`-> ${describeType(returns)}?\``,
       });
     }
-    return { diagnostics: this.diagnostics, facts: this.facts, calls: this.calls, types: this.types };
+    return { diagnostics: this.diagnostics, facts: this.facts, calls: this.calls, types: this.types, bindings: this.bindings };
   }
 
   // -------------------------------------------------------------------------------------------
   // Helpers
 
-  private declare(scope: Scope, id: ast.Identifier, kind: LocalKind, type: Type): Local {
+  /** `from`: the offset the name is usable from (default: its scope's block start). */
+  private declare(scope: Scope, id: ast.Identifier, kind: LocalKind, type: Type, from?: number): Local {
     const { local, previous } = scope.declare(id, kind, type);
+    this.bindings.all.push(local.binding);
+    this.bindings.ofDecl.set(id, local.binding);
+    local.binding.inScope = !previous && id.name !== DISCARD;
+    local.binding.visible.from = from ?? scope.span?.start.offset ?? id.span.start.offset;
+    local.binding.visible.to = scope.span?.end.offset ?? local.binding.visible.from;
     if (previous) {
       this.report(M.redeclared, id.span, [id.name], {
         related: [{ message: `\`${id.name}\` is first declared here`, span: previous.span }],
@@ -107,6 +117,7 @@ class RunbookChecker extends CallChecker {
   // Statements: each returns whether it can complete normally (for reachability)
 
   private block(block: ast.Block, scope = new Scope(this.scope)): boolean {
+    scope.span ??= block.span;
     const saved = this.scope;
     this.scope = scope;
     let reachable = true;
@@ -133,7 +144,7 @@ class RunbookChecker extends CallChecker {
         if (declared && !isAssignable(t, declared)) {
           this.report(M.letMismatch, s.value.span, [s.name.name, describeType(t), describeType(declared)]);
         }
-        this.declare(this.scope, s.name, "let", declared ?? t);
+        this.declare(this.scope, s.name, "let", declared ?? t, s.span.end.offset);
         return true;
       }
       case "Assign":
@@ -277,6 +288,7 @@ class RunbookChecker extends CallChecker {
       case "Name": {
         const local = this.scope.lookup(t.name);
         if (local) {
+          this.refer(t, local);
           this.types.set(t, local.type);
           return local.type;
         }
@@ -306,9 +318,24 @@ class RunbookChecker extends CallChecker {
       }
       case "ErrorExpr":
         return undefined;
-      default:
+      case "Number":
+      case "String":
+      case "Template":
+      case "Bool":
+      case "Null":
+      case "Duration":
+      case "List":
+      case "Map":
+      case "Call":
+      case "Unary":
+      case "Binary":
+      case "Wait":
+      case "Start":
+      case "Await":
         this.report(M.invalidAssignTarget, t.span, ["only a local, or a field or element of one, can be assigned"]);
         return undefined;
+      default:
+        return assertNever(t, "expression");
     }
   }
 
@@ -338,6 +365,7 @@ class RunbookChecker extends CallChecker {
         types = [T.error, T.error];
     }
     const scope = new Scope(this.scope);
+    scope.span = s.body.span;
     s.names.forEach((id, i) => this.declare(scope, id, "for", types[i]!));
     this.loop(() => this.block(s.body, scope));
   }
@@ -364,6 +392,7 @@ class RunbookChecker extends CallChecker {
     let handled = false;
     if (s.handler) {
       const scope = new Scope(this.scope);
+      scope.span = s.handler.body.span;
       this.declare(scope, s.handler.param, "catch", ERROR_RECORD);
       handled = this.block(s.handler.body, scope);
     }
@@ -412,7 +441,19 @@ function whyUnreachable(s: ast.Stmt): string {
       return `the \`${s.kind.toLowerCase()}\` above always leaves this block`;
     case "While":
       return "the `while true` loop above never ends (it has no `break`)";
-    default:
+    case "Let":
+    case "Assign":
+    case "If":
+    case "For":
+    case "Checkpoint":
+    case "Sleep":
+    case "Suspend":
+    case "Stream":
+    case "Try":
+    case "Retry":
+    case "ExprStmt":
       return "every path through the statement above leaves this block";
+    default:
+      return assertNever(s, "statement");
   }
 }

@@ -5,6 +5,8 @@
 // project without errors (the pipeline stops after the checker when there are errors).
 import type * as ast from "../grammar/ast.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
+import type { ActivityModule } from "./activities.js";
+import type { Bindings } from "./bindings.js";
 import type { Type } from "./types.js";
 
 /** A runbook's header as callers see it. */
@@ -49,6 +51,10 @@ export interface CheckedRunbook {
   types: Map<ast.Expr, Type>;
   /** `use` alias → path as written. */
   uses: Record<string, string>;
+  /** `use` alias → the module as read (its functions with their declarations). */
+  modules: ReadonlyMap<string, ActivityModule>;
+  /** What every local name binds to (compiler/bindings.ts). */
+  bindings: Bindings;
 }
 
 export interface CheckedProject {

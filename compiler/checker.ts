@@ -75,6 +75,8 @@ export function checkProject(inputs: CheckInput[], loadModule: ModuleLoader): Ch
       calls: result.calls,
       types: result.types,
       uses: Object.fromEntries([...uses].map(([alias, u]) => [alias, u.decl.path])),
+      modules: new Map([...uses].map(([alias, u]) => [alias, u.module])),
+      bindings: result.bindings,
     });
   }
 

@@ -1,18 +1,16 @@
-// The back end's pipeline, one runbook at a time: lower → build → liveness → emit → transpile.
-// Reads as the architecture: each stage is one file and hands the next plain data.
+// The back end's pipeline, one runbook at a time: lower → build → liveness → metadata → emit →
+// transpile. Reads as the architecture: each stage is one file and hands the next plain data.
 import type { Project } from "ts-morph";
 import { build } from "./build.js";
 import type { CheckedProject, CheckedRunbook } from "./checked.js";
 import { emitModule } from "./emit.js";
 import { computeLiveness } from "./liveness.js";
 import { lowerRunbook } from "./lower.js";
-import { IndentationText, QuoteKind, morph, ts } from "./ts-morph.js";
+import { moduleMetadata, type ModuleMetadata } from "./metadata.js";
+import { tsMorph } from "./ts-morph.js";
 
-export interface CompiledModule {
-  /** Runbook name. */
-  name: string;
-  /** The `.runbook` file it came from. */
-  file: string;
+/** One compiled runbook: its metadata as data, and its code. */
+export interface CompiledModule extends ModuleMetadata {
   /** The emitted TypeScript module. */
   ts: string;
   /** The same module transpiled to an ES module (what the runtime loads). */
@@ -30,12 +28,14 @@ export function compileRunbook(rb: CheckedRunbook, scratch: Project = newScratch
   const lowered = lowerRunbook(rb);
   const built = build(lowered);
   const live = computeLiveness(lowered, built, lowered.slots);
-  const text = emitModule(scratch, { rb, lowered, built, live });
-  return { name: rb.signature.name, file: rb.file, ts: text, js: transpile(text, rb.signature.name) };
+  const meta = moduleMetadata(rb, lowered, built, live);
+  const text = emitModule(scratch, { rb, lowered, built, meta });
+  return { ...meta, ts: text, js: transpile(text, rb.signature.name) };
 }
 
 function newScratchProject(): Project {
-  return new morph.Project({
+  const { Project, IndentationText, QuoteKind, ts } = tsMorph();
+  return new Project({
     useInMemoryFileSystem: true,
     compilerOptions: { target: ts.ScriptTarget.ES2022, strict: true },
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Double },
@@ -49,6 +49,7 @@ function newScratchProject(): Project {
  * CPU for a small module) with byte-identical output.
  */
 export function transpile(text: string, name: string): string {
+  const { ts } = tsMorph();
   return ts.transpileModule(text, {
     fileName: `${name}.ts`,
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },

@@ -15,17 +15,19 @@ import type { Built, Case } from "./build.js";
 import type { CheckedRunbook } from "./checked.js";
 import type { Op, Request } from "./ir.js";
 import type { LoweredRunbook } from "./lower.js";
+import type { ModuleMetadata } from "./metadata.js";
 import { argsObject, cast, condition, expr, iterableCode, writeAssign, writeJump, writeReturn, writeStatement, writeTick, type CodeContext } from "./native.js";
 import { TICK_EVERY } from "../runtime/abi.js";
 import { enclosingRetries } from "./retry-scope.js";
-import { propertyName, typeText } from "./tstype.js";
-import { StructureKind, VariableDeclarationKind } from "./ts-morph.js";
+import { propertyName } from "./tstype.js";
+import { tsMorph } from "./ts-morph.js";
 
 export interface EmitInput {
   rb: CheckedRunbook;
   lowered: LoweredRunbook;
   built: Built;
-  live: Record<number, string[]>;
+  /** The module's metadata (compiler/metadata.ts), printed as its `runbook` object. */
+  meta: ModuleMetadata;
 }
 
 const COMPLETION_TYPE =
@@ -33,6 +35,7 @@ const COMPLETION_TYPE =
 
 /** The module text for one runbook. `project` is a scratch ts-morph project (in memory). */
 export function emitModule(project: Project, input: EmitInput): string {
+  const { StructureKind, VariableDeclarationKind } = tsMorph();
   const { rb, lowered, built } = input;
   const name = rb.signature.name;
   const c: CodeContext = {
@@ -109,7 +112,7 @@ export function emitModule(project: Project, input: EmitInput): string {
   });
   statements.push((w) => {
     w.write("export const runbook: CompiledRunbook = ");
-    writeRunbookObject(w, input);
+    writeRunbookObject(w, input.meta);
     w.write(";").newLine();
   });
 
@@ -133,6 +136,7 @@ function oneLine(text: string): string {
 }
 
 function regionStatements(built: Built): (StatementStructures | WriterFunction)[] {
+  const { StructureKind } = tsMorph();
   const slot = (s: string | null): string => (s === null ? "null" : JSON.stringify(s));
   const rows = built.regions.map(
     (r) => `{ start: ${r.start}, handler: ${r.handler}, binding: ${slot(r.binding)}, finally: ${r.finally}, completion: ${slot(r.completion)}, end: ${r.end} },`,
@@ -191,44 +195,28 @@ function regionStatements(built: Built): (StatementStructures | WriterFunction)[
   ];
 }
 
-function writeRunbookObject(w: CodeBlockWriter, input: EmitInput): void {
-  const { rb, built, live } = input;
-  const calls = new Set<string>();
-  for (const r of rb.calls.values()) if (r.kind === "runbook") calls.add(r.callee);
-  const uses = Object.keys(rb.uses).sort();
+function writeRunbookObject(w: CodeBlockWriter, meta: ModuleMetadata): void {
+  const uses = Object.keys(meta.uses);
   w.write("{").newLine();
   w.indent(() => {
     w.writeLine("name: NAME,");
     w.writeLine("file: FILE,");
     w.write("params: [").indent(() => {
-      rb.signature.params.forEach((p, i) => {
-        const decl = rb.decl.params[i];
-        const info = `{ name: ${JSON.stringify(p.name)}, type: ${JSON.stringify(decl ? typeText(decl.type) : "any")}, typeData: ${JSON.stringify(p.type)}, hasDefault: ${p.hasDefault} },`;
-        w.writeLine(info);
-      });
+      for (const p of meta.params) {
+        w.writeLine(`{ name: ${JSON.stringify(p.name)}, type: ${JSON.stringify(p.type)}, typeData: ${JSON.stringify(p.typeData)}, hasDefault: ${p.hasDefault} },`);
+      }
     });
     w.writeLine("],");
-    w.writeLine(`returns: ${rb.decl.returnType ? JSON.stringify(typeText(rb.decl.returnType)) : "null"},`);
-    w.writeLine(`canSuspend: ${rb.canSuspend},`);
-    w.writeLine(`calls: ${JSON.stringify([...calls].sort())},`);
-    w.writeLine(`uses: {${uses.map((u) => ` ${propertyName(u)}: ${JSON.stringify(rb.uses[u])}`).join(",")}${uses.length ? " " : ""}},`);
-    const liveRows = Object.keys(live).map(Number).sort((a, b) => a - b).map((pc) => `${pc}: ${JSON.stringify(live[pc])}`);
+    w.writeLine(`returns: ${JSON.stringify(meta.returns)},`);
+    w.writeLine(`canSuspend: ${meta.canSuspend},`);
+    w.writeLine(`calls: ${JSON.stringify(meta.calls)},`);
+    w.writeLine(`uses: {${uses.map((u) => ` ${propertyName(u)}: ${JSON.stringify(meta.uses[u])}`).join(",")}${uses.length ? " " : ""}},`);
+    const liveRows = Object.entries(meta.live).map(([pc, slots]) => `${pc}: ${JSON.stringify(slots)}`);
     w.writeLine(`live: {${liveRows.length ? ` ${liveRows.join(", ")} ` : ""}},`);
-    w.writeLine(`positions: {${positionRows(built).join(",")} },`);
+    w.writeLine(`positions: {${Object.entries(meta.positions).map(([pc, [line, column]]) => ` ${pc}: [${line}, ${column}]`).join(",")} },`);
     w.writeLine("step,");
   });
   w.write("}");
-}
-
-/** pc → [line, column]; a case with no positioned op inherits the position before it. */
-function positionRows(built: Built): string[] {
-  const rows: string[] = [];
-  let last: [number, number] = [0, 0];
-  for (const k of built.cases) {
-    if (k.at) last = [k.at.line, k.at.column];
-    rows.push(` ${k.pc}: [${last[0]}, ${last[1]}]`);
-  }
-  return rows;
 }
 
 function writeStep(w: CodeBlockWriter, c: CodeContext, input: EmitInput, usesRegions: boolean): void {

@@ -19,6 +19,7 @@ import { childExprs } from "./ast-walk.js";
 import type { Built } from "./build.js";
 import type { Exits, JumpPlan, Label, Lowered, Op, ReturnPlan } from "./ir.js";
 import type { Slots } from "./slots.js";
+import { assertNever } from "../runtime/never.js";
 
 interface Node {
   op: Op;
@@ -279,7 +280,7 @@ export function stmtEffect(s: ast.Stmt, slots: Slots): Effect {
   };
   switch (s.kind) {
     case "Let":
-      return { gen: reads(s.value), kill: new Set([slots.lets.get(s)!]) };
+      return { gen: reads(s.value), kill: new Set([slots.binders.get(s.name)!]) };
     case "Assign": {
       const gen = new Set<string>();
       const kill = new Set<string>();
@@ -323,7 +324,11 @@ export function stmtEffect(s: ast.Stmt, slots: Slots): Effect {
     }
     case "ExprStmt":
       return { gen: reads(s.expression), kill: new Set() };
-    default:
+    case "Break":
+    case "Continue":
+    case "Checkpoint":
       return { gen: new Set(), kill: new Set() };
+    default:
+      return assertNever(s, "statement");
   }
 }

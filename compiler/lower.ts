@@ -40,6 +40,7 @@ import type { CheckedRunbook } from "./checked.js";
 import type { Destination, Exits, FinallyHop, JumpPlan, Label, Lowered, Op, Region, Request, ReturnPlan, RetrySlots, Site } from "./ir.js";
 import { resolveSlots, type Slots } from "./slots.js";
 import { containsSuspension } from "./suspension.js";
+import { assertNever } from "../runtime/never.js";
 
 /** A break/continue target or a split finally that jumps may cross, innermost last. */
 type Entry =
@@ -201,8 +202,17 @@ export function leavingJumps(s: ast.Stmt): { break: boolean; continue: boolean; 
       case "Retry":
         st.body.statements.forEach((x) => visit(x, inLoop));
         return;
-      default:
+      case "Let":
+      case "Assign":
+      case "Checkpoint":
+      case "Sleep":
+      case "Suspend":
+      case "Stream":
+      case "Fail":
+      case "ExprStmt":
         return;
+      default:
+        return assertNever(st, "statement");
     }
   };
   visit(s, false);
@@ -229,7 +239,7 @@ function lowerStatement(state: LowerState, s: ast.Stmt): void {
     case "Suspend":
       return lowerSuspend(state, s, { kind: "suspend", reason: s.reason }, { kind: "discard" });
     case "Let":
-      return lowerSuspend(state, s, requestOf(state, s.value), { kind: "let", slot: state.slots.lets.get(s)! });
+      return lowerSuspend(state, s, requestOf(state, s.value), { kind: "let", slot: state.slots.binders.get(s.name)! });
     case "Assign":
       return lowerSuspend(state, s, requestOf(state, s.value), { kind: "assign", stmt: s });
     case "ExprStmt":
@@ -246,8 +256,13 @@ function lowerStatement(state: LowerState, s: ast.Stmt): void {
       return lowerTry(state, s);
     case "Retry":
       return lowerRetry(state, s);
-    default:
+    case "Break":
+    case "Continue":
+    case "Stream":
+    case "Fail":
       throw new Error(`lowering: a ${s.kind} statement cannot contain a suspension point`);
+    default:
+      return assertNever(s, "statement");
   }
 }
 
@@ -268,6 +283,24 @@ function requestOf(state: LowerState, e: ast.Expr): Request {
       });
       return { kind: "call", runbook: r.callee, args };
     }
+    case "Number":
+    case "String":
+    case "Template":
+    case "Bool":
+    case "Null":
+    case "Duration":
+    case "List":
+    case "Map":
+    case "Name":
+    case "Member":
+    case "Index":
+    case "Unary":
+    case "Binary":
+    case "Start":
+    case "ErrorExpr":
+      break;
+    default:
+      return assertNever(e, "expression");
   }
   throw new Error(`lowering: a ${e.kind} expression does not suspend`);
 }

@@ -21,6 +21,7 @@ import { targetRoot } from "./liveness.js";
 import type { Slots } from "./slots.js";
 import { propertyName } from "./tstype.js";
 import { TICK_EVERY } from "../runtime/abi.js";
+import { assertNever } from "../runtime/never.js";
 
 export interface CodeContext {
   rb: CheckedRunbook;
@@ -99,6 +100,8 @@ export function expr(c: CodeContext, e: ast.Expr): string {
     case "Await":
     case "ErrorExpr":
       throw new Error(`emit: a ${e.kind} expression cannot stand here`);
+    default:
+      return assertNever(e, "expression");
   }
 }
 
@@ -200,8 +203,20 @@ function emittedType(e: ast.Expr): string | undefined {
       return e.operator === "not" ? "boolean" : e.operand.kind === "Number" || e.operand.kind === "Duration" ? "number" : undefined;
     case "Binary":
       return ["and", "or", "==", "!=", "<", "<=", ">", ">="].includes(e.operator) ? "boolean" : undefined;
-    default:
+    case "List":
+    case "Map":
+    case "Null":
+    case "Name":
+    case "Member":
+    case "Index":
+    case "Call":
+    case "Wait":
+    case "Start":
+    case "Await":
+    case "ErrorExpr":
       return undefined;
+    default:
+      return assertNever(e, "expression");
   }
 }
 
@@ -260,7 +275,7 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
   };
   switch (s.kind) {
     case "Let": {
-      const slot = c.slots.lets.get(s)!;
+      const slot = c.slots.binders.get(s.name)!;
       w.writeLine(`L.${slot} = ${cast(c, slot, expr(c, s.value), s.value)};`);
       return;
     }
@@ -370,6 +385,8 @@ export function writeStatement(w: CodeBlockWriter, c: CodeContext, s: ast.Stmt, 
     case "Sleep":
     case "Suspend":
       throw new Error(`emit: ${s.kind} is a suspension point and cannot be emitted whole`);
+    default:
+      return assertNever(s, "statement");
   }
 }
 

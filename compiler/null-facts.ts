@@ -2,6 +2,7 @@
 // it is false. A pure function of the syntax, used by operators (`x != null and x > 1`, in
 // check-expr.ts) and statements (`if x != null { ... }`, in check-runbook.ts), so it stands apart.
 import type * as ast from "../grammar/ast.js";
+import { assertNever } from "../runtime/never.js";
 
 /**
  * Names of locals known not to be null when `cond` is true (`whenTrue`) or false (`whenFalse`):
@@ -25,7 +26,24 @@ export function nullFacts(cond: ast.Expr): { whenTrue: string[]; whenFalse: stri
       const inner = nullFacts(cond.operand);
       return { whenTrue: inner.whenFalse, whenFalse: inner.whenTrue };
     }
-    default:
+    case "Number":
+    case "String":
+    case "Template":
+    case "Bool":
+    case "Null":
+    case "Duration":
+    case "List":
+    case "Map":
+    case "Name":
+    case "Member":
+    case "Index":
+    case "Call":
+    case "Wait":
+    case "Start":
+    case "Await":
+    case "ErrorExpr":
       return { whenTrue: [], whenFalse: [] };
+    default:
+      return assertNever(cond, "expression");
   }
 }

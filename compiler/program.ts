@@ -3,7 +3,6 @@
 // parser's tree is still there), so one run reports every error of every file.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CliError } from "../cli/errors.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import { parse } from "../grammar/parse.js";
 import { loadActivityModule } from "./activities.js";
@@ -24,23 +23,47 @@ export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 const SKIPPED_FOLDERS = new Set(["node_modules", ".git", ".runbook"]);
 
 /**
- * Read, parse and check the runbooks at `paths` (files, or folders searched recursively for
- * `*.runbook`). A missing path is bad usage (CliError, exit 2); a file that cannot be read as
- * text is a diagnostic.
+ * The text of every runbook at `paths` (files, or folders searched recursively for `*.runbook`),
+ * with `overrides` (file → text, e.g. an editor's unsaved buffers) taking the place of what is on
+ * disk and adding files that are not there. A path that does not exist or is not a runbook is an
+ * `InputError` (bad usage); a file that cannot be read as text is a diagnostic.
  */
-export function loadProject(paths: string[]): CheckedProject {
-  const files = findRunbookFiles(paths);
+export function readProject(paths: string[], overrides: ReadonlyMap<string, string> = new Map()): ReadProject | InputError {
+  const byKey = new Map([...overrides].map(([file, text]) => [path.resolve(file), { file, text }]));
+  // A path that names a given file needs nothing from disk (it may not be saved yet).
+  const onDisk = paths.filter((p) => !byKey.has(path.resolve(p)));
+  const found = onDisk.length || !byKey.size ? findRunbookFiles(onDisk) : [];
+  if (!Array.isArray(found)) return found;
   const sources: SourceText[] = [];
-  const inputProblems: Diagnostic[] = [];
-  for (const file of files) {
+  const problems: Diagnostic[] = [];
+  for (const file of found) {
+    const given = byKey.get(path.resolve(file));
+    if (given) {
+      sources.push({ file, text: given.text });
+      byKey.delete(path.resolve(file));
+      continue;
+    }
     const read = readSource(file);
     if (typeof read === "string") sources.push({ file, text: read });
-    else inputProblems.push(read);
+    else problems.push(read);
   }
-  const project = checkSources(sources);
-  project.diagnostics = sortDiagnostics([...inputProblems, ...project.diagnostics]);
-  return project;
+  for (const rest of byKey.values()) sources.push(rest);
+  return { sources, problems };
 }
+
+export interface ReadProject {
+  sources: SourceText[];
+  /** Files that could not be read as text (RB9001..RB9003). */
+  problems: Diagnostic[];
+}
+
+/** Bad usage of the project input: the CLI prints it as one line and exits 2. */
+export interface InputError {
+  kind: "input-error";
+  message: string;
+}
+
+const inputError = (message: string): InputError => ({ kind: "input-error", message });
 
 /** Parse and check runbooks given as text (tests, fuzzing, benchmarks). Pure apart from `use` modules. */
 export function checkSources(files: SourceText[], loadModule: ModuleLoader = loadActivityModule): CheckedProject {
@@ -61,8 +84,8 @@ export function checkSources(files: SourceText[], loadModule: ModuleLoader = loa
 // ---------------------------------------------------------------------------------------------
 // Finding and reading files
 
-export function findRunbookFiles(paths: string[]): string[] {
-  if (paths.length === 0) throw new CliError("no runbook files or folders given", 2);
+export function findRunbookFiles(paths: string[]): string[] | InputError {
+  if (paths.length === 0) return inputError("no runbook files or folders given");
   const found: string[] = [];
   const seen = new Set<string>();
   const add = (file: string) => {
@@ -78,17 +101,17 @@ export function findRunbookFiles(paths: string[]): string[] {
       stat = fs.statSync(given);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new CliError(code === "ENOENT" || code === "ENOTDIR" ? `no such file or folder: ${given}` : `cannot read ${given}: ${code ?? String(err)}`, 2);
+      return inputError(code === "ENOENT" || code === "ENOTDIR" ? `no such file or folder: ${given}` : `cannot read ${given}: ${code ?? String(err)}`);
     }
     if (stat.isDirectory()) {
       const inFolder: string[] = [];
       walk(given, inFolder);
-      if (inFolder.length === 0) throw new CliError(`no .runbook files in ${given}`, 2);
+      if (inFolder.length === 0) return inputError(`no .runbook files in ${given}`);
       inFolder.sort().forEach(add);
     } else if (given.endsWith(".runbook")) {
       add(given);
     } else {
-      throw new CliError(`${given} is not a .runbook file`, 2);
+      return inputError(`${given} is not a .runbook file`);
     }
   }
   return found;

@@ -3,6 +3,7 @@
 // and a `catch` name with their blocks; every other block opens a scope of its own, where
 // shadowing an outer name is allowed.
 import type { Identifier, Span } from "../grammar/ast.js";
+import type { Binding } from "./bindings.js";
 import type { Type } from "./types.js";
 
 export type LocalKind = "param" | "let" | "for" | "catch";
@@ -17,6 +18,8 @@ export interface Local {
   used: boolean;
   /** For a narrowed view (`x` where `x != null` is known): the local itself. */
   origin?: Local;
+  /** The checker's record of this declaration (a narrowed view shares its origin's). */
+  binding: Binding;
 }
 
 /** The name that binds nothing. */
@@ -27,6 +30,9 @@ export class Scope {
   /** Locals of outer scopes seen here with a narrower type (`T` for a `T?` known not null). */
   private readonly narrowed = new Map<string, Local>();
 
+  /** The block this scope covers (set when the block is entered; none for a default's scope). */
+  span: Span | undefined;
+
   constructor(readonly parent: Scope | undefined) {}
 
   /**
@@ -34,7 +40,8 @@ export class Scope {
    * `_` declares nothing: it discards (`for _, v in m`), so it may appear any number of times.
    */
   declare(id: Identifier, kind: LocalKind, type: Type): { local: Local; previous: Local | undefined } {
-    const local: Local = { name: id.name, kind, type, span: id.span, used: false };
+    const binding: Binding = { name: id.name, kind, type, id, uses: [], visible: { from: 0, to: 0 }, inScope: true };
+    const local: Local = { name: id.name, kind, type, span: id.span, used: false, binding };
     if (id.name === DISCARD) return { local, previous: undefined };
     const previous = this.locals.get(id.name);
     if (!previous) this.locals.set(id.name, local);

@@ -5,14 +5,13 @@
 // contain `$`, and compiler temporaries start with `$`, so no two can collide). Parameters keep
 // their own names: the driver stores arguments under them.
 //
-// Scoping follows the checker (compiler/scope.ts): parameters share the body's outermost scope,
-// a `for` loop's names and a `catch` name share their block's scope, every other block opens
-// one of its own.
+// Which declaration a name refers to, and its type, are the checker's (compiler/bindings.ts):
+// nothing is resolved again here.
 import type * as ast from "../grammar/ast.js";
-import { childExprs } from "./ast-walk.js";
+import { assertNever } from "../runtime/never.js";
+import type { Binding } from "./bindings.js";
 import type { CheckedRunbook } from "./checked.js";
-import { tsType, typeOfNode } from "./tstype.js";
-import type { Type } from "./types.js";
+import { tsType } from "./tstype.js";
 
 export type SlotKind = "param" | "local" | "temp";
 
@@ -28,20 +27,21 @@ export interface Slots {
   all: Map<string, SlotInfo>;
   /** Each name reference → the slot it reads or writes. */
   refs: Map<ast.NameExpr, string>;
-  /** Each `let` → its slot. */
-  lets: Map<ast.LetStmt, string>;
-  /** Each `for` name and `catch` name (by Identifier node) → its slot. */
+  /** Each declared name (parameter, `let`, `for` and `catch` names, by Identifier node) → its slot. */
   binders: Map<ast.Identifier, string>;
 }
 
 /** The TS type of a caught error in `catch err` (an ErrorRecord as JSON). */
 export const ERROR_TS = "{ message: string; runbook: string; file: string; line: number; column: number; data: Json }";
 
-/** Resolves every name of a runbook to a frame slot and gives each slot its TypeScript type. */
+/**
+ * Gives every declaration the checker recorded (compiler/bindings.ts) a frame slot with its
+ * TypeScript type, and every name reference the slot of the declaration it binds to.
+ */
 export function resolveSlots(rb: CheckedRunbook): Slots {
-  const slots: Slots = { all: new Map(), refs: new Map(), lets: new Map(), binders: new Map() };
+  const slots: Slots = { all: new Map(), refs: new Map(), binders: new Map() };
   const counts = new Map<string, number>();
-  const typeOf = (e: ast.Expr): Type | undefined => rb.types.get(e);
+  const slotOf = new Map<Binding, string>();
 
   const declare = (name: string, kind: SlotKind, ts: string): string => {
     const n = (counts.get(name) ?? 0) + 1;
@@ -53,134 +53,29 @@ export function resolveSlots(rb: CheckedRunbook): Slots {
     return slot;
   };
 
-  type Scope = Map<string, string>[];
-  const lookup = (scope: Scope, name: string): string | undefined => {
-    for (let i = scope.length - 1; i >= 0; i--) {
-      const s = scope[i].get(name);
-      if (s !== undefined) return s;
-    }
-    return undefined;
-  };
-
-  const expr = (e: ast.Expr | undefined, scope: Scope): void => {
-    if (!e) return;
-    if (e.kind === "Name") {
-      const slot = lookup(scope, e.name);
-      if (slot !== undefined) slots.refs.set(e, slot);
-      return;
-    }
-    for (const child of childExprs(e)) expr(child, scope);
-  };
-
-  const block = (b: ast.Block, scope: Scope, own?: Map<string, string>): void => {
-    const inner = [...scope, own ?? new Map<string, string>()];
-    for (const s of b.statements) stmt(s, inner);
-  };
-
-  const stmt = (s: ast.Stmt, scope: Scope): void => {
-    const here = scope[scope.length - 1];
-    switch (s.kind) {
-      case "Let": {
-        expr(s.value, scope);
-        const type = s.type ? typeOfNode(s.type) : letType(s.value);
-        const slot = declare(s.name.name, "local", tsType(type));
-        slots.lets.set(s, slot);
-        here.set(s.name.name, slot);
-        return;
-      }
-      case "Assign":
-        expr(s.target, scope);
-        expr(s.value, scope);
-        return;
-      case "If":
-        expr(s.condition, scope);
-        block(s.then, scope);
-        if (s.otherwise?.kind === "Block") block(s.otherwise, scope);
-        else if (s.otherwise) stmt(s.otherwise, scope);
-        return;
-      case "While":
-        expr(s.condition, scope);
-        block(s.body, scope);
-        return;
-      case "For": {
-        expr(s.iterable, scope);
-        const own = new Map<string, string>();
-        const types = forTypes(s);
-        s.names.forEach((id, i) => {
-          const slot = declare(id.name, "local", tsType(types[i]));
-          slots.binders.set(id, slot);
-          own.set(id.name, slot);
-        });
-        block(s.body, scope, own);
-        return;
-      }
-      case "Return":
-        expr(s.value, scope);
-        return;
-      case "Sleep":
-        expr(s.duration, scope);
-        return;
-      case "Suspend":
-        expr(s.reason, scope);
-        return;
-      case "Stream":
-        expr(s.value, scope);
-        return;
-      case "Fail":
-        expr(s.message, scope);
-        return;
-      case "Try": {
-        block(s.block, scope);
-        if (s.handler) {
-          const slot = declare(s.handler.param.name, "local", ERROR_TS);
-          slots.binders.set(s.handler.param, slot);
-          block(s.handler.body, scope, new Map([[s.handler.param.name, slot]]));
-        }
-        if (s.finalizer) block(s.finalizer, scope);
-        return;
-      }
-      case "Retry":
-        expr(s.attempts, scope);
-        expr(s.delay, scope);
-        expr(s.backoff, scope);
-        block(s.body, scope);
-        return;
-      case "ExprStmt":
-        expr(s.expression, scope);
-        return;
-      default:
-        return;
-    }
-  };
-
-  /** The type a `let` without annotation gets: its value's (a wait or await gives `any`). */
-  function letType(value: ast.Expr): Type | undefined {
-    if (value.kind === "Wait" || value.kind === "Await") return { kind: "any" };
-    return typeOf(value);
-  }
-
-  /** The types of a `for` loop's names, from the iterable's type. */
-  function forTypes(s: ast.ForStmt): (Type | undefined)[] {
-    if (s.iterable.kind === "Binary" && s.iterable.operator === "..") return [{ kind: "number" }];
-    const t = stripOptional(typeOf(s.iterable));
-    const pairs = s.names.length === 2;
-    if (t?.kind === "list") return pairs ? [{ kind: "number" }, t.element] : [t.element];
-    if (t?.kind === "map") return pairs ? [{ kind: "string" }, t.value] : [{ kind: "string" }];
-    if (t?.kind === "record") return pairs ? [{ kind: "string" }, undefined] : [{ kind: "string" }];
-    return pairs ? [undefined, undefined] : [undefined];
-  }
-
-  const top = new Map<string, string>();
   for (const p of rb.signature.params) {
     slots.all.set(p.name, { name: p.name, kind: "param", ts: tsType(p.type) });
     counts.set(p.name, 1);
-    top.set(p.name, p.name);
   }
-  for (const p of rb.decl.params) expr(p.default, [top]);
-  block(rb.decl.body, [], top);
+  for (const b of rb.bindings.all) {
+    const slot = b.kind === "param" ? b.name : declare(b.name, "local", slotType(b));
+    slotOf.set(b, slot);
+    slots.binders.set(b.id, slot);
+  }
+  for (const [e, b] of rb.bindings.ofRef) slots.refs.set(e, slotOf.get(b)!);
   return slots;
 }
 
-function stripOptional(t: Type | undefined): Type | undefined {
-  return t?.kind === "optional" ? t.inner : t;
+/** A slot's TS type: its binding's type; a caught error is an ErrorRecord as JSON. */
+function slotType(b: Binding): string {
+  switch (b.kind) {
+    case "catch":
+      return ERROR_TS;
+    case "param":
+    case "let":
+    case "for":
+      return tsType(b.type);
+    default:
+      return assertNever(b.kind, "binding kind");
+  }
 }

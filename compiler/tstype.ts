@@ -62,32 +62,3 @@ export function typeText(node: ast.TypeNode): string {
       return `${typeText(node.inner)}?`;
   }
 }
-
-/** A type annotation as a Type (what the checker computes for it; unknown names are `any`). */
-export function typeOfNode(node: ast.TypeNode): Type {
-  switch (node.kind) {
-    case "NamedType":
-      switch (node.name) {
-        case "string":
-        case "number":
-        case "bool":
-        case "duration":
-        case "time":
-        case "any":
-          return { kind: node.name };
-        default:
-          return { kind: "any" };
-      }
-    case "ListType":
-      return { kind: "list", element: typeOfNode(node.element) };
-    case "MapType":
-      return { kind: "map", value: typeOfNode(node.value) };
-    case "RecordType": {
-      const fields: { [name: string]: Type } = {};
-      for (const f of node.fields) fields[f.name.name] = typeOfNode(f.type);
-      return { kind: "record", fields };
-    }
-    case "OptionalType":
-      return { kind: "optional", inner: typeOfNode(node.inner) };
-  }
-}

@@ -4,6 +4,7 @@
 // parser refuses such a tree here. The walk stops descending at the limit, so it cannot
 // overflow the stack itself.
 import type { Block, Expr, SourceFileNode, Stmt, TypeNode } from "./ast.js";
+import { assertNever } from "../runtime/never.js";
 
 /** Deepest AST the parser hands on; well inside what recursive walkers manage on Node's stack. */
 export const MAX_TREE_DEPTH = 1000;
@@ -74,8 +75,11 @@ function stmtDepth(s: Stmt, d: number, limit: number): number {
     }
     case "ExprStmt":
       return exprDepth(s.expression, d + 1, limit);
-    default:
+    case "Break":
+    case "Continue":
       return d;
+    default:
+      return assertNever(s, "statement");
   }
 }
 
@@ -116,8 +120,16 @@ function exprDepth(e: Expr, d: number, limit: number): number {
       return exprDepth(e.call, d + 1, limit);
     case "Await":
       return exprDepth(e.job, d + 1, limit);
-    default:
+    case "Number":
+    case "String":
+    case "Bool":
+    case "Null":
+    case "Duration":
+    case "Name":
+    case "ErrorExpr":
       return d;
+    default:
+      return assertNever(e, "expression");
   }
 }
 
@@ -135,7 +147,9 @@ function typeDepth(t: TypeNode, d: number, limit: number): number {
       for (const f of t.fields) max = Math.max(max, typeDepth(f.type, d + 2, limit));
       return max;
     }
-    default:
+    case "NamedType":
       return d;
+    default:
+      return assertNever(t, "type");
   }
 }

@@ -4,18 +4,25 @@
 // pins the activity modules its runbooks use (runtime/activity-pins.ts): their hashes are part of
 // the version's hash, so changed activity code publishes as a new version.
 import { createHash } from "node:crypto";
-import type { CompiledRunbook, ParamInfo } from "./abi.js";
+import type { ParamInfo } from "./abi.js";
 import { pinsOf, type DriftPolicy, type Pins } from "./activity-pins.js";
 import type { Db } from "./db/connect.js";
-import { loadRunbook } from "./load.js";
 import type { VersionRow } from "./rows.js";
 import { publishVersion, type PublishResult } from "./sql/versions.js";
 
-/** One compiled runbook as the compiler hands it over (compiler/compile.ts CompiledModule). */
+/**
+ * One compiled runbook as the compiler hands it over (compiler/compile.ts CompiledModule fits):
+ * its code, and the metadata bundling needs, as data. Nothing is imported to read it back.
+ */
 export interface ModuleText {
   name: string;
   file: string;
   js: string;
+  params: ParamInfo[];
+  /** Runbooks it calls inline or starts. */
+  calls: string[];
+  /** `use` alias → path as written. */
+  uses: Record<string, string>;
   /** The `.runbook` text it was compiled from, stored for reading (the console); not hashed. */
   source?: string;
 }
@@ -41,20 +48,18 @@ export interface BundleOptions {
 export async function bundleProject(modules: ModuleText[], options: BundleOptions = {}): Promise<Bundle[]> {
   const activityDrift = options.activityDrift ?? "refuse";
   const byName = new Map(modules.map((m) => [m.name, m]));
-  const loaded = new Map<string, CompiledRunbook>();
-  for (const m of modules) loaded.set(m.name, await loadRunbook(m.js, `runbook ${m.name}`));
   const out: Bundle[] = [];
   for (const root of modules) {
-    const names = closure(root.name, (n) => loaded.get(n)?.calls ?? []);
+    const names = closure(root.name, (n) => byName.get(n)?.calls ?? []);
     const bundle: VersionRow["modules"] = {};
     for (const n of [...names].sort()) {
       const m = byName.get(n);
       if (!m) throw new Error(`runbook ${root.name} calls ${n}, which is not part of the project`);
       bundle[n] = m.source === undefined ? { file: m.file, js: m.js } : { file: m.file, js: m.js, source: m.source };
     }
-    const activities = await pinsOf([...names].map((n) => loaded.get(n)!), options.baseDir);
+    const activities = await pinsOf([...names].map((n) => byName.get(n)!), options.baseDir);
     const hash = versionHash(root.name, bundle, activities, activityDrift);
-    out.push({ hash, runbook: root.name, modules: bundle, params: loaded.get(root.name)!.params, activities, activityDrift });
+    out.push({ hash, runbook: root.name, modules: bundle, params: root.params, activities, activityDrift });
   }
   return out;
 }

@@ -5,8 +5,7 @@
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { activityRunner } from "../../cli/test.js";
-import { compileProject } from "../../compiler/compile.js";
-import { loadProject } from "../../compiler/program.js";
+import { compile } from "../../compiler/index.js";
 import type { CompiledRunbook, Json } from "../../runtime/abi.js";
 import { loadRunbook } from "../../runtime/load.js";
 import { programOf, runAllModes, type ActivityCall } from "../../runtime/memory.js";
@@ -15,9 +14,9 @@ const folder = path.join("test", "activities", "fixtures", "attempts");
 const compiled: CompiledRunbook[] = [];
 
 beforeAll(async () => {
-  const project = loadProject([folder]);
-  expect(project.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  for (const m of compileProject(project)) compiled.push(await loadRunbook(m.js, m.name));
+  const { diagnostics, modules } = compile({ paths: [folder] });
+  expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  for (const m of modules) compiled.push(await loadRunbook(m.js, m.name));
 });
 
 /** What the activity saw as ctx.attempt (its result, or the attempt its error names). */

@@ -2,11 +2,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadProject, MAX_FILE_BYTES } from "../../compiler/program.js";
+import { compile } from "../../compiler/index.js";
+import { MAX_FILE_BYTES } from "../../compiler/program.js";
 import { escapeData, escapeProperty, formatDiagnostics, sourceWithCaret } from "../../compiler/report.js";
 import type { Diagnostic } from "../../grammar/diagnostic.js";
 import type { Span } from "../../grammar/ast.js";
-import { CliError } from "../../cli/errors.js";
 
 const at = (line: number, column: number, endLine: number, endColumn: number, file = "a.runbook"): Span => ({
   file,
@@ -90,23 +90,24 @@ describe("formats", () => {
   });
 });
 
-describe("loadProject input problems", () => {
-  it("refuses a huge file with a diagnostic and a missing path with a CliError", () => {
+describe("compile: input problems", () => {
+  it("refuses a huge file with a diagnostic and a missing path as an input error", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-load-"));
     try {
       const big = path.join(dir, "big.runbook");
       fs.writeFileSync(big, Buffer.alloc(MAX_FILE_BYTES + 1, 0x20));
-      const p = loadProject([big]);
+      const p = compile({ paths: [big] }, { emit: false });
       expect(p.diagnostics.map((x) => x.code)).toEqual(["RB9003"]);
-      expect(() => loadProject([path.join(dir, "missing.runbook")])).toThrow(CliError);
+      expect(compile({ paths: [path.join(dir, "missing.runbook")] }).inputError).toBe(`no such file or folder: ${path.join(dir, "missing.runbook")}`);
       fs.mkdirSync(path.join(dir, "links"));
       fs.symlinkSync(path.join(dir, "nowhere.runbook"), path.join(dir, "links/dangling.runbook"));
-      const dangling = loadProject([path.join(dir, "links")]);
+      const dangling = compile({ paths: [path.join(dir, "links")] });
       expect(dangling.diagnostics.map((x) => `${x.code} ${x.message}`)).toEqual(["RB9001 cannot read this file: ENOENT"]);
       fs.writeFileSync(path.join(dir, "notes.txt"), "hello");
-      expect(() => loadProject([path.join(dir, "notes.txt")])).toThrow(/is not a \.runbook file/);
+      expect(compile({ paths: [path.join(dir, "notes.txt")] }).inputError).toMatch(/is not a \.runbook file/);
       fs.mkdirSync(path.join(dir, "empty"));
-      expect(() => loadProject([path.join(dir, "empty")])).toThrow(/no \.runbook files/);
+      expect(compile({ paths: [path.join(dir, "empty")] }).inputError).toMatch(/no \.runbook files/);
+      expect(compile({}).inputError).toBe("no runbook files or folders given");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

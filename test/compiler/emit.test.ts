@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileProject, type CompiledModule } from "../../compiler/compile.js";
-import { loadProject } from "../../compiler/program.js";
+import { compile } from "../../compiler/index.js";
 import { abiText } from "../../cli/compile.js";
 import { grid } from "./grid-cases.js";
 import { checked } from "./support.js";
@@ -16,10 +16,10 @@ import { checked } from "./support.js";
 const GOLDEN = "test/compiler/golden";
 
 function compileFolder(dir: string): CompiledModule[] {
-  const project = loadProject([dir]);
+  const { program: project, modules } = compile({ paths: [dir] });
   const errors = project.diagnostics.filter((d) => d.severity === "error");
   expect(errors.map((d) => `${d.span.file}:${d.span.start.line}: ${d.message}`)).toEqual([]);
-  return compileProject(project);
+  return modules;
 }
 
 describe("golden emitted modules", () => {

@@ -3,9 +3,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { JobState, Json } from "../../runtime/abi.js";
 import type { Program } from "../../runtime/driver.js";
-import { compileProject, type CompiledModule } from "../../compiler/compile.js";
-import type { CheckedProject } from "../../compiler/checked.js";
-import { checkSources } from "../../compiler/program.js";
+import { compile, type CheckedProject, type CompileResult, type CompiledModule } from "../../compiler/index.js";
 import { formatDiagnostics } from "../../compiler/report.js";
 import { loadRunbook } from "../../runtime/load.js";
 import { programOf, runAllModes, type MemoryActivity, type ModeRuns, type Signal } from "../../runtime/memory.js";
@@ -19,14 +17,18 @@ export function runbookName(text: string): string {
 
 /** Parses and checks sources (named NAME.runbook after their runbook); throws on any error. */
 export function checked(sources: string[]): CheckedProject {
-  const project = checkSources(sources.map((text) => ({ file: `${runbookName(text)}.runbook`, text })));
-  const errors = project.diagnostics.filter((d) => d.severity === "error");
-  if (errors.length) throw new Error(`test source has errors:\n${formatDiagnostics(errors, project.sources, "text")}`);
-  return project;
+  return compiled(sources, false).program;
 }
 
 export function compileSources(sources: string[]): CompiledModule[] {
-  return compileProject(checked(sources));
+  return compiled(sources, true).modules;
+}
+
+function compiled(sources: string[], emit: boolean): CompileResult {
+  const result = compile({ files: sources.map((text) => ({ file: `${runbookName(text)}.runbook`, text })) }, { emit });
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) throw new Error(`test source has errors:\n${formatDiagnostics(errors, result.program.sources, "text")}`);
+  return result;
 }
 
 export interface RunOptions {

@@ -7,9 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseParams, parseSignal } from "../../cli/test.js";
-import { compileProject } from "../../compiler/compile.js";
+import { compile } from "../../compiler/index.js";
 import type { CheckedProject } from "../../compiler/checked.js";
-import { loadProject } from "../../compiler/program.js";
 import { formatDiagnostics } from "../../compiler/report.js";
 import type { CompiledRunbook, Json } from "../../runtime/abi.js";
 import { MODES, programOf, runAllModes, type CommitEvent } from "../../runtime/memory.js";
@@ -24,10 +23,11 @@ let project: CheckedProject;
 const compiled = new Map<string, CompiledRunbook>();
 
 beforeAll(async () => {
-  project = loadProject([dir]);
+  const result = compile({ paths: [dir] });
+  project = result.program;
   const errors = project.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0) throw new Error(`the corpus does not compile:\n${formatDiagnostics(errors, project.sources, "text")}`);
-  for (const m of compileProject(project)) compiled.set(m.name, await loadRunbook(m.js, m.name));
+  for (const m of result.modules) compiled.set(m.name, await loadRunbook(m.js, m.name));
 });
 
 function text(v: Json): string {

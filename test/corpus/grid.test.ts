@@ -5,9 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileProject } from "../../compiler/compile.js";
+import { compile } from "../../compiler/index.js";
 import type { CheckedProject } from "../../compiler/checked.js";
-import { loadProject } from "../../compiler/program.js";
 import { formatDiagnostics } from "../../compiler/report.js";
 import type { CompiledRunbook, Json } from "../../runtime/abi.js";
 import { MODES, programOf, runAllModes, type CommitEvent } from "../../runtime/memory.js";
@@ -24,10 +23,11 @@ const signals = [10, 20, 30, 40].map((value) => ({ name: "sig", value }));
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   for (const f of [...GRID_HELPERS, ...cases.flatMap((c) => c.files)]) writeFileSync(path.join(dir, f.file), f.text);
-  project = loadProject([dir]);
+  const result = compile({ paths: [dir] });
+  project = result.program;
   const errors = project.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0) throw new Error(`the grid does not compile:\n${formatDiagnostics(errors, project.sources, "text")}`);
-  for (const m of compileProject(project)) compiled.set(m.name, await loadRunbook(m.js, m.name));
+  for (const m of result.modules) compiled.set(m.name, await loadRunbook(m.js, m.name));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -8,9 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { activityRunner, parseParams, parseSignal } from "../../cli/test.js";
-import { compileProject } from "../../compiler/compile.js";
+import { compile } from "../../compiler/index.js";
 import type { CheckedProject } from "../../compiler/checked.js";
-import { loadProject } from "../../compiler/program.js";
 import type { CompiledRunbook, Json } from "../../runtime/abi.js";
 import { programOf, runAllModes } from "../../runtime/memory.js";
 import { loadRunbook } from "../../runtime/load.js";
@@ -23,9 +22,10 @@ const compiled: CompiledRunbook[] = [];
 beforeAll(async () => {
   process.env.RUNBOOK_DEMO_DIR = demo;
   process.env.RUNBOOK_DEMO_BOOT_MS = "10";
-  project = loadProject([path.join(root, "runbooks")]);
+  const result = compile({ paths: [path.join(root, "runbooks")] });
+  project = result.program;
   expect(project.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  for (const m of compileProject(project)) compiled.push(await loadRunbook(m.js, m.name));
+  for (const m of result.modules) compiled.push(await loadRunbook(m.js, m.name));
 });
 afterAll(() => rmSync(demo, { recursive: true, force: true }));
 

@@ -35,7 +35,7 @@ export function moduleText(m: HandModule): ModuleText {
   },
 };
 `;
-  return { name: m.name, file: `${m.name}.runbook`, js };
+  return { name: m.name, file: `${m.name}.runbook`, js, params: m.params ?? [], calls: m.calls ?? [], uses: m.uses ?? {} };
 }
 
 /** Returns null at once. */
