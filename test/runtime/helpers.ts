@@ -68,7 +68,12 @@ export async function outputs(db: Db, id: string): Promise<Json[]> {
   return (await streamsAfter(db.pool, id)).map((r) => r.value);
 }
 
-/** "from->to" of every transition, in order (lines with no status change, like an operator's request, left out). */
+/**
+ * "from->to" of every transition, in order. An operator's line with no status change (a request
+ * on a running job, a signal kept for later: no worker) is left out; a takeover (running->running
+ * on the new worker) is a transition.
+ */
 export async function transitions(db: Db, id: string): Promise<string[]> {
-  return (await jobHistory(db.pool, id)).filter((h: HistoryRow) => h.from_status !== h.to_status).map((h: HistoryRow) => `${h.from_status ?? "-"}->${h.to_status}`);
+  const isOperatorNote = (h: HistoryRow) => h.from_status === h.to_status && h.worker === null;
+  return (await jobHistory(db.pool, id)).filter((h) => !isOperatorNote(h)).map((h: HistoryRow) => `${h.from_status ?? "-"}->${h.to_status}`);
 }
