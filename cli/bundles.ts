@@ -22,5 +22,6 @@ export async function compileBundles(paths: string[], options: BundleOptions = {
   if (project.diagnostics.some((d) => d.severity === "error")) throw new CliError("nothing was published: fix the errors above", 1);
   if (project.runbooks.size === 0) throw new CliError(`no runbooks found in ${paths.join(", ")}`, 1);
   const files = new Map([...project.runbooks.values()].map((rb) => [path.resolve(rb.file), rb.signature.name]));
-  return { bundles: await bundleProject(modules, options), files };
+  const withSources = modules.map((m) => ({ ...m, source: project.sources.get(m.file) }));
+  return { bundles: await bundleProject(withSources, options), files };
 }

@@ -20,6 +20,7 @@ export async function serve(opts: { host: string; port: string }): Promise<void>
     throw e;
   }
   printLine(`runbook serve: listening on ${served.url}`);
+  printLine(`runbook serve: web console at ${served.url}/console/ (sign in with a token: runbook token create NAME --role viewer)`);
   if (!["127.0.0.1", "localhost", "::1"].includes(opts.host)) printNote(`listening on ${opts.host}: reachable from other machines (every API call still needs a token)`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

@@ -23,6 +23,8 @@ export interface ModuleText {
   calls: string[];
   /** `use` alias → path as written. */
   uses: Record<string, string>;
+  /** The `.runbook` text it was compiled from, stored for reading (the console); not hashed. */
+  source?: string;
 }
 
 export interface Bundle {
@@ -53,7 +55,7 @@ export async function bundleProject(modules: ModuleText[], options: BundleOption
     for (const n of [...names].sort()) {
       const m = byName.get(n);
       if (!m) throw new Error(`runbook ${root.name} calls ${n}, which is not part of the project`);
-      bundle[n] = { file: m.file, js: m.js };
+      bundle[n] = m.source === undefined ? { file: m.file, js: m.js } : { file: m.file, js: m.js, source: m.source };
     }
     const activities = await pinsOf([...names].map((n) => byName.get(n)!), options.baseDir);
     const hash = versionHash(root.name, bundle, activities, activityDrift);

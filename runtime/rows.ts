@@ -62,8 +62,11 @@ export interface VersionRow {
   hash: string;
   /** The runbook published (the bundle's root). */
   runbook: string;
-  /** Compiled module of every runbook of the bundle. */
-  modules: Record<string, { file: string; js: string }>;
+  /**
+   * Compiled module of every runbook of the bundle, with the `.runbook` text it came from when
+   * the publisher gave it (not part of the hash: a version keeps the text it was first stored with).
+   */
+  modules: Record<string, { file: string; js: string; source?: string }>;
   /** Parameters of the root runbook. */
   params: ParamInfo[];
   /** Hashes of the activity modules the bundle uses (runtime/activity-pins.ts; 0007). */

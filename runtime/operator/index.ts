@@ -33,6 +33,7 @@ export class Operator {
   // runbooks
   publish = (bundles: Bundle[]) => runbooks.publish(this.db, bundles);
   runbooks = () => runbooks.runbooks(this.db);
+  version = (name: string, hash: string) => runbooks.version(this.db, name, hash);
 
   // jobs
   start = (req: StartRequest) => jobs.startJob(this.db, this.actor, req);

@@ -83,6 +83,15 @@ export interface DeploymentView {
   workers: { name: string; state: WorkerState; slots: number }[];
 }
 
+export interface VersionView {
+  runbook: string;
+  hash: string;
+  created_at: Date;
+  params: ParamInfo[];
+  /** Every runbook of the bundle: its file, and its `.runbook` text (null: published without it). */
+  modules: Record<string, { file: string; source: string | null }>;
+}
+
 export interface RunbookView {
   name: string;
   /** The version `start NAME` runs. */

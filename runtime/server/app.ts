@@ -3,7 +3,8 @@
 // OperatorError's kind; nothing else escapes as a stack trace.
 //
 //   viewer:   GET /api/jobs, /api/jobs/:id, /api/jobs/:id/output[?follow=1], /api/workers,
-//             /api/deployment, /api/runbooks, /api/schedules, /api/session; GET /metrics
+//             /api/deployment, /api/runbooks, /api/runbooks/:name/versions/:hash,
+//             /api/schedules, /api/session; GET /metrics
 //   operator: POST /api/jobs, /api/jobs/:id/signal, /api/jobs/:id/suspend|resume|stop
 //   admin:    POST /api/workers/:name/drain, PUT /api/deployment, /api/tokens, /api/webhooks
 //   anyone:   POST /api/session {token} (sign in), DELETE /api/session; POST /hooks/SECRET
@@ -17,6 +18,7 @@ import { httpStatus, Operator, OperatorError } from "../operator/index.js";
 import { parseDuration } from "../params.js";
 import { actorOf, authenticate, requireRole, Sessions, SESSION_COOKIE, type Env } from "./auth.js";
 import { followOutput } from "./follow-sse.js";
+import { serveConsole } from "./console.js";
 import { Feeds } from "./feeds.js";
 import { Metrics } from "./metrics.js";
 
@@ -56,6 +58,9 @@ export function createApp(op: Operator, options: AppOptions = {}): App {
   const sameOrigin = csrf();
   app.use("*", (c, next) => (c.req.header("cookie") ? sameOrigin(c, next) : next()));
   app.use("*", bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: `the body is larger than ${MAX_BODY} bytes` }, 413) }));
+
+  // --- the web console's static pages (runtime/server/console.ts); they read the API below
+  serveConsole(app);
 
   // --- webhooks: the secret in the URL is the credential
   app.post("/hooks/:secret", async (c) => c.json(await op.callWebhook(c.req.param("secret"), await jsonBody(c, {})), 201));
@@ -138,6 +143,7 @@ export function createApp(op: Operator, options: AppOptions = {}): App {
 
   // runbooks and schedules
   app.get("/api/runbooks", async (c) => c.json(await op.runbooks()));
+  app.get("/api/runbooks/:name/versions/:hash", async (c) => c.json(await op.version(c.req.param("name"), c.req.param("hash"))));
   app.get("/api/schedules", async (c) => c.json(await op.schedules()));
 
   // access
