@@ -221,6 +221,20 @@ export interface ParamInfo {
   hasDefault: boolean;
 }
 
+/**
+ * Where and how many of a runbook's jobs run (issue 14), as the header declares it. Evaluated by
+ * the database when a job is created (migration 0011, runbook_placement), so it is data, not code.
+ */
+export interface Placement {
+  /** `group "NAME"`: the worker group its jobs go to when the start does not name one. */
+  group?: string;
+  /** `concurrency (key: EXPR, limit: N)`. */
+  concurrency?: { key: KeyPart[] | null; limit: number };
+}
+
+/** One part of a concurrency key, joined in order: literal text, or a parameter (or its field). */
+export type KeyPart = { text: string } | { param: string[] };
+
 /** What each emitted module exports as `runbook`. */
 export interface CompiledRunbook {
   name: string;
@@ -239,6 +253,8 @@ export interface CompiledRunbook {
   live: Record<number, string[]>;
   /** Source position of each pc's first statement, for reports: pc → [line, column]. */
   positions: Record<number, [number, number]>;
+  /** The header's `group "NAME"` and `concurrency (...)` (absent: neither). */
+  placement?: Placement;
   /** Run this frame from frame.pc; mutates frame.pc and frame.locals. */
   step(frame: Frame, ctx: StepContext, input: Input): Promise<StepResult>;
 }

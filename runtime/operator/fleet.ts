@@ -14,7 +14,7 @@ function stateOf(w: WorkerStatus | undefined): WorkerState {
 
 /** Field by field: the row `deploy` returns also carries its statement's pg_notify() column. */
 function deploymentOf(d: DeploymentRow): DeploymentRow {
-  return { generation: d.generation, workers: d.workers, auto: d.auto, created_at: d.created_at };
+  return { generation: d.generation, workers: d.workers, auto: d.auto, worker_group: d.worker_group, created_at: d.created_at };
 }
 
 function slotOwners(db: Db, d: DeploymentRow | null, rows: WorkerStatus[]): (string | null)[] {

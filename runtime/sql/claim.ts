@@ -38,6 +38,8 @@ export async function claimJobs(
   leaseMs: number,
   /** Versions this worker refuses (its activity modules differ: runtime/activity-pins.ts). */
   excludeVersions: string[] = [],
+  /** The worker's group: it claims only that group's jobs (migration 0011). */
+  group = "default",
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>({
     name: "runbook_claim",
@@ -48,7 +50,10 @@ export async function claimJobs(
        -- have a due time (migration 0004), and FOR UPDATE re-checks it on the newest row version.
        WHERE due_at <= now() AND slot = ANY($2::int[]) AND status IN ('queued', 'running', 'sleeping', 'waiting')
          AND NOT (version = ANY($5::text[]))
-       ORDER BY due_at
+         -- Placement (migration 0011): the worker's group, highest priority first. The order is
+         -- jobs_claim_order's, so the scan stops after LIMIT rows (docs/runtime.md).
+         AND worker_group = $6
+       ORDER BY priority DESC, due_at
        LIMIT $3
        FOR UPDATE SKIP LOCKED
      ), claimed AS (
@@ -72,18 +77,18 @@ export async function claimJobs(
        FROM claimed
      )
      SELECT * FROM claimed`,
-    values: [worker, slots, limit, leaseMs, excludeVersions],
+    values: [worker, slots, limit, leaseMs, excludeVersions, group],
   });
   return rows;
 }
 
 /** Database time of the next due job in these slots (for a wake-up timer), and the time now. */
-export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = []): Promise<{ next: Date | null; now: Date }> {
+export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = [], group = "default"): Promise<{ next: Date | null; now: Date }> {
   const { rows } = await db.query<{ next: Date | null; now: Date }>(
     `SELECT (SELECT min(due_at) FROM jobs
-             WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT (version = ANY($2::text[]))) AS next,
+             WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT (version = ANY($2::text[])) AND worker_group = $3) AS next,
             now() AS now`,
-    [slots, excludeVersions],
+    [slots, excludeVersions, group],
   );
   return rows[0];
 }
