@@ -28,6 +28,8 @@ export interface ClaimedJob {
   timed_out: boolean;
   from_status: JobStatus;
   from_worker: string | null;
+  /** Its priority (migration 0011); claims come highest first, then by due time. */
+  priority: number;
 }
 
 export async function claimJobs(
@@ -44,7 +46,7 @@ export async function claimJobs(
   const { rows } = await db.query<ClaimedJob>({
     name: "runbook_claim",
     text: `WITH picked AS (
-       SELECT id, status AS from_status, worker AS from_worker
+       SELECT id, status AS from_status, worker AS from_worker, priority, due_at AS was_due
        FROM jobs
        -- The status test is part of the claim, not only of the index: only these statuses ever
        -- have a due time (migration 0004), and FOR UPDATE re-checks it on the newest row version.
@@ -64,7 +66,7 @@ export async function claimJobs(
        WHERE j.id = p.id
        RETURNING j.id, j.runbook, j.version, j.params, j.state, j.lease_epoch, j.stream_seq, j.slot,
                  j.wait_signal, j.await_job, j.wait_until IS NOT NULL AS has_timer, coalesce(j.wait_until <= now(), false) AS timed_out,
-                 p.from_status, p.from_worker
+                 p.from_status, p.from_worker, p.priority, p.was_due
      ), history AS (
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
        SELECT id, from_status, 'running', $1,
@@ -76,7 +78,8 @@ export async function claimJobs(
               END
        FROM claimed
      )
-     SELECT * FROM claimed`,
+     -- The worker starts a claimed batch in this order: priority holds inside a batch too.
+     SELECT * FROM claimed ORDER BY priority DESC, was_due`,
     values: [worker, slots, limit, leaseMs, excludeVersions, group],
   });
   return rows;
