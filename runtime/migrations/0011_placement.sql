@@ -54,8 +54,9 @@ CREATE INDEX jobs_key_waiting ON jobs (concurrency_key, priority DESC, created_a
 -- Every statement that creates jobs calls it (runtime/sql/enqueue.ts), so the key is the same
 -- however the job is created. A job's own group (`start --group`, a parent's) wins over the
 -- runbook's declared one; the caller applies that.
-CREATE FUNCTION runbook_placement(v text, rb text, params json,
-                                  OUT declared_group text, OUT concurrency_key text, OUT concurrency_limit integer)
+-- A table function of one SELECT, so the planner inlines it into the insert (no call per row).
+CREATE FUNCTION runbook_placement(v text, rb text, params json)
+RETURNS TABLE (declared_group text, concurrency_key text, concurrency_limit integer)
 LANGUAGE sql STABLE AS $$
   SELECT p->>'group',
          CASE WHEN c IS NULL THEN NULL
