@@ -3,6 +3,7 @@
 // failing statement is dropped by the parser's recovery), except in a runbook header, whose
 // parts are read defensively.
 import type { CstNode, IToken } from "chevrotain";
+import { GROUP_NAME, GROUP_NAME_RULE } from "../runtime/abi.js";
 import type * as A from "./ast.js";
 import { ExpressionBuilder, type BuildContext, type DeferredInterpolation } from "./build-expressions.js";
 import { messages, type SyntaxIssue } from "./messages.js";
@@ -118,8 +119,8 @@ export class AstBuilder extends ExpressionBuilder {
         else if (out.group) wrong("the header has a second `group` clause");
         else {
           const name = this.plainString(str, "group name");
-          if (name !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(name)) {
-            this.issue(str.startOffset, end(str), messages.headerClause(`${JSON.stringify(name)} is not a group name (letters, digits, _ . -; at most 63 characters)`));
+          if (name !== undefined && !GROUP_NAME.test(name)) {
+            this.issue(str.startOffset, end(str), messages.headerClause(`${JSON.stringify(name)} is not a group name (${GROUP_NAME_RULE})`));
           } else if (name !== undefined) out.group = { span, name };
         }
       } else if (word.image === "concurrency") {

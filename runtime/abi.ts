@@ -232,6 +232,12 @@ export interface Placement {
   concurrency?: { key: KeyPart[] | null; limit: number };
 }
 
+/** The rule for a worker group's name, wherever one is given (header, --group, the HTTP API). */
+export const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+export const GROUP_NAME_RULE = "letters, digits, _ . -; at most 63 characters";
+/** The range of a job's priority (`start --priority`). */
+export const MAX_PRIORITY = 1_000_000;
+
 /** One part of a concurrency key, joined in order: literal text, or a parameter (or its field). */
 export type KeyPart = { text: string } | { param: string[] };
 
