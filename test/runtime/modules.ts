@@ -38,7 +38,7 @@ export function moduleText(m: HandModule): ModuleText {
   },
 };
 `;
-  return { name: m.name, file: `${m.name}.runbook`, js, params: m.params ?? [], calls: m.calls ?? [], uses: m.uses ?? {} };
+  return { name: m.name, file: `${m.name}.runbook`, js, params: m.params ?? [], calls: m.calls ?? [], uses: m.uses ?? {}, ...(m.placement ? { placement: m.placement } : {}) };
 }
 
 /** Returns null at once. */
