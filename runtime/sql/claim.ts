@@ -7,6 +7,7 @@
 // fences all writes of the previous holder.
 import type { JobState, Json } from "../abi.js";
 import type { JobStatus, Queryable } from "../rows.js";
+import { DEFAULT_GROUP } from "../settings.js";
 
 /** A job just claimed: what the worker needs to continue it. */
 export interface ClaimedJob {
@@ -41,7 +42,7 @@ export async function claimJobs(
   /** Versions this worker refuses (its activity modules differ: runtime/activity-pins.ts). */
   excludeVersions: string[] = [],
   /** The worker's group: it claims only that group's jobs (migration 0011). */
-  group = "default",
+  group = DEFAULT_GROUP,
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>({
     name: "runbook_claim",
@@ -86,7 +87,7 @@ export async function claimJobs(
 }
 
 /** Database time of the next due job in these slots (for a wake-up timer), and the time now. */
-export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = [], group = "default"): Promise<{ next: Date | null; now: Date }> {
+export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = [], group = DEFAULT_GROUP): Promise<{ next: Date | null; now: Date }> {
   const { rows } = await db.query<{ next: Date | null; now: Date }>(
     `SELECT (SELECT min(due_at) FROM jobs
              WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT (version = ANY($2::text[])) AND worker_group = $3) AS next,
