@@ -5,11 +5,13 @@ import type { Json } from "../runtime/abi.js";
 import { DEFAULT_JOBS_LIMIT, MAX_PAGE } from "../runtime/operator/jobs.js";
 import type { JobPage, JobView } from "../runtime/operator/views.js";
 import type { ControlVerb } from "../runtime/sql/control.js";
+import { reasonText } from "../runtime/sql/placement.js";
 import { compileBundles } from "./bundles.js";
 import { CliError } from "./errors.js";
 import { followToExit } from "./follow.js";
 import { humanDuration, relativeTime } from "./human-time.js";
 import { errorLine, printFields, printJson, printJsonLine, printLine, printNote, printRecord, printRecordJson, printTable, recordText } from "./print.js";
+import { priorityOption } from "./placement.js";
 import { withOperator } from "./session.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -38,13 +40,15 @@ export interface StartOptions {
   id?: string;
   wait?: boolean;
   json?: boolean;
+  group?: string;
+  priority?: string;
 }
 
 export async function start(name: string, opts: StartOptions): Promise<void> {
   // --wait prints the job's streams as text as they come: no single JSON document to print.
   if (opts.json && opts.wait) throw new CliError("--json and --wait do not combine: start with --json, then `runbook output ID --follow --json`", 2);
   await withOperator(async (op) => {
-    const { id } = await op.start({ runbook: name, params: { flags: opts.param }, id: opts.id });
+    const { id } = await op.start({ runbook: name, params: { flags: opts.param }, id: opts.id, group: opts.group, priority: priorityOption(opts.priority) });
     if (opts.json) printJsonLine({ id });
     else printLine(id);
     if (opts.wait) await followToExit(op, id);
@@ -96,7 +100,12 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
       ["job", j.id],
       ["runbook", `${j.runbook} (version ${j.version.slice(0, 12)})`],
       ["status", j.status + (j.control ? ` (${j.control} requested)` : "") + parkedOn(j)],
+      ...(detail.waiting ? [["waiting", reasonText(detail.waiting)] as [string, string]] : []),
       ["slot", String(j.slot)],
+      ["group", j.worker_group + (j.priority !== 0 ? `, priority ${j.priority}` : "")],
+      ...(j.concurrency_key !== null
+        ? [["key", `${j.concurrency_key} (limit ${j.concurrency_limit})${j.key_place !== null ? `, holds place ${j.key_place}` : ""}`] as [string, string]]
+        : []),
       ["worker", j.worker ?? "-"],
       ["created", `${j.created_at.toISOString()} (${relativeTime(j.created_at)})`],
       ...(j.finished_at ? [["took", humanDuration(j.finished_at.getTime() - j.created_at.getTime())] as [string, string]] : []),

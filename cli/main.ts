@@ -74,6 +74,8 @@ program
   .option("--param <k=v>", "a parameter (repeatable)", collect, [])
   .option("--id <key>", "idempotency key: a retried start never creates a second job")
   .option("--wait", "follow the job like `run` does")
+  .option("--group <name>", "the worker group to run it (default: the runbook's declared group, else `default`)")
+  .option("--priority <n>", "higher runs first among due jobs of the same slot (default 0)")
   .option("--json", "JSON output: {\"id\"}")
   .action(async (name: string, opts) => (await import("./jobs.js")).start(name, opts));
 
@@ -82,6 +84,7 @@ program
   .description("run jobs until drained or signalled")
   .option("--name <name>", "worker name (default: host name and pid)")
   .option("--concurrency <n>", "jobs run at once", "10")
+  .option("--group <name>", "the worker group it serves (default `default`)")
   .action(async (opts) => (await import("./worker.js")).worker(opts));
 
 program
@@ -133,6 +136,7 @@ program
   .command("deploy")
   .description("show the deployment, or replace it online with --workers")
   .option("--workers <names>", "comma-separated worker names")
+  .option("--group <name>", "the worker group whose deployment this is (default `default`)")
   .option("--json", "JSON output")
   .action(async (opts) => (await import("./ops.js")).deploy(opts));
 

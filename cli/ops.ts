@@ -1,57 +1,72 @@
 // Operations on the worker deployment: `runbook workers`, `runbook deploy`, `runbook drain`.
 // Parse, call the operator API, print.
 import { parseDuration } from "../runtime/params.js";
+import { DEFAULT_GROUP } from "../runtime/settings.js";
 import { CliError } from "./errors.js";
 import { humanDuration } from "./human-time.js";
 import { printJson, printLine, printTable, printWarning } from "./print.js";
+import { checkGroup } from "./placement.js";
 import { withOperator } from "./session.js";
 
 export async function workers(opts: { json?: boolean }): Promise<void> {
   await withOperator(async (op) => {
-    const { deployment, workers: rows } = await op.fleet();
+    const { deployment, deployments, workers: rows } = await op.fleet();
     if (opts.json) {
-      printJson({ deployment, workers: rows.map(({ state: _, ...w }) => w) });
+      printJson({ deployment, deployments, workers: rows.map(({ state: _, ...w }) => w) });
       return;
     }
-    if (deployment) printLine(`deployment generation ${deployment.generation}${deployment.auto ? " (automatic)" : ""}: ${deployment.workers.join(", ")}`);
-    else printLine("no deployment yet (the first worker to start makes one)");
+    for (const [group, d] of Object.entries(deployments)) {
+      const label = group === DEFAULT_GROUP ? "deployment" : `group ${group}: deployment`;
+      if (d) printLine(`${label} generation ${d.generation}${d.auto ? " (automatic)" : ""}: ${d.workers.join(", ")}`);
+      else if (group === DEFAULT_GROUP) printLine("no deployment yet (the first worker to start makes one)");
+      else printLine(`${label}: none yet`);
+    }
     if (rows.length === 0) {
       printLine("no workers");
       return;
     }
+    // GROUP last: the columns scripts read by position keep their places.
     printTable(
-      ["NAME", "STATE", "HEARTBEAT", "SLOTS", "RUNNING", "CONCURRENCY", "HOST:PID"],
-      rows.map((w) => [w.name, w.state, humanDuration(w.heartbeat_age_ms), String(w.slots), String(w.running), String(w.concurrency), `${w.host}:${w.pid}`]),
+      ["NAME", "STATE", "HEARTBEAT", "SLOTS", "RUNNING", "CONCURRENCY", "HOST:PID", "GROUP"],
+      rows.map((w) => [w.name, w.state, humanDuration(w.heartbeat_age_ms), String(w.slots), String(w.running), String(w.concurrency), `${w.host}:${w.pid}`, w.group]),
     );
   });
 }
 
-export async function deploy(opts: { workers?: string; json?: boolean }): Promise<void> {
+export async function deploy(opts: { workers?: string; group?: string; json?: boolean }): Promise<void> {
+  const group = checkGroup(opts.group);
+  const named = group === DEFAULT_GROUP ? "" : `group ${group}: `;
   await withOperator(async (op) => {
     if (opts.workers === undefined) {
-      const view = await op.deployment();
+      const view = await op.deployment(group);
       if (opts.json) {
         printJson(view);
         return;
       }
       const d = view.deployment;
       if (!d) {
-        printLine("no deployment yet (the first worker to start makes one)");
+        printLine(`${named}no deployment yet (the first worker to start makes one)`);
         return;
       }
-      printLine(`generation ${d.generation}${d.auto ? " (automatic)" : ""}`);
+      printLine(`${named}generation ${d.generation}${d.auto ? " (automatic)" : ""}`);
       for (const w of view.workers) printLine(`  ${w.name}: ${w.state}, ${w.slots} slots`);
       return;
     }
     const names = opts.workers.split(",").map((s) => s.trim()).filter(Boolean);
     if (names.length === 0) throw new CliError("--workers needs at least one worker name", 2);
-    const view = await op.deploy(names);
+    const view = await op.deploy(names, group);
     const d = view.deployment!;
     if (opts.json) printJson(view);
-    else printLine(`deployment generation ${d.generation}: ${d.workers.join(", ")}`);
+    else printLine(`${named}deployment generation ${d.generation}: ${d.workers.join(", ")}`);
     // A typo here would leave slots to nobody: say which names own nothing yet.
     const idle = view.workers.filter((w) => w.state !== "alive");
-    for (const w of idle) printWarning(`${w.name} is not a live worker (${w.state}); it owns no slots until \`runbook worker --name ${w.name}\` runs`);
+    for (const w of idle) {
+      printWarning(
+        w.state === "in another group"
+          ? `${w.name} serves another group; it owns no slots of group ${group}`
+          : `${w.name} is not a live worker (${w.state}); it owns no slots until \`runbook worker --name ${w.name}${named ? ` --group ${group}` : ""}\` runs`,
+      );
+    }
     if (idle.length === view.workers.length) printWarning("no worker of this deployment is alive: no job runs until one starts");
   });
 }

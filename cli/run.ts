@@ -45,6 +45,8 @@ export async function run(target: string, opts: RunOptions): Promise<void> {
     const follower = new Follower();
     worker = await Worker.start(db, {
       name: `run-${os.hostname()}-${process.pid}`,
+      // The job's own group (its runbook may declare one): this worker is there to run it.
+      group: (await op.jobRow(id)).worker_group,
       concurrency: 4,
       // A running fleet keeps its slots: this worker joins only when no other worker is alive.
       joinOnlyIfAlone: true,

@@ -1,18 +1,21 @@
-// `runbook worker [--name N] [--concurrency C]`: runs jobs until signalled. SIGTERM or SIGINT:
+// `runbook worker [--name N] [--concurrency C] [--group G]`: runs jobs until signalled. SIGTERM or SIGINT:
 // claim nothing more, hand running jobs over at their next checkpoint, exit 0 (issue 5 builds
 // `runbook drain` on the same path); a second SIGINT exits at once, leaving the leases to expire.
 import { openDb, type Db } from "../runtime/db/connect.js";
-import { connectTimeoutMs, DEFAULTS, SettingError, settingsFromEnv, type WorkerSettings } from "../runtime/settings.js";
+import { connectTimeoutMs, DEFAULT_GROUP, DEFAULTS, SettingError, settingsFromEnv, type WorkerSettings } from "../runtime/settings.js";
 import { Worker, WorkerNameTaken, type WorkerOptions } from "../runtime/worker.js";
 import { CliError } from "./errors.js";
+import { checkGroup } from "./placement.js";
 
 export interface WorkerCliOptions {
   name?: string;
   concurrency: string;
+  group?: string;
 }
 
 export async function worker(opts: WorkerCliOptions): Promise<void> {
   const concurrency = Number(opts.concurrency);
+  const group = checkGroup(opts.group);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a whole number of at least 1, not ${opts.concurrency}`, 2);
   // RUNTIME.md: "more connections than about 4 per core slow a 2-core server down". Eight let
   // concurrent checkpoints share WAL flushes (group commit) without crowding the server.
@@ -20,8 +23,8 @@ export async function worker(opts: WorkerCliOptions): Promise<void> {
   // A session left idle inside a transaction is ended about when its lease would expire.
   const db = await openDb({ max: Math.min(8, concurrency + 3), idleInTransactionMs: timing.timeoutMs, connectTimeoutMs: connectTimeoutMs(timing.timeoutMs) });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const w = await startWorker(db, { ...timing, name: opts.name, concurrency, log });
-  log(`worker ${w.name} started: concurrency ${concurrency}, ${w.ownedSlots.length} of ${db.slotCount} slots`);
+  const w = await startWorker(db, { ...timing, name: opts.name, concurrency, group, log });
+  log(`worker ${w.name} started: ${group === DEFAULT_GROUP ? "" : `group ${group}, `}concurrency ${concurrency}, ${w.ownedSlots.length} of ${db.slotCount} slots`);
   let signals = 0;
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {

@@ -3,6 +3,7 @@
 // The AST is not copied or annotated in place; the checker's facts about nodes are side tables
 // keyed by the node objects of the parser's AST. A back end only ever sees a CheckedProject of a
 // project without errors (the pipeline stops after the checker when there are errors).
+import type { Placement } from "../runtime/abi.js";
 import type * as ast from "../grammar/ast.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import type { ActivityModule } from "./activities.js";
@@ -55,6 +56,8 @@ export interface CheckedRunbook {
   modules: ReadonlyMap<string, ActivityModule>;
   /** What every local name binds to (compiler/bindings.ts). */
   bindings: Bindings;
+  /** The header's `group` and `concurrency` clauses, checked (compiler/placement.ts). */
+  placement: Placement | undefined;
 }
 
 export interface CheckedProject {

@@ -18,6 +18,7 @@ import { BUILTIN_ACTIVITIES, BUILTIN_FUNCTIONS } from "./builtins.js";
 import type { CheckedRunbook, Signature } from "./checked.js";
 import { checkRunbookBody, unknownTypeHint, type BodyFacts, type ProjectView, type UseInfo } from "./check-runbook.js";
 import { M, diag } from "./messages.js";
+import { checkPlacement } from "./placement.js";
 import { T, typeFromNode } from "./types.js";
 
 /** One parsed file handed to the checker. */
@@ -63,6 +64,7 @@ export function checkProject(inputs: CheckInput[], loadModule: ModuleLoader): Ch
     const view: ProjectView = { signatures, uses, builtins: BUILTIN_FUNCTIONS, builtinActivities: BUILTIN_ACTIVITIES };
     const result = checkRunbookBody(decl, signature, view, { parsedCleanly: !input.hasSyntaxErrors });
     diagnostics.push(...result.diagnostics);
+    const placement = checkPlacement(decl, signature, diagnostics);
     reportUnusedAliases(uses, input, diagnostics);
     if (own?.decl !== decl) continue;
     facts.set(decl.name.name, result.facts);
@@ -77,6 +79,7 @@ export function checkProject(inputs: CheckInput[], loadModule: ModuleLoader): Ch
       uses: Object.fromEntries([...uses].map(([alias, u]) => [alias, u.decl.path])),
       modules: new Map([...uses].map(([alias, u]) => [alias, u.module])),
       bindings: result.bindings,
+      placement,
     });
   }
 

@@ -214,6 +214,7 @@ function writeRunbookObject(w: CodeBlockWriter, meta: ModuleMetadata): void {
     const liveRows = Object.entries(meta.live).map(([pc, slots]) => `${pc}: ${JSON.stringify(slots)}`);
     w.writeLine(`live: {${liveRows.length ? ` ${liveRows.join(", ")} ` : ""}},`);
     w.writeLine(`positions: {${Object.entries(meta.positions).map(([pc, [line, column]]) => ` ${pc}: [${line}, ${column}]`).join(",")} },`);
+    if (meta.placement) w.writeLine(`placement: ${JSON.stringify(meta.placement)},`);
     w.writeLine("step,");
   });
   w.write("}");

@@ -91,6 +91,11 @@ export const M = {
   duplicateRunbook: def("RB2021", "error", (name: string) => `runbook ${q(name)} is declared twice in the project`),
   runbookNameIsBuiltin: def("RB2050", "error", (name: string) => `runbook name ${q(name)} is the name of a built-in function`),
 
+  // The header's `concurrency (key: EXPR, limit: N)` (compiler/placement.ts)
+  keyNotParameters: def("RB2070", "error", (what: string) => `a concurrency key is computed from the job's parameters when it is queued: ${what}`),
+  keyType: def("RB2071", "error", (type: string) => `a concurrency key must be a string, number or bool, not ${type}`),
+  badLimit: def("RB2072", "error", () => "the concurrency limit must be a whole number from 1 to 10000, written as a number"),
+
   // Activities and `use` modules
   moduleError: def("RB3001", "error", (path: string, error: string) => `cannot use ${q(path)}: ${error}`),
   unknownActivity: def("RB3002", "error", (alias: string, fn: string) => `module ${q(alias)} has no exported function ${q(fn)}`),

@@ -2,7 +2,7 @@
 // know about a module without importing it. The emitted module's `runbook` object
 // (compiler/emit.ts) prints these same values, so the two cannot disagree.
 import type * as ast from "../grammar/ast.js";
-import type { ParamInfo } from "../runtime/abi.js";
+import type { ParamInfo, Placement } from "../runtime/abi.js";
 import type { Built } from "./build.js";
 import type { CheckedRunbook } from "./checked.js";
 import type { Request } from "./ir.js";
@@ -48,6 +48,8 @@ export interface ModuleMetadata {
   /** The source map: pc → the `.runbook` line and column its case starts at. */
   positions: Record<number, [number, number]>;
   suspensions: SuspensionPoint[];
+  /** The header's `group` and `concurrency` (compiler/placement.ts); absent: neither. */
+  placement?: Placement;
 }
 
 export function moduleMetadata(rb: CheckedRunbook, lowered: LoweredRunbook, built: Built, live: Record<number, string[]>): ModuleMetadata {
@@ -71,6 +73,7 @@ export function moduleMetadata(rb: CheckedRunbook, lowered: LoweredRunbook, buil
     live: Object.fromEntries(Object.keys(live).map(Number).sort((a, b) => a - b).map((pc) => [pc, live[pc]])),
     positions: positionsOf(built),
     suspensions,
+    ...(rb.placement ? { placement: rb.placement } : {}),
   };
 }
 

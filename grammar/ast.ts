@@ -54,7 +54,19 @@ export interface RunbookDecl {
   params: Param[];
   /** Absent when the header has no `-> TYPE`. */
   returnType: TypeNode | undefined;
+  /** `concurrency (key: EXPR, limit: N)` after the header (docs/language.md). */
+  concurrency: ConcurrencyClause | undefined;
+  /** `group "NAME"` after the header: the worker group its jobs go to by default. */
+  group: { span: Span; name: string } | undefined;
   body: Block;
+}
+
+/** `concurrency (key: EXPR, limit: N)`; `key` absent: the key is the runbook's name. */
+export interface ConcurrencyClause {
+  kind: "Concurrency";
+  span: Span;
+  key: Expr | undefined;
+  limit: Expr;
 }
 
 /** `name: TYPE (= DEFAULT)?` */

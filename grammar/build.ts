@@ -3,6 +3,7 @@
 // failing statement is dropped by the parser's recovery), except in a runbook header, whose
 // parts are read defensively.
 import type { CstNode, IToken } from "chevrotain";
+import { GROUP_NAME, GROUP_NAME_RULE } from "../runtime/abi.js";
 import type * as A from "./ast.js";
 import { ExpressionBuilder, type BuildContext, type DeferredInterpolation } from "./build-expressions.js";
 import { messages, type SyntaxIssue } from "./messages.js";
@@ -99,7 +100,56 @@ export class AstBuilder extends ExpressionBuilder {
     let lastEnd = returnType?.span.end.offset ?? (tok(c, "RParen") ? end(tok(c, "RParen")!) : name.span.end.offset);
     const body = blockCst ? this.block(blockCst) : { kind: "Block" as const, span: this.span(lastEnd, lastEnd), statements: [] };
     lastEnd = body.span.end.offset;
-    return { kind: "Runbook", span: this.span(kw.startOffset, lastEnd), name, params, returnType, body };
+    const { concurrency, group } = this.headerClauses((c.headerClause ?? []) as CstNode[]);
+    return { kind: "Runbook", span: this.span(kw.startOffset, lastEnd), name, params, returnType, concurrency, group, body };
+  }
+
+  /** `concurrency (key: EXPR, limit: N)` and `group "NAME"`, each at most once. */
+  private headerClauses(clauses: CstNode[]): Pick<A.RunbookDecl, "concurrency" | "group"> {
+    const out: Pick<A.RunbookDecl, "concurrency" | "group"> = { concurrency: undefined, group: undefined };
+    for (const cst of clauses) {
+      const c = cst.children;
+      const word = tok(c, "Identifier")!;
+      const close = tok(c, "RParen");
+      const str = tok(c, "StringLit");
+      const span = this.span(word.startOffset, end(close ?? str ?? word));
+      const wrong = (detail: string) => this.issue(word.startOffset, span.end.offset, messages.headerClause(detail));
+      if (word.image === "group") {
+        if (!str) wrong('`group` takes the group\'s name as a string: `group "NAME"`');
+        else if (out.group) wrong("the header has a second `group` clause");
+        else {
+          const name = this.plainString(str, "group name");
+          if (name !== undefined && !GROUP_NAME.test(name)) {
+            this.issue(str.startOffset, end(str), messages.headerClause(`${JSON.stringify(name)} is not a group name (${GROUP_NAME_RULE})`));
+          } else if (name !== undefined) out.group = { span, name };
+        }
+      } else if (word.image === "concurrency") {
+        if (str || !close) wrong("`concurrency` takes named arguments: `concurrency (key: EXPR, limit: N)`");
+        else if (out.concurrency) wrong("the header has a second `concurrency` clause");
+        else out.concurrency = this.concurrencyClause(span, (c.headerArg ?? []) as CstNode[]);
+      } else {
+        wrong(`unknown header clause \`${word.image}\``);
+      }
+    }
+    return out;
+  }
+
+  private concurrencyClause(span: A.Span, args: CstNode[]): A.ConcurrencyClause | undefined {
+    let key: A.Expr | undefined;
+    let limit: A.Expr | undefined;
+    for (const a of args) {
+      const nameTok = tok(a.children, "Identifier")!;
+      const value = this.expression(sub(a.children, "expression")!);
+      const where = (detail: string) => this.issue(nameTok.startOffset, end(nameTok), messages.headerClause(detail));
+      if (nameTok.image === "key") key === undefined ? (key = value) : where("`key` is given twice");
+      else if (nameTok.image === "limit") limit === undefined ? (limit = value) : where("`limit` is given twice");
+      else where(`\`concurrency\` takes \`key\` and \`limit\`, not \`${nameTok.image}\``);
+    }
+    if (!limit) {
+      this.issue(span.start.offset, span.end.offset, messages.headerClause("`concurrency` needs a `limit`: `concurrency (key: EXPR, limit: N)`"));
+      return undefined;
+    }
+    return { kind: "Concurrency", span, key, limit };
   }
 
   private param(c: Children): A.Param | undefined {

@@ -63,6 +63,8 @@ export const messages = {
     m("RB1031", `this is not a text file: it holds ${count} control characters; a runbook is UTF-8 text`),
   reservedWord: (word: string) =>
     m("RB1032", `\`${word}\` is a reserved word`, `rename it, for example to \`${word}_\` or a longer name`),
+  headerClause: (detail: string) =>
+    m("RB1033", detail, 'write `concurrency (key: EXPR, limit: N)` or `group "NAME"` between the header and its `{`'),
   /** The safety net: the call stack ran out although nesting was bounded (should not happen). */
   stackExhausted: () => m("RB1098", "input nested too deeply to parse", "split the expression with `let`"),
   internalError: (detail: string) => m("RB1099", `internal parser error (please report it): ${detail}`),

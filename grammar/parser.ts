@@ -62,8 +62,45 @@ export class RunbookParser extends RecoveringParser {
         this.CONSUME(T.Arrow);
         this.SUBRULE(this.type);
       });
+      this.MANY2(() => this.SUBRULE(this.headerClause));
     }, true);
     this.OPTION4(() => this.SUBRULE(this.block));
+  });
+
+  // `concurrency (key: EXPR, limit: N)` and `group "NAME"` after the header: read here as any
+  // word with named arguments or a string, so the builder can name a misspelt clause exactly.
+  private readonly headerClauseAlts = [
+    {
+      ALT: () => {
+        this.CONSUME(T.LParen);
+        this.OPTION(() => {
+          this.SUBRULE(this.headerArg);
+          this.MANY(this.moreHeaderArgs);
+          this.OPTION2(() => this.CONSUME2(T.Comma));
+        });
+        this.CONSUME(T.RParen);
+      },
+    },
+    { ALT: () => this.CONSUME(T.StringLit) },
+  ];
+
+  private readonly moreHeaderArgs = {
+    GATE: () => this.LA(2).tokenType !== T.RParen,
+    DEF: () => {
+      this.CONSUME(T.Comma);
+      this.SUBRULE2(this.headerArg);
+    },
+  };
+
+  headerClause = this.RULE("headerClause", () => {
+    this.CONSUME(T.Identifier);
+    this.OR(this.headerClauseAlts);
+  });
+
+  headerArg = this.RULE("headerArg", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.expression);
   });
 
   private readonly moreParams = {

@@ -221,6 +221,26 @@ export interface ParamInfo {
   hasDefault: boolean;
 }
 
+/**
+ * Where and how many of a runbook's jobs run (issue 14), as the header declares it. Evaluated by
+ * the database when a job is created (migration 0011, runbook_placement), so it is data, not code.
+ */
+export interface Placement {
+  /** `group "NAME"`: the worker group its jobs go to when the start does not name one. */
+  group?: string;
+  /** `concurrency (key: EXPR, limit: N)`. */
+  concurrency?: { key: KeyPart[] | null; limit: number };
+}
+
+/** The rule for a worker group's name, wherever one is given (header, --group, the HTTP API). */
+export const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+export const GROUP_NAME_RULE = "letters, digits, _ . -; at most 63 characters";
+/** The range of a job's priority (`start --priority`). */
+export const MAX_PRIORITY = 1_000_000;
+
+/** One part of a concurrency key, joined in order: literal text, or a parameter (or its field). */
+export type KeyPart = { text: string } | { param: string[] };
+
 /** What each emitted module exports as `runbook`. */
 export interface CompiledRunbook {
   name: string;
@@ -239,6 +259,8 @@ export interface CompiledRunbook {
   live: Record<number, string[]>;
   /** Source position of each pc's first statement, for reports: pc → [line, column]. */
   positions: Record<number, [number, number]>;
+  /** The header's `group "NAME"` and `concurrency (...)` (absent: neither). */
+  placement?: Placement;
   /** Run this frame from frame.pc; mutates frame.pc and frame.locals. */
   step(frame: Frame, ctx: StepContext, input: Input): Promise<StepResult>;
 }

@@ -22,6 +22,8 @@ export interface Held {
 export interface ClaimQueueOptions {
   pool: pg.Pool;
   worker: string;
+  /** The worker's group: only its jobs are claimed. */
+  group: string;
   concurrency: number;
   /** Most jobs one claim statement takes. */
   claimBatch: number;
@@ -122,7 +124,7 @@ export class ClaimQueue {
       if (room < claimBatch && !(idle && room > 0)) return;
       const want = Math.min(room, claimBatch);
       const sent = performance.now();
-      const claimed = await claimJobs(this.o.pool, this.o.worker, this.o.slots(), want, this.o.leaseMs, await this.o.excludedVersions());
+      const claimed = await claimJobs(this.o.pool, this.o.worker, this.o.slots(), want, this.o.leaseMs, await this.o.excludedVersions(), this.o.group);
       for (const c of claimed) this.hold(c, sent);
       this.dispatch();
       if (claimed.length < want) {
@@ -139,7 +141,7 @@ export class ClaimQueue {
 
   /** A timer for the next due job (a sleep ending), when it comes before the next poll. */
   private async armWakeTimer(): Promise<void> {
-    const { next, now } = await nextDue(this.o.pool, this.o.slots(), await this.o.excludedVersions());
+    const { next, now } = await nextDue(this.o.pool, this.o.slots(), await this.o.excludedVersions(), this.o.group);
     if (!next || this.o.stopping()) return;
     const delay = next.getTime() - now.getTime();
     if (delay >= this.o.pollMs) return;

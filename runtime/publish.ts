@@ -4,7 +4,7 @@
 // pins the activity modules its runbooks use (runtime/activity-pins.ts): their hashes are part of
 // the version's hash, so changed activity code publishes as a new version.
 import { createHash } from "node:crypto";
-import type { ParamInfo } from "./abi.js";
+import type { ParamInfo, Placement } from "./abi.js";
 import { pinsOf, type DriftPolicy, type Pins } from "./activity-pins.js";
 import type { Db } from "./db/connect.js";
 import type { VersionRow } from "./rows.js";
@@ -25,6 +25,8 @@ export interface ModuleText {
   uses: Record<string, string>;
   /** The `.runbook` text it was compiled from, stored for reading (the console); not hashed. */
   source?: string;
+  /** The header's group and concurrency (absent: neither). */
+  placement?: Placement;
 }
 
 export interface Bundle {
@@ -32,6 +34,8 @@ export interface Bundle {
   runbook: string;
   modules: VersionRow["modules"];
   params: ParamInfo[];
+  /** Each bundled runbook's group and concurrency declaration (only those that have one). */
+  placement: Record<string, Placement>;
   /** Hashes of the activity modules the bundle's runbooks use. */
   activities: Pins;
   activityDrift: DriftPolicy;
@@ -52,14 +56,16 @@ export async function bundleProject(modules: ModuleText[], options: BundleOption
   for (const root of modules) {
     const names = closure(root.name, (n) => byName.get(n)?.calls ?? []);
     const bundle: VersionRow["modules"] = {};
+    const placement: Record<string, Placement> = {};
     for (const n of [...names].sort()) {
       const m = byName.get(n);
       if (!m) throw new Error(`runbook ${root.name} calls ${n}, which is not part of the project`);
       bundle[n] = m.source === undefined ? { file: m.file, js: m.js } : { file: m.file, js: m.js, source: m.source };
+      if (m.placement) placement[n] = m.placement;
     }
     const activities = await pinsOf([...names].map((n) => byName.get(n)!), options.baseDir);
     const hash = versionHash(root.name, bundle, activities, activityDrift);
-    out.push({ hash, runbook: root.name, modules: bundle, params: root.params, activities, activityDrift });
+    out.push({ hash, runbook: root.name, modules: bundle, params: root.params, placement, activities, activityDrift });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Row types: one per table of runtime/migrations, field for field (snake_case, as pg returns
 // them). Timestamps arrive as Date, bigint as string (an opaque token for lease epochs).
 import type pg from "pg";
-import type { ErrorRecord, JobState, Json, ParamInfo, StreamName } from "./abi.js";
+import type { ErrorRecord, JobState, Json, ParamInfo, Placement, StreamName } from "./abi.js";
 import type { DriftPolicy, Pins } from "./activity-pins.js";
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
@@ -55,6 +55,15 @@ export interface JobRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  /** Only workers of this group claim it (migration 0011). */
+  worker_group: string;
+  /** Higher first among due jobs of the same slot. */
+  priority: number;
+  /** Its evaluated concurrency key ("patch_host:web1") and limit; null: none. */
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  /** The place it holds under its key (0 .. limit-1); null: none, or waiting for one. */
+  key_place: number | null;
 }
 
 /** `versions`: a published bundle of compiled runbooks under the hash of its code. */
@@ -73,6 +82,8 @@ export interface VersionRow {
   activities: Pins;
   /** What a worker whose module differs does with the version's jobs. */
   activity_drift: DriftPolicy;
+  /** Each bundled runbook's group and concurrency declaration (migration 0011). */
+  placement: Record<string, Placement>;
   created_at: Date;
 }
 
@@ -124,6 +135,8 @@ export interface WorkerRow {
   drain_suspend: boolean;
   /** Set when it exited cleanly (then it is not alive, whatever its heartbeat). */
   stopped_at: Date | null;
+  /** The worker group it serves (`runbook worker --group`). */
+  worker_group: string;
 }
 
 /** `deployments`: a generation of the worker deployment. */
@@ -132,5 +145,7 @@ export interface DeploymentRow {
   workers: string[];
   /** Made by a worker joining on its own, not by `runbook deploy`. */
   auto: boolean;
+  /** The worker group whose slots it shares out. */
+  worker_group: string;
   created_at: Date;
 }

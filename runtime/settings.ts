@@ -22,6 +22,9 @@ export interface WorkerSettings {
   retentionMs: number;
 }
 
+/** The worker group of a worker, deployment or job that names none (migration 0011). */
+export const DEFAULT_GROUP = "default";
+
 export const DEFAULTS: Readonly<WorkerSettings> = {
   heartbeatMs: 3_000,
   timeoutMs: 15_000,

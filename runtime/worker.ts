@@ -23,7 +23,7 @@ import { NotificationListener } from "./notifications.js";
 import { Programs } from "./programs.js";
 import type { Pins } from "./activity-pins.js";
 import { runJob, type RunnerEnv } from "./runner.js";
-import { DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch } from "./settings.js";
+import { DEFAULT_GROUP, DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch } from "./settings.js";
 import { retentionPass } from "./retention.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import type { ClaimedJob } from "./sql/claim.js";
@@ -36,6 +36,8 @@ export { WorkerNameTaken } from "./worker-name.js";
 
 export interface WorkerOptions {
   name?: string;
+  /** The worker group it serves (default `default`): it claims only that group's jobs. */
+  group?: string;
   concurrency?: number;
   /** Heartbeat period (default: settings.ts). */
   heartbeatMs?: number;
@@ -130,6 +132,7 @@ export class Worker {
     this.jobs = new ClaimQueue({
       pool: db.pool,
       worker: this.name,
+      group: options.group ?? DEFAULT_GROUP,
       concurrency: this.concurrency,
       claimBatch: Math.max(1, options.claimBatch ?? defaultClaimBatch(this.concurrency)),
       leaseMs: this.timeoutMs,
@@ -181,7 +184,7 @@ export class Worker {
 
   private async begin(): Promise<void> {
     await refuseTakenName(this.db.pool, this.name);
-    await registerWorker(this.db.pool, { name: this.name, host: os.hostname(), pid: process.pid, concurrency: this.concurrency, timeoutMs: this.timeoutMs });
+    await registerWorker(this.db.pool, { name: this.name, host: os.hostname(), pid: process.pid, concurrency: this.concurrency, timeoutMs: this.timeoutMs, group: this.options.group ?? DEFAULT_GROUP });
     startFlushing(this.db.pool);
     const { deployment, joined, alive } = await joinDeployment(this.db.pool, this.name, this.options.joinOnlyIfAlone);
     if (!joined && !deployment.workers.includes(this.name)) {

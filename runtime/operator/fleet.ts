@@ -1,9 +1,11 @@
 // The operator's view and control of the worker fleet: workers and their slots, the deployment,
 // deploy (replace it online), drain.
+import { GROUP_NAME, GROUP_NAME_RULE } from "../abi.js";
 import type { Db } from "../db/connect.js";
 import type { DeploymentRow } from "../rows.js";
 import { assignSlots, eligibleWorkers } from "../slots.js";
 import { currentDeployment, deploy, listWorkers, requestDrain, type WorkerStatus } from "../sql/workers.js";
+import { DEFAULT_GROUP } from "../settings.js";
 import { OperatorError } from "./errors.js";
 import type { DeploymentView, FleetView, WorkerState } from "./views.js";
 
@@ -14,39 +16,51 @@ function stateOf(w: WorkerStatus | undefined): WorkerState {
 
 /** Field by field: the row `deploy` returns also carries its statement's pg_notify() column. */
 function deploymentOf(d: DeploymentRow): DeploymentRow {
-  return { generation: d.generation, workers: d.workers, auto: d.auto, created_at: d.created_at };
+  return { generation: d.generation, workers: d.workers, auto: d.auto, worker_group: d.worker_group, created_at: d.created_at };
 }
 
-function slotOwners(db: Db, d: DeploymentRow | null, rows: WorkerStatus[]): (string | null)[] {
-  return assignSlots(db.slotCount, eligibleWorkers(d, rows.filter((w) => w.alive && !w.draining).map((w) => w.name)));
+/** Slot owners within one group: its deployment and its own live workers (migration 0011). */
+function slotOwners(db: Db, d: DeploymentRow | null, rows: WorkerStatus[], group: string): (string | null)[] {
+  return assignSlots(db.slotCount, eligibleWorkers(d, rows.filter((w) => w.worker_group === group && w.alive && !w.draining).map((w) => w.name)));
 }
 
 export async function fleet(db: Db): Promise<FleetView> {
-  const [rows, d] = await Promise.all([listWorkers(db.pool), currentDeployment(db.pool)]);
-  const owners = slotOwners(db, d, rows);
+  const rows = await listWorkers(db.pool);
+  // Each group shares out all the slots among its own deployment.
+  const groups = [...new Set([DEFAULT_GROUP, ...rows.map((w) => w.worker_group)])].sort();
+  const found = await Promise.all(groups.map((g) => currentDeployment(db.pool, g)));
+  const deployments = Object.fromEntries(groups.map((g, i) => [g, found[i] && deploymentOf(found[i])]));
+  const owners = Object.fromEntries(groups.map((g) => [g, slotOwners(db, deployments[g], rows, g)]));
   const workers = rows.map((w) => ({
     ...w,
+    group: w.worker_group,
     state: stateOf(w),
-    slots: owners.filter((o) => o === w.name).length,
-    deployed: d?.workers.includes(w.name) ?? false,
+    slots: owners[w.worker_group].filter((o) => o === w.name).length,
+    deployed: deployments[w.worker_group]?.workers.includes(w.name) ?? false,
   }));
-  return { deployment: d && deploymentOf(d), workers, owners };
+  return { deployment: deployments[DEFAULT_GROUP], deployments, workers, owners: owners[DEFAULT_GROUP] };
 }
 
-export async function deploymentView(db: Db, given?: DeploymentRow): Promise<DeploymentView> {
-  const [d, rows] = await Promise.all([given ?? currentDeployment(db.pool), listWorkers(db.pool)]);
+export async function deploymentView(db: Db, group = DEFAULT_GROUP, given?: DeploymentRow): Promise<DeploymentView> {
+  const [d, rows] = await Promise.all([given ?? currentDeployment(db.pool, group), listWorkers(db.pool)]);
   if (!d) return { deployment: null, workers: [] };
-  const owners = slotOwners(db, d, rows);
-  const workers = d.workers.map((name) => ({ name, state: stateOf(rows.find((x) => x.name === name)), slots: owners.filter((o) => o === name).length }));
+  const owners = slotOwners(db, d, rows, group);
+  const workers = d.workers.map((name) => {
+    const w = rows.find((x) => x.name === name);
+    // A worker of another group named here owns none of this group's slots.
+    const state: WorkerState = w && w.worker_group !== group ? "in another group" : stateOf(w);
+    return { name, state, slots: owners.filter((o) => o === name).length };
+  });
   return { deployment: deploymentOf(d), workers };
 }
 
 /** Replaces the deployment online with these workers (names deduplicated, order kept). */
-export async function deployWorkers(db: Db, names: unknown): Promise<DeploymentView> {
+export async function deployWorkers(db: Db, names: unknown, group: unknown = DEFAULT_GROUP): Promise<DeploymentView> {
+  if (typeof group !== "string" || !GROUP_NAME.test(group)) throw new OperatorError(`group ${JSON.stringify(group)} is not a group name (${GROUP_NAME_RULE})`, "invalid");
   if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) throw new OperatorError("workers must be a list of worker names", "invalid");
   const unique = [...new Set((names as string[]).map((s) => s.trim()).filter(Boolean))];
   if (unique.length === 0) throw new OperatorError("a deployment needs at least one worker name", "invalid");
-  return deploymentView(db, await deploy(db.pool, unique));
+  return deploymentView(db, group, await deploy(db.pool, unique, group));
 }
 
 /**

@@ -48,8 +48,8 @@ export class Operator {
 
   // the fleet
   fleet = () => fleet.fleet(this.db);
-  deployment = () => fleet.deploymentView(this.db);
-  deploy = (workers: unknown) => fleet.deployWorkers(this.db, workers);
+  deployment = (group?: string) => fleet.deploymentView(this.db, group);
+  deploy = (workers: unknown, group?: unknown) => fleet.deployWorkers(this.db, workers, group);
   drain = (name: string, timeoutMs: number, suspend = false) => fleet.drainWorker(this.db, name, timeoutMs, suspend);
   workerState = (name: string) => fleet.workerState(this.db, name);
 

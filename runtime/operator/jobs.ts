@@ -2,7 +2,7 @@
 // checks its input, runs the query module's SQL (runtime/sql/*) and answers with a view
 // (views.ts) or an OperatorError; the CLI and the HTTP API only translate.
 import { randomUUID } from "node:crypto";
-import type { Json } from "../abi.js";
+import { GROUP_NAME, GROUP_NAME_RULE, MAX_PRIORITY, type Json } from "../abi.js";
 import type { Db } from "../db/connect.js";
 import { withTransaction } from "../db/tx.js";
 import { checkJobParams, parseJobParams } from "../params.js";
@@ -11,6 +11,7 @@ import type { StoredState } from "../sealed-state.js";
 import { ControlRefused, controlJob, sendSignal, type ControlResult, type ControlVerb } from "../sql/control.js";
 import { getJob, insertJobs } from "../sql/enqueue.js";
 import { childJobs, jobHistory, jobsWithPrefix, listJobPage, streamsAfter, type JobCursor } from "../sql/inspect.js";
+import { queuedReason } from "../sql/placement.js";
 import { currentVersion, publishedNames } from "../sql/versions.js";
 import { OperatorError } from "./errors.js";
 import type { JobDetail, JobPage, JobQuery, JobView, OutputPage, StartRequest } from "./views.js";
@@ -23,15 +24,19 @@ export const MAX_PAGE = 1000;
 /** Validates the parameters, then queues the job (idempotent with `id`). */
 export async function startJob(db: Db, actor: string, req: StartRequest): Promise<{ id: string; created: boolean }> {
   if (typeof req.runbook !== "string" || req.runbook === "") throw new OperatorError("a job needs a runbook: the published name to run", "invalid");
-  // Placement (worker groups, priorities) is being built on its own branch; until it is here a
-  // request for it is refused rather than silently ignored.
-  if (req.group !== undefined || req.priority !== undefined) throw new OperatorError("group and priority are not supported by this server yet", "invalid");
+  // Placement (migration 0011): the group's and the priority's rules are runtime/abi.ts's.
+  if (req.group !== undefined && (typeof req.group !== "string" || !GROUP_NAME.test(req.group))) {
+    throw new OperatorError(`group ${JSON.stringify(req.group)} is not a group name (${GROUP_NAME_RULE})`, "invalid");
+  }
+  if (req.priority !== undefined && (!Number.isSafeInteger(req.priority) || Math.abs(req.priority) > MAX_PRIORITY)) {
+    throw new OperatorError(`priority ${JSON.stringify(req.priority)} is not a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}`, "invalid");
+  }
   if (req.id !== undefined && (typeof req.id !== "string" || req.id === "" || req.id.length > 200)) throw new OperatorError("id must be a text of 1 to 200 characters", "invalid");
   const version = await currentVersion(db.pool, req.runbook);
   if (!version) throw new OperatorError(`no published runbook ${req.runbook}${suggestName(await publishedNames(db.pool), req.runbook)}`, "not-found");
   const params = "flags" in req.params ? parseJobParams(req.runbook, version.params, req.params.flags) : checkJobParams(req.runbook, version.params, req.params.values);
   const id = req.id ?? randomUUID();
-  const inserted = await insertJobs(db.pool, [{ id, runbook: req.runbook, version: version.hash, params }], `started by ${actor}`);
+  const inserted = await insertJobs(db.pool, [{ id, runbook: req.runbook, version: version.hash, params, group: req.group, priority: req.priority }], `started by ${actor}`);
   if (inserted.length === 0) {
     const existing = await getJob(db.pool, id);
     if (existing && existing.runbook !== req.runbook) throw new OperatorError(`job ${id} already exists and runs ${existing.runbook}, not ${req.runbook}`, "conflict");
@@ -75,9 +80,9 @@ export async function mustGetJob(db: Db, id: string): Promise<JobRow> {
 
 export async function jobDetail(db: Db, id: string): Promise<JobDetail> {
   const row = await mustGetJob(db, id);
-  const [history, children] = await Promise.all([jobHistory(db.pool, id), childJobs(db.pool, id)]);
+  const [history, children, waiting] = await Promise.all([jobHistory(db.pool, id), childJobs(db.pool, id), queuedReason(db.pool, row)]);
   const { state, lease_epoch: _, ...job } = row;
-  return { job: job satisfies JobView, history, children, locals: state ? localsOf(state as StoredState) : null };
+  return { job: job satisfies JobView, waiting, history, children, locals: state ? localsOf(state as StoredState) : null };
 }
 
 function localsOf(state: StoredState): JobDetail["locals"] {

@@ -3,6 +3,7 @@
 import type { Json, ParamInfo } from "../abi.js";
 import type { DeploymentRow, HistoryRow, JobRow, StreamRow } from "../rows.js";
 import type { JobSummary } from "../sql/inspect.js";
+import type { QueuedReason } from "../sql/placement.js";
 import type { WorkerStatus } from "../sql/workers.js";
 
 /** A job without its raw checkpoint state (see `JobDetail.locals`) and lease epoch. */
@@ -17,6 +18,8 @@ export interface FrameLocals {
 
 export interface JobDetail {
   job: JobView;
+  /** Why a queued job does not run yet, as far as placement goes (null: nothing holds it back). */
+  waiting: QueuedReason | null;
   history: HistoryRow[];
   /** The jobs it started (`start`, the branches of a `parallel for`), oldest first. */
   children: JobSummary[];
@@ -56,12 +59,15 @@ export interface StartRequest {
   params: { flags: string[] } | { values: unknown };
   /** Idempotency key: a retried start never makes a second job. */
   id?: string;
-  /** Placement (issue 14, `placement`): refused until the runtime has worker groups and priorities. */
+  /** The worker group (default: the runbook's declared group, else `default`). */
   group?: string;
+  /** Higher first among due jobs of the same slot (default 0). */
   priority?: number;
 }
 
 export interface WorkerView extends WorkerStatus {
+  /** Its worker group (the same as worker_group). */
+  group: string;
   state: WorkerState;
   /** Slots it owns now. */
   slots: number;
@@ -69,12 +75,15 @@ export interface WorkerView extends WorkerStatus {
   deployed: boolean;
 }
 
-export type WorkerState = "alive" | "draining" | "stopped" | "dead" | "never seen";
+export type WorkerState = "alive" | "draining" | "stopped" | "dead" | "never seen" | "in another group";
 
 export interface FleetView {
+  /** The `default` group's deployment. */
   deployment: DeploymentRow | null;
+  /** Every group's deployment, by group (the `default` group always listed). */
+  deployments: Record<string, DeploymentRow | null>;
   workers: WorkerView[];
-  /** The owner of each slot now (index = slot), null when no live worker may own it. */
+  /** The owner of each slot of the `default` group now (index = slot), null when no live worker may own it. */
   owners: (string | null)[];
 }
 

@@ -7,6 +7,7 @@
 // fences all writes of the previous holder.
 import type { JobState, Json } from "../abi.js";
 import type { JobStatus, Queryable } from "../rows.js";
+import { DEFAULT_GROUP } from "../settings.js";
 
 /** A job just claimed: what the worker needs to continue it. */
 export interface ClaimedJob {
@@ -28,6 +29,8 @@ export interface ClaimedJob {
   timed_out: boolean;
   from_status: JobStatus;
   from_worker: string | null;
+  /** Its priority (migration 0011); claims come highest first, then by due time. */
+  priority: number;
 }
 
 export async function claimJobs(
@@ -38,17 +41,22 @@ export async function claimJobs(
   leaseMs: number,
   /** Versions this worker refuses (its activity modules differ: runtime/activity-pins.ts). */
   excludeVersions: string[] = [],
+  /** The worker's group: it claims only that group's jobs (migration 0011). */
+  group = DEFAULT_GROUP,
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>({
     name: "runbook_claim",
     text: `WITH picked AS (
-       SELECT id, status AS from_status, worker AS from_worker
+       SELECT id, status AS from_status, worker AS from_worker, priority, due_at AS was_due
        FROM jobs
        -- The status test is part of the claim, not only of the index: only these statuses ever
        -- have a due time (migration 0004), and FOR UPDATE re-checks it on the newest row version.
        WHERE due_at <= now() AND slot = ANY($2::int[]) AND status IN ('queued', 'running', 'sleeping', 'waiting')
          AND NOT (version = ANY($5::text[]))
-       ORDER BY due_at
+         -- Placement (migration 0011): the worker's group, highest priority first. The order is
+         -- jobs_claim_order's, so the scan stops after LIMIT rows (docs/runtime.md).
+         AND worker_group = $6
+       ORDER BY priority DESC, due_at
        LIMIT $3
        FOR UPDATE SKIP LOCKED
      ), claimed AS (
@@ -59,7 +67,7 @@ export async function claimJobs(
        WHERE j.id = p.id
        RETURNING j.id, j.runbook, j.version, j.params, j.state, j.lease_epoch, j.stream_seq, j.slot,
                  j.wait_signal, j.await_job, j.wait_until IS NOT NULL AS has_timer, coalesce(j.wait_until <= now(), false) AS timed_out,
-                 p.from_status, p.from_worker
+                 p.from_status, p.from_worker, p.priority, p.was_due
      ), history AS (
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
        SELECT id, from_status, 'running', $1,
@@ -71,19 +79,20 @@ export async function claimJobs(
               END
        FROM claimed
      )
-     SELECT * FROM claimed`,
-    values: [worker, slots, limit, leaseMs, excludeVersions],
+     -- The worker starts a claimed batch in this order: priority holds inside a batch too.
+     SELECT * FROM claimed ORDER BY priority DESC, was_due`,
+    values: [worker, slots, limit, leaseMs, excludeVersions, group],
   });
   return rows;
 }
 
 /** Database time of the next due job in these slots (for a wake-up timer), and the time now. */
-export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = []): Promise<{ next: Date | null; now: Date }> {
+export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = [], group = DEFAULT_GROUP): Promise<{ next: Date | null; now: Date }> {
   const { rows } = await db.query<{ next: Date | null; now: Date }>(
     `SELECT (SELECT min(due_at) FROM jobs
-             WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT (version = ANY($2::text[]))) AS next,
+             WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT (version = ANY($2::text[])) AND worker_group = $3) AS next,
             now() AS now`,
-    [slots, excludeVersions],
+    [slots, excludeVersions, group],
   );
   return rows[0];
 }

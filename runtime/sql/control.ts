@@ -56,7 +56,12 @@ export async function controlJob(client: pg.ClientBase, id: string, verb: Contro
       }
       if (status !== "suspended") throw new ControlRefused(`job ${id} is ${status}, not suspended`);
       // Back to the queue: the worker that claims it re-parks it if its timer or wait is not over.
-      await client.query("UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now() WHERE id = $1", [id]);
+      // A job suspended while it waited for a place under its concurrency key waits again (no
+      // due time); migration 0011's trigger gives it a place if one is free.
+      await client.query(
+        "UPDATE jobs SET status = 'queued', due_at = CASE WHEN concurrency_key IS NULL OR key_place IS NOT NULL THEN now() END, updated_at = now() WHERE id = $1",
+        [id],
+      );
       await history("queued", `resumed by ${actor}`);
       await client.query("SELECT pg_notify('runbook', 'jobs')");
       return { outcome: "resumed", status: "queued" };

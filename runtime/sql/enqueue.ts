@@ -13,20 +13,29 @@ export interface NewJob {
   runbook: string;
   version: string;
   params: Record<string, Json>;
+  /** The worker group (default: the runbook's declared group, else `default`). */
+  group?: string;
+  /** Higher first among due jobs of the same slot (default 0). */
+  priority?: number;
 }
 
 /**
- * Inserts jobs as `queued`, due now. A job whose id exists already is left as it is (so `start
+ * Inserts jobs as `queued`, due now. The group, concurrency key and limit come from
+ * runbook_placement() (migration 0011), which every job-creating statement calls: the key is
+ * computed in the database, the same way however the job is created. A job under a key is
+ * inserted with no due time; the insert's trigger gives it a place (and a due time) if one is free. A job whose id exists already is left as it is (so `start
  * --id KEY` is idempotent); returns the ids actually inserted.
  */
 export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `WITH input AS (
        -- params arrive as their stored text (see recordsText in checkpoint.ts), cast to json here.
-       SELECT * FROM json_to_recordset($1::json) AS x(id text, runbook text, version text, params text)
+       SELECT * FROM json_to_recordset($1::json) AS x(id text, runbook text, version text, params text, "group" text, priority integer)
      ), inserted AS (
-       INSERT INTO jobs (id, runbook, version, slot, status, params, due_at)
-       SELECT id, runbook, version, runbook_slot(id), 'queued', params::json, now() FROM input
+       INSERT INTO jobs (id, runbook, version, slot, status, params, due_at, worker_group, priority, concurrency_key, concurrency_limit)
+       SELECT x.id, x.runbook, x.version, runbook_slot(x.id), 'queued', x.params::json, CASE WHEN p.concurrency_key IS NULL THEN now() END,
+              coalesce(x."group", p.declared_group, 'default'), coalesce(x.priority, 0), p.concurrency_key, p.concurrency_limit
+       FROM input x LEFT JOIN LATERAL runbook_placement(x.version, x.runbook, x.params::json) p ON true
        ON CONFLICT (id) DO NOTHING
        RETURNING id
      ), history AS (
@@ -34,13 +43,14 @@ export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string):
        SELECT id, NULL, 'queued', $2 FROM inserted
      )
      SELECT id, pg_notify('${CHANNEL}', 'jobs') FROM inserted`,
-    [JSON.stringify(jobs.map((j) => ({ id: j.id, runbook: j.runbook, version: j.version, params: encodeJson(j.params, "the job's parameters") }))), reason],
+    [JSON.stringify(jobs.map((j) => ({ id: j.id, runbook: j.runbook, version: j.version, params: encodeJson(j.params, "the job's parameters"), group: j.group ?? null, priority: j.priority ?? null }))), reason],
   );
   return rows.map((r) => r.id);
 }
 
 /**
- * `start NAME(args)` inside a job: the child runs on its parent's version. Fenced by the
+ * `start NAME(args)` inside a job: the child runs on its parent's version, in the child runbook's
+ * declared group, else its parent's, with its parent's priority. Fenced by the
  * parent's lease; idempotent by id (PARENT/SEQ, the same on a re-run from the same checkpoint).
  * Returns "lost" when the parent's lease is gone. `state`: the child's first state, when its
  * arguments hold a sealed secret (runner.ts); otherwise it starts from its parameters.
@@ -52,10 +62,12 @@ export async function insertChildJob(
 ): Promise<"inserted" | "exists" | "lost"> {
   const { rows } = await db.query<{ fenced: boolean; inserted: number }>(
     `WITH parent AS (
-       SELECT version FROM jobs WHERE id = $1 AND lease_epoch = $2 AND status = 'running'
+       SELECT version, worker_group, priority FROM jobs WHERE id = $1 AND lease_epoch = $2 AND status = 'running'
      ), inserted AS (
-       INSERT INTO jobs (id, runbook, version, parent_id, slot, status, params, state, due_at)
-       SELECT $3, $4, parent.version, $1, runbook_slot($3), 'queued', $5, $7, now() FROM parent
+       INSERT INTO jobs (id, runbook, version, parent_id, slot, status, params, state, due_at, worker_group, priority, concurrency_key, concurrency_limit)
+       SELECT $3, $4, parent.version, $1, runbook_slot($3), 'queued', $5, $7, CASE WHEN p.concurrency_key IS NULL THEN now() END,
+              coalesce(p.declared_group, parent.worker_group), parent.priority, p.concurrency_key, p.concurrency_limit
+       FROM parent LEFT JOIN LATERAL runbook_placement(parent.version, $4, $5::json) p ON true
        ON CONFLICT (id) DO NOTHING
        RETURNING id
      ), history AS (

@@ -1,5 +1,5 @@
 // Published versions and the current version of each runbook name.
-import type { ParamInfo } from "../abi.js";
+import type { ParamInfo, Placement } from "../abi.js";
 import type { DriftPolicy, Pins } from "../activity-pins.js";
 import { encodeJson } from "../json-text.js";
 import type { Queryable, VersionRow } from "../rows.js";
@@ -12,11 +12,11 @@ export type PublishResult = "new" | "updated" | "unchanged";
  */
 export async function publishVersion(
   db: Queryable,
-  v: { hash: string; runbook: string; modules: VersionRow["modules"]; params: ParamInfo[]; activities: Pins; activityDrift: DriftPolicy },
+  v: { hash: string; runbook: string; modules: VersionRow["modules"]; params: ParamInfo[]; placement?: Record<string, Placement>; activities: Pins; activityDrift: DriftPolicy },
 ): Promise<PublishResult> {
   const { rows } = await db.query<{ result: PublishResult }>(
     `WITH stored AS (
-       INSERT INTO versions (hash, runbook, modules, params, activities, activity_drift) VALUES ($1, $2, $3, $4, $5, $6)
+       INSERT INTO versions (hash, runbook, modules, params, activities, activity_drift, placement) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (hash) DO NOTHING
      ), previous AS (
        SELECT version FROM runbooks WHERE name = $2
@@ -29,7 +29,7 @@ export async function publishVersion(
      SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM previous) THEN 'new'
                  WHEN EXISTS (SELECT 1 FROM current) THEN 'updated'
                  ELSE 'unchanged' END AS result`,
-    [v.hash, v.runbook, encodeJson(v.modules, "the version's modules"), encodeJson(v.params, "the runbook's parameters"), JSON.stringify(v.activities), v.activityDrift],
+    [v.hash, v.runbook, encodeJson(v.modules, "the version's modules"), encodeJson(v.params, "the runbook's parameters"), JSON.stringify(v.activities), v.activityDrift, JSON.stringify(v.placement ?? {})],
   );
   return rows[0].result;
 }

@@ -5,6 +5,7 @@
 import type pg from "pg";
 import { withTransaction } from "../db/tx.js";
 import type { DeploymentRow, Queryable, WorkerRow } from "../rows.js";
+import { DEFAULT_GROUP } from "../settings.js";
 
 /**
  * Registers (or re-registers after a restart) a worker, alive as of now. Rows of workers that
@@ -12,16 +13,17 @@ import type { DeploymentRow, Queryable, WorkerRow } from "../rows.js";
  */
 export async function registerWorker(
   db: Queryable,
-  w: { name: string; host: string; pid: number; concurrency: number; timeoutMs: number },
+  w: { name: string; host: string; pid: number; concurrency: number; timeoutMs: number; group?: string },
 ): Promise<void> {
   await db.query("DELETE FROM workers WHERE stopped_at < now() - interval '1 day'");
   await db.query(
-    `INSERT INTO workers (name, host, pid, concurrency, timeout_ms)
-     VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO workers (name, host, pid, concurrency, timeout_ms, worker_group)
+     VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, concurrency = excluded.concurrency,
+       worker_group = excluded.worker_group,
        timeout_ms = excluded.timeout_ms, started_at = now(), heartbeat_at = now(), draining = false,
        drain_deadline = NULL, drain_suspend = false, stopped_at = NULL`,
-    [w.name, w.host, w.pid, w.concurrency, w.timeoutMs],
+    [w.name, w.host, w.pid, w.concurrency, w.timeoutMs, w.group ?? DEFAULT_GROUP],
   );
 }
 
@@ -83,9 +85,11 @@ export async function heartbeat(db: Queryable, name: string, held: { id: string;
      SELECT (SELECT row_to_json(me) FROM me) AS me,
             ARRAY(SELECT id FROM held) AS renewed,
             ARRAY(SELECT id FROM renewed) AS extended,
-            (SELECT row_to_json(d) FROM (SELECT * FROM deployments ORDER BY generation DESC LIMIT 1) d) AS deployment,
+            -- The worker's own group: its deployment and its live peers (migration 0011).
+            (SELECT row_to_json(d) FROM (SELECT * FROM deployments WHERE worker_group = (SELECT worker_group FROM me)
+                                         ORDER BY worker_group, generation DESC LIMIT 1) d) AS deployment,
             ARRAY(SELECT name FROM workers
-                  WHERE stopped_at IS NULL AND NOT draining
+                  WHERE stopped_at IS NULL AND NOT draining AND worker_group = (SELECT worker_group FROM me)
                     AND (name = $1 OR heartbeat_at > now() - timeout_ms * interval '1 millisecond')
                   ORDER BY name) AS alive,
             (SELECT greatest(0, extract(epoch FROM drain_deadline - now()) * 1000)::float8 FROM me WHERE draining) AS drain_left_ms`,
@@ -129,7 +133,8 @@ export async function joinDeployment(
   return withTransaction(pool, async (client) => {
     // One joiner at a time, so two workers starting together both end up named.
     await client.query("SELECT pg_advisory_xact_lock(7243002)");
-    const current = (await client.query<DeploymentRow>("SELECT * FROM deployments ORDER BY generation DESC LIMIT 1")).rows[0];
+    const group = (await client.query<{ worker_group: string }>("SELECT worker_group FROM workers WHERE name = $1", [name])).rows[0]?.worker_group ?? DEFAULT_GROUP;
+    const current = await currentDeployment(client, group);
     const alive = current
       ? (
           await client.query<{ name: string }>(
@@ -143,31 +148,35 @@ export async function joinDeployment(
       return { deployment: current, joined: false, alive };
     }
     const { rows } = await client.query<DeploymentRow>(
-      `INSERT INTO deployments (workers, auto)
+      `INSERT INTO deployments (workers, auto, worker_group)
        SELECT ARRAY(SELECT DISTINCT n FROM unnest($1::text[] || ARRAY[$2::text]) AS n
                     WHERE n = $2 OR EXISTS (SELECT 1 FROM workers w WHERE w.name = n AND w.stopped_at IS NULL
                                              AND w.heartbeat_at > now() - w.timeout_ms * interval '1 millisecond')
-                    ORDER BY n), true
+                    ORDER BY n), true, $3
        RETURNING *`,
-      [current?.workers ?? [], name],
+      [current?.workers ?? [], name, group],
     );
     await client.query("SELECT pg_notify('runbook', 'deploy')");
     return { deployment: rows[0], joined: true, alive };
   });
 }
 
-/** A new explicit generation with exactly these workers (`runbook deploy --workers`). */
-export async function deploy(db: Queryable, workers: string[]): Promise<DeploymentRow> {
+/** A new explicit generation of a group with exactly these workers (`runbook deploy --workers`). */
+export async function deploy(db: Queryable, workers: string[], group = DEFAULT_GROUP): Promise<DeploymentRow> {
   const { rows } = await db.query<DeploymentRow>(
-    `WITH d AS (INSERT INTO deployments (workers, auto) VALUES ($1, false) RETURNING *)
+    `WITH d AS (INSERT INTO deployments (workers, auto, worker_group) VALUES ($1, false, $2) RETURNING *)
      SELECT d.*, pg_notify('runbook', 'deploy') FROM d`,
-    [workers],
+    [workers, group],
   );
   return rows[0];
 }
 
-export async function currentDeployment(db: Queryable): Promise<DeploymentRow | null> {
-  const { rows } = await db.query<DeploymentRow>("SELECT * FROM deployments ORDER BY generation DESC LIMIT 1");
+/** The deployment in force for a group: its newest generation (null: none yet). */
+export async function currentDeployment(db: Queryable, group = DEFAULT_GROUP): Promise<DeploymentRow | null> {
+  const { rows } = await db.query<DeploymentRow>(
+    "SELECT * FROM deployments WHERE worker_group = $1 ORDER BY worker_group, generation DESC LIMIT 1",
+    [group],
+  );
   return rows[0] ?? null;
 }
 

@@ -24,8 +24,10 @@ function clean(): Evidence {
       { id: "b", runbook: "chaos_waiter", params: { patience: 3000 }, status: "completed", parent_id: null, error: null },
       { id: "c", runbook: "chaos_steps", params: { n: 3, ms: 10 }, status: "stopped", parent_id: null, error: null },
       { id: "v", runbook: "chaos_victim", params: { n: 1 }, status: "failed", parent_id: null, error: { message: "the job's checkpoint is corrupt (no frames); it cannot continue" } },
+      // Two jobs of one concurrency key with limit 1, one after the other (k2 queued behind k1).
+      ...["k1", "k2"].map((id) => ({ id, runbook: "chaos_keyed", params: { host: "h1", n: 1 }, status: "completed", parent_id: null, error: null, concurrency_key: "chaos_keyed:h1", concurrency_limit: 1 })),
     ],
-    streams: [...out("a", ["step 1", "step 2", "done"]), ...out("b", ["waiting", "woke", "reviewed"]), ...out("c", ["step 1"]), ...out("v", ["step 1"])],
+    streams: [...out("a", ["step 1", "step 2", "done"]), ...out("b", ["waiting", "woke", "reviewed"]), ...out("c", ["step 1"]), ...out("v", ["step 1"]), ...out("k1", ["step 1", "done"]), ...out("k2", ["step 1", "done"])],
     history: [
       h("a", 0, null, "queued", null, "queued"),
       h("a", 1, "queued", "running", "w1", "claimed"),
@@ -49,6 +51,14 @@ function clean(): Evidence {
       h("v", 3, "waiting", "queued", null, "signal go received"),
       h("v", 4, "queued", "running", "w2", "claimed"),
       h("v", 4.5, "running", "failed", "w2", "failed: the job's checkpoint is corrupt (no frames); it cannot continue"),
+      h("k1", 11, null, "queued", null, "queued"),
+      h("k2", 11, null, "queued", null, "queued"),
+      h("k1", 12, "queued", "running", "w1", "claimed"),
+      h("k1", 13, "running", "sleeping", "w1", "sleep"),
+      h("k1", 14, "sleeping", "running", "w2", "sleep ended"),
+      h("k1", 15, "running", "completed", "w2", "completed"),
+      h("k2", 15, "queued", "running", "w1", "claimed"), // the same instant: the place passed on
+      h("k2", 16, "running", "completed", "w1", "completed"),
     ],
     ledger: [
       l("a", 1.1, 1, "w1", 1),
@@ -83,6 +93,7 @@ describe("the soak checker", () => {
     expect(r.failoverMs).toEqual([3000]);
     expect(r.staleRefused).toBe(1);
     expect(r.faults.get("kill -9")).toBe(1);
+    expect(r.keyed).toEqual({ jobs: 2, keys: 1, peak: 1 });
   });
 
   const cases: [ViolationKind, (ev: Evidence) => void][] = [
@@ -102,6 +113,7 @@ describe("the soak checker", () => {
     ["hostile input mishandled", (ev) => (ev.jobs[3].error = { message: "TypeError: cannot read properties of undefined" })],
     ["hostile input mishandled", (ev) => (ev.jobs[3].status = "completed", ev.streams.push({ job_id: "v", seq: 2, stream: "output", value: "resumed" }))],
     ["worker crashed", (ev) => ev.crashes.push({ worker: "w2", code: 1, tail: "Error: Connection terminated unexpectedly\n    at x" })],
+    ["above the concurrency limit", (ev) => (ev.history.find((h) => h.job_id === "k2" && h.to_status === "running")!.at = at(13.5))], // while k1 slept
     ["unclear error", (ev) => ev.unclear.push({ command: "start chaos_steps --param n={", code: 1, stderr: "TypeError: x\n    at f (a.ts:1:2)\n" })],
   ];
   it.each(cases)("catches %s", (kind, doctor) => {

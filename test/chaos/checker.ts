@@ -22,6 +22,7 @@ export const VIOLATION_KINDS = [
   "hostile input mishandled",
   "worker crashed",
   "unclear error",
+  "above the concurrency limit",
 ] as const;
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
@@ -35,6 +36,8 @@ export interface Report {
   /** Ledger calls refused by the epoch fence (a worker that had lost the job). */
   staleRefused: number;
   ledgerRows: number;
+  /** Jobs under a concurrency key, their keys, and the most of one key active at once. */
+  keyed: { jobs: number; keys: number; peak: number };
 }
 
 const ENDED = new Set(["completed", "failed", "stopped"]);
@@ -94,6 +97,9 @@ export function check(ev: Evidence): Report {
     }
   }
 
+  const keyed = aboveLimit(ev);
+  for (const problem of keyed.problems) add("above the concurrency limit", problem);
+
   for (const c of ev.crashes) add("worker crashed", `${c.worker} exited ${c.code} on its own: ${firstError(c.tail)}`);
   for (const u of ev.unclear) add("unclear error", `runbook ${u.command}: exit ${u.code}, stderr ${JSON.stringify(u.stderr.slice(0, 300))}`);
 
@@ -109,6 +115,7 @@ export function check(ev: Evidence): Report {
     failoverMs: failovers(ev),
     staleRefused: ev.ledger.filter((l) => !l.accepted).length,
     ledgerRows: ev.ledger.length,
+    keyed: { jobs: keyed.jobs, keys: keyed.keys, peak: keyed.peak },
   };
 }
 
@@ -147,6 +154,34 @@ function redone(rows: LedgerEvidence[], boundaries: number[]): string[] {
     prev = r;
   }
   return out;
+}
+
+/**
+ * Moments when more jobs of one concurrency key were running, sleeping or waiting than its limit
+ * (issue 14), from the history: a job is active from a transition into one of those statuses to
+ * the next transition out of them. The place passes from an ended job to the next in the ending
+ * transaction, so the next job's claim starts (and is stamped) after that end: no artefact of
+ * transaction timestamps can make two spans overlap that did not.
+ */
+function aboveLimit(ev: Evidence): { problems: string[]; jobs: number; keys: number; peak: number } {
+  const keyed = new Map(ev.jobs.filter((j) => j.concurrency_key != null).map((j) => [j.id, j]));
+  const ACTIVE = new Set(["running", "sleeping", "waiting"]);
+  const active = new Map<string, Set<string>>();
+  const out: string[] = [];
+  let peak = 0;
+  // Ends before starts at the same instant: one transaction hands the place on as it ends a job.
+  const ordered = ev.history.filter((h) => keyed.has(h.job_id)).sort((a, b) => a.at.getTime() - b.at.getTime() || Number(ACTIVE.has(a.to_status)) - Number(ACTIVE.has(b.to_status)) || a.id - b.id);
+  for (const h of ordered) {
+    const job = keyed.get(h.job_id)!;
+    const key = job.concurrency_key!;
+    const set = active.get(key) ?? new Set<string>();
+    active.set(key, set);
+    if (ACTIVE.has(h.to_status)) set.add(job.id);
+    else set.delete(job.id);
+    peak = Math.max(peak, set.size);
+    if (set.size > job.concurrency_limit!) out.push(`${key} (limit ${job.concurrency_limit}) had ${set.size} jobs at once at ${iso(h.at)}: ${[...set].join(", ")}`);
+  }
+  return { problems: out, jobs: keyed.size, keys: new Set([...keyed.values()].map((j) => j.concurrency_key)).size, peak };
 }
 
 /** Failover times: from a kill or pause of a worker to each of its jobs resumed elsewhere. */

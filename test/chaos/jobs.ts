@@ -34,6 +34,10 @@ export function expectationOf(runbook: string, params: Record<string, Json>): Ex
     }
     case "chaos_flaky":
       return { output: ["succeeded", "done"], boundaries: [1] };
+    case "chaos_keyed": {
+      const n = num(params.n, 3);
+      return { output: [...range(n).map((i) => `step ${i}`), "done"], boundaries: range(n) };
+    }
     case "chaos_victim":
     case "chaos_doomed": {
       const n = num(params.n, 2);
@@ -57,5 +61,7 @@ export function randomJob(rng: Prng): { runbook: string; params: Record<string, 
   if (r < 0.5) return { runbook: "chaos_sleepy", params: { n: rng.int(1, 4), nap: rng.pick([100, 300, 1000, 2500]) } };
   if (r < 0.65) return { runbook: "chaos_waiter", params: { patience: rng.pick([3000, 8000, 20000]) } };
   if (r < 0.78) return { runbook: "chaos_parent", params: { k: rng.int(1, 4) } };
+  // Two hosts under `concurrency (key: host, limit: 2)`: enough jobs per host to queue behind it.
+  if (r < 0.88) return { runbook: "chaos_keyed", params: { host: rng.pick(["h1", "h2"]), n: rng.int(1, 4), ms: rng.pick([10, 50, 150]) } };
   return { runbook: "chaos_flaky", params: { fails: rng.int(0, 3) } };
 }

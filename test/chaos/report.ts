@@ -23,6 +23,8 @@ export function formatReport(settings: Settings, r: SoakResult): string {
       ? `failover (kill -9 or SIGSTOP of a worker to its job resumed elsewhere): ${f.length} jobs, median ${secs(f[Math.floor((f.length - 1) / 2)])}, max ${secs(f[f.length - 1])}`
       : "failover: no job was resumed after a kill or a pause",
   );
+  const k = report.keyed;
+  out.push(`concurrency keys: ${k.jobs} jobs under ${k.keys} keys, at most ${k.peak} of one key running, sleeping or waiting at once`);
   out.push("violations:");
   for (const [kind, list] of report.violations) {
     out.push(`  ${kind}: ${list.length}`);

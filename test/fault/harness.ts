@@ -108,8 +108,9 @@ export class Cluster {
   }
 
   /** Starts `runbook worker --name NAME` and resolves once it has registered and started. */
-  async startWorker(name: string, opts: { concurrency?: number; env?: Record<string, string> } = {}): Promise<WorkerProc> {
-    const child = spawn(process.execPath, [BIN, "worker", "--name", name, "--concurrency", String(opts.concurrency ?? 10)], {
+  async startWorker(name: string, opts: { concurrency?: number; env?: Record<string, string>; group?: string } = {}): Promise<WorkerProc> {
+    const group = opts.group ? ["--group", opts.group] : [];
+    const child = spawn(process.execPath, [BIN, "worker", "--name", name, "--concurrency", String(opts.concurrency ?? 10), ...group], {
       cwd: ROOT,
       env: { ...process.env, ...this.env, ...opts.env },
       stdio: ["ignore", "ignore", "pipe"],

@@ -2,7 +2,7 @@
 // so the runtime's tests do not depend on the compiler. Each step body is the source of an async
 // function `(frame, ctx, input, L)` where L = frame.locals, written the way emitted code is: a
 // switch on frame.pc, returning one StepResult per suspension point.
-import type { ParamInfo } from "../../runtime/abi.js";
+import type { ParamInfo, Placement } from "../../runtime/abi.js";
 import type { ModuleText } from "../../runtime/publish.js";
 
 export interface HandModule {
@@ -12,6 +12,8 @@ export interface HandModule {
   calls?: string[];
   uses?: Record<string, string>;
   live?: Record<number, string[]>;
+  /** The header's group and concurrency, as the compiler emits them. */
+  placement?: Placement;
 }
 
 export function param(name: string, type: string, typeData: unknown, hasDefault = false): ParamInfo {
@@ -28,14 +30,15 @@ export function moduleText(m: HandModule): ModuleText {
   calls: ${JSON.stringify(m.calls ?? [])},
   uses: ${JSON.stringify(m.uses ?? {})},
   live: ${JSON.stringify(m.live ?? {})},
-  positions: { 0: [1, 1] },
+  positions: { 0: [1, 1] },${m.placement ? `
+  placement: ${JSON.stringify(m.placement)},` : ""}
   async step(frame, ctx, input) {
     const L = frame.locals;
     ${m.body}
   },
 };
 `;
-  return { name: m.name, file: `${m.name}.runbook`, js, params: m.params ?? [], calls: m.calls ?? [], uses: m.uses ?? {} };
+  return { name: m.name, file: `${m.name}.runbook`, js, params: m.params ?? [], calls: m.calls ?? [], uses: m.uses ?? {}, ...(m.placement ? { placement: m.placement } : {}) };
 }
 
 /** Returns null at once. */

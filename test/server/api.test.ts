@@ -103,7 +103,9 @@ describe("jobs", () => {
     expect((await call(base, "POST", "/api/jobs", op, { runbook: "greet", params: {} })).body.error).toBe('missing parameter name (string): give "name"');
     expect((await call(base, "POST", "/api/jobs", op, { runbook: "greet", params: { name: "x", colour: 1 } })).body.error).toBe("unknown parameter colour for runbook greet (it takes name, times)");
     expect((await call(base, "POST", "/api/jobs", op, { runbook: "greeet", params: {} })).body).toEqual({ error: "no published runbook greeet (did you mean greet?)" });
-    expect((await call(base, "POST", "/api/jobs", op, { runbook: "greet", params: { name: "x" }, group: "gpu" })).status).toBe(400);
+    // Placement (migration 0011): a bad group or priority is refused like a bad parameter.
+    expect((await call(base, "POST", "/api/jobs", op, { runbook: "greet", params: { name: "x" }, group: "a b" })).body).toEqual({ error: 'group "a b" is not a group name (letters, digits, _ . -; at most 63 characters)' });
+    expect((await call(base, "POST", "/api/jobs", op, { runbook: "greet", params: { name: "x" }, priority: 1.5 })).status).toBe(400);
     expect((await call(base, "POST", "/api/jobs", op, "{not json")).body).toEqual({ error: "the body is not JSON" });
     expect((await call(base, "POST", "/api/jobs", op, [1, 2])).body).toEqual({ error: "the body must be a JSON object" });
     expect((await call(base, "POST", "/api/jobs", op, "runbook=greet", { "content-type": "text/plain", origin: base })).status).toBe(415);
