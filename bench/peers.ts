@@ -48,7 +48,22 @@ const TIMEOUT_MS = 3_000;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 type System = "ours" | "graphile batched" | "graphile default" | "dbos";
-const THROUGHPUT_SYSTEMS: System[] = ["ours", "graphile batched", "graphile default", "dbos"];
+/**
+ * While iterating on one part: `--only noop,backlog` runs only these workloads (names as in the
+ * list above, plus `floor`), `--systems ours,graphile` only systems whose name starts so. The
+ * report then says which ran; `npm run bench -- peers` runs everything.
+ */
+const ONLY = listOption("only");
+const SYSTEMS = listOption("systems");
+const runs = (w: string) => ONLY === null || ONLY.includes(w);
+const picked = <S extends System>(xs: readonly S[]): S[] => xs.filter((s) => SYSTEMS === null || SYSTEMS.some((p) => s.startsWith(p)));
+const THROUGHPUT_SYSTEMS: System[] = picked(["ours", "graphile batched", "graphile default", "dbos"]);
+
+function listOption(name: string): string[] | null {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
+  return v ? v.split(",").map((x) => x.trim()) : null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Ours: hand-written compiled runbooks on real `runbook worker` processes.
@@ -92,7 +107,8 @@ async function oursDuplicates(db: Db): Promise<number> {
     `SELECT count(DISTINCT job_id)::int AS n FROM (
        SELECT job_id FROM job_history WHERE from_status IN ('completed', 'failed', 'stopped')
        UNION ALL
-       SELECT job_id FROM job_history WHERE to_status = 'running' GROUP BY job_id HAVING count(*) > 1
+       -- Every claim bumps the lease epoch (a first claim writes no history row: migration 0008).
+       SELECT id FROM jobs WHERE lease_epoch > 1
      ) x`,
   );
   return rows[0].n;
@@ -373,6 +389,7 @@ const spread = (xs: number[], d = 0) => {
 };
 
 function compare(name: string, unit: string, ours: number[], peer: number[] | null, peerName: string | null, goal: { atLeast?: number; atMost?: number; lowerIsBetter?: boolean }) {
+  if (ours.length === 0 || peer?.length === 0) return; // not run (--only, --systems)
   const o = summary(ours).median;
   const p = peer ? summary(peer).median : null;
   const ratio = p === null ? null : goal.lowerIsBetter ? p / o : o / p;
@@ -392,27 +409,27 @@ await withBenchServer(async (server) => {
   const rotate = <T>(xs: T[], r: number) => xs.map((_, i) => xs[(i + r) % xs.length]);
 
   for (let r = 0; r < ROUNDS; r++) {
-    for (const w of ["noop", "checkpoint1", "steps10"] as const) {
+    for (const w of (["noop", "checkpoint1", "steps10"] as const).filter(runs)) {
       for (const s of rotate(THROUGHPUT_SYSTEMS, r)) {
         const { rate } = await drain(server, s, w);
         push(`${w} ${s}`, rate);
         console.log(`  round ${r + 1} ${w} ${s}: ${fmt(rate)} jobs/s (load ${loadAverage()})`);
       }
     }
-    for (const s of rotate(["ours", "graphile batched"] as const, r)) {
+    for (const s of runs("backlog") ? rotate(picked(["ours", "graphile batched"] as const), r) : []) {
       const b = await drain(server, s, "backlog");
       push(`backlog-first ${s}`, b.first!);
       push(`backlog-last ${s}`, b.last!);
       console.log(`  round ${r + 1} backlog ${s}: first ${WINDOW_S} s ${fmt(b.first!)} jobs/s, last ${WINDOW_S} s ${fmt(b.last!)} jobs/s (load ${loadAverage()})`);
     }
-    for (const s of rotate(["ours", "graphile batched", "dbos"] as const, r)) {
+    for (const s of runs("latency") ? rotate(picked(["ours", "graphile batched", "dbos"] as const), r) : []) {
       const l = await latency(server, s);
       push(`latency-p50 ${s}`, percentile(l, 0.5));
       push(`latency-p99 ${s}`, percentile(l, 0.99));
       console.log(`  round ${r + 1} latency ${s}: p50 ${percentile(l, 0.5).toFixed(1)} ms, p99 ${percentile(l, 0.99).toFixed(1)} ms`);
     }
-    push("failover ours", await failover(server));
-    for (const bytes of [100, 2_048, 65_536]) {
+    if (runs("failover")) push("failover ours", await failover(server));
+    for (const bytes of runs("floor") ? [100, 2_048, 65_536] : []) {
       const f = await floor(server, bytes);
       push(`floor-${bytes} ours`, f.ours);
       push(`floor-${bytes} raw`, f.raw);
@@ -432,7 +449,7 @@ await withBenchServer(async (server) => {
   compare("latency p99", "ms", get("latency-p99 ours"), get("latency-p99 graphile batched"), "graphile batched", { atLeast: 1, lowerIsBetter: true });
   compare("latency p99 vs dbos", "ms", get("latency-p99 ours"), get("latency-p99 dbos"), "dbos", { atLeast: 1, lowerIsBetter: true });
   compare("failover (kill -9, 5 jobs)", "ms", get("failover ours"), null, null, { atMost: TIMEOUT_MS + 2_000 });
-  for (const bytes of [100, 2_048, 65_536]) {
+  for (const bytes of runs("floor") ? [100, 2_048, 65_536] : []) {
     // Here the raw UPDATE is the "peer" and lower is better for both: the ratio is ours/raw.
     const o = summary(get(`floor-${bytes} ours`)).median;
     const p = summary(get(`floor-${bytes} raw`)).median;
