@@ -54,13 +54,15 @@ export async function claimJobs(
      ), claimed AS (
        UPDATE jobs j
        SET status = 'running', worker = $1, lease_epoch = j.lease_epoch + 1,
-           due_at = now() + $4 * interval '1 millisecond', updated_at = now()
+           due_at = now() + $4 * interval '1 millisecond', updated_at = now(), started_at = coalesce(j.started_at, now())
        FROM picked p
        WHERE j.id = p.id
        RETURNING j.id, j.runbook, j.version, j.params, j.state, j.lease_epoch, j.stream_seq, j.slot,
                  j.wait_signal, j.await_job, j.wait_until IS NOT NULL AS has_timer, coalesce(j.wait_until <= now(), false) AS timed_out,
                  p.from_status, p.from_worker
      ), history AS (
+       -- A job's first claim writes no history row: started_at and worker in the job row say it
+       -- (migration 0008). Every later claim (a takeover, a wake, after a hand-over) has its row.
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
        SELECT id, from_status, 'running', $1,
               CASE from_status
@@ -70,6 +72,7 @@ export async function claimJobs(
                 ELSE 'claimed'
               END
        FROM claimed
+       WHERE NOT (from_status = 'queued' AND lease_epoch = 1)
      )
      SELECT * FROM claimed`,
     values: [worker, slots, limit, leaseMs, excludeVersions],

@@ -207,7 +207,8 @@ export async function listWorkers(db: Queryable): Promise<WorkerStatus[]> {
     `SELECT w.*,
             (w.stopped_at IS NULL AND w.heartbeat_at > now() - w.timeout_ms * interval '1 millisecond') AS alive,
             (extract(epoch FROM now() - w.heartbeat_at) * 1000)::float8 AS heartbeat_age_ms,
-            (SELECT count(*) FROM jobs j WHERE j.worker = w.name AND j.status = 'running')::int AS running
+            -- A running job always has a due time (its lease expiry): jobs_claimable serves this.
+            (SELECT count(*) FROM jobs j WHERE j.due_at IS NOT NULL AND j.worker = w.name AND j.status = 'running')::int AS running
      FROM workers w ORDER BY w.name`,
   );
   return rows;

@@ -13,6 +13,7 @@ import { runJob } from "../../runtime/runner.js";
 import { assignSlots } from "../../runtime/slots.js";
 import { claimJobs, type ClaimedJob } from "../../runtime/sql/claim.js";
 import { controlJob } from "../../runtime/sql/control.js";
+import { jobHistory } from "../../runtime/sql/inspect.js";
 import { deploy, requestDrain } from "../../runtime/sql/workers.js";
 import { withTransaction } from "../../runtime/db/tx.js";
 import { writeCheckpoint } from "../../runtime/sql/checkpoint.js";
@@ -122,7 +123,8 @@ describe("leases and fencing", () => {
     expect(mine.filter((s) => s === "b")).toHaveLength(2);
     // Streams exactly once: A's "b started" / "b done" were never committed.
     expect(await outputs(db, id)).toEqual(["a done", "b started", "b done"]);
-    const history = (await db.pool.query("SELECT from_status, to_status, worker, reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows;
+    const history = await jobHistory(db.pool, id);
+    expect(history[1]).toMatchObject({ from_status: "queued", to_status: "running", worker: "frozen-A", id: null }); // from the job row
     expect(history[2]).toMatchObject({ from_status: "running", to_status: "running", worker: "live-B" });
     expect(history[2].reason).toMatch(/lease of frozen-A expired/);
     void b;
@@ -165,7 +167,8 @@ describe("handover between workers", () => {
     await startWorker("wakeful-B");
     const done = await waitStatus(db, id, "completed");
     expect(done.worker).toBe("wakeful-B");
-    const runs = (await db.pool.query("SELECT worker FROM job_history WHERE job_id = $1 AND to_status = 'running' ORDER BY id", [id])).rows.map((r) => r.worker);
+    // The first claim is in the job row (migration 0008); jobHistory shows it with the rest.
+    const runs = (await jobHistory(db.pool, id)).filter((h) => h.to_status === "running").map((h) => h.worker);
     expect(runs).toEqual(["sleepy-A", "wakeful-B"]);
   });
 
