@@ -255,8 +255,13 @@ export class JobLease {
 
   /** Hands the job back to the queue from its latest checkpoint, bumping the epoch. */
   async release(reason: string): Promise<boolean> {
-    this.releasedFlag = true;
-    this.markLost(); // from here on nothing of ours may be written for it
+    this.givingBack();
     return releaseLease(this.pool, this.id, this.epoch, this.worker, reason);
+  }
+
+  /** This worker gives the job back (the caller writes that, maybe for many jobs at once): from here on nothing of ours may be written for it. */
+  givingBack(): void {
+    this.releasedFlag = true;
+    this.markLost();
   }
 }

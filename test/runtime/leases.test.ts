@@ -316,6 +316,37 @@ describe("drain", () => {
   });
 });
 
+describe("prefetched jobs", () => {
+  it("gives claimed jobs that never started back in one statement when the worker stops; each then runs once elsewhere", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "prefetch" }));
+    // One runner, a batch of 10: one job runs (held at the gate inside b), three wait claimed.
+    const a = await Worker.start(db, { name: "prefetch-A", concurrency: 1, claimBatch: 10, ...fast });
+    await gate("prefetch").reached;
+    expect([...a.runningJobs].sort()).toEqual([...ids].sort());
+    const ran = calls().filter((c) => ids.includes(c.job)).map((c) => c.job);
+    expect(ran).toHaveLength(1);
+    const waiting = ids.filter((id) => id !== ran[0]);
+
+    const stopped = a.stop({ graceMs: 10_000 });
+    await waitFor("the waiting jobs back in the queue", async () => {
+      const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND status = 'queued' AND lease_epoch = 2", [waiting]);
+      return rows[0].n === 3;
+    });
+    gate("prefetch").release();
+    await stopped; // the running one hands over at its next checkpoint
+
+    const { rows: back } = await db.pool.query("SELECT job_id, worker, at FROM job_history WHERE job_id = ANY($1) AND reason = 'worker prefetch-A stopped before starting it'", [waiting]);
+    expect(back.map((r) => r.job_id).sort()).toEqual([...waiting].sort());
+    expect(new Set(back.map((r) => r.at.getTime())).size).toBe(1); // one statement, one transaction
+
+    await startWorker("prefetch-B");
+    for (const id of ids) expect((await waitStatus(db, id, "completed")).worker).toBe("prefetch-B");
+    // Nothing of a waiting job ran on A; every job did a once (its checkpoint kept it from a redo).
+    for (const id of ids) expect(calls().filter((c) => c.job === id && c.step === "a")).toHaveLength(1);
+  });
+});
+
 describe("worker shutdown", () => {
   it("leaves no timer and no connection behind", async () => {
     // Its own pool, closed at the end, so only the worker's resources and this pool's count.

@@ -6,7 +6,7 @@ import { DEFAULTS, ENV_NAMES, SettingError, defaultClaimBatch, settingsFromEnv }
 describe("worker settings", () => {
   it("has the documented defaults", () => {
     expect(DEFAULTS).toEqual({ heartbeatMs: 3_000, timeoutMs: 15_000, pollMs: 1_000, claimBatch: undefined, handoverTimeoutMs: 600_000, drainTimeoutMs: 600_000, retentionMs: 30 * 86_400_000 });
-    expect([1, 10, 11, 100].map(defaultClaimBatch)).toEqual([50, 50, 55, 500]);
+    expect([1, 10, 11, 100].map(defaultClaimBatch)).toEqual([100, 500, 550, 1_000]);
   });
 
   it("reads every setting from its variable, and leaves out unset or empty ones", () => {
