@@ -14,12 +14,12 @@
 // The worker runs in this process (runtime/worker.ts, pool of 8 as `runbook worker` opens it)
 // so its CPU time is this process's. Retention is off: nothing is pruned while measuring.
 import { randomUUID } from "node:crypto";
-import * as fs from "node:fs";
 import pg from "pg";
 import { openDb, type Db } from "../runtime/db/connect.js";
 import { bundleProject, publishBundles } from "../runtime/publish.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
 import { Worker } from "../runtime/worker.js";
+import { parentOf, serverCpuMs } from "./cpu.js";
 import { withBenchServer, type BenchServer } from "./db.js";
 import { option } from "./options.js";
 import { report } from "./report.js";
@@ -37,23 +37,6 @@ interface Reading { serverCpuMs: number; workerCpuMs: number; walBytes: number; 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
 
-/** CPU ms of the postmaster and its children now (processes that exited in between are missed). */
-function serverCpuMs(postmaster: number): number {
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
-  let sum = 0;
-  for (const pid of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(pid) === postmaster || Number(f[1]) === postmaster) sum += (Number(f[11]) + Number(f[12])) * tick;
-    } catch {
-      // gone
-    }
-  }
-  return sum;
-}
-
 async function read(db: Db, postmaster: number): Promise<Reading> {
   const { rows: [r] } = await db.pool.query<{ wal: string; upd: string; hot: string; commits: string }>(
     `SELECT (SELECT wal_bytes FROM pg_stat_wal)::text AS wal,
@@ -67,8 +50,7 @@ async function read(db: Db, postmaster: number): Promise<Reading> {
 
 async function postmasterOf(db: Db): Promise<number> {
   const { rows } = await db.pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-  const stat = fs.readFileSync(`/proc/${rows[0].pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  return parentOf(rows[0].pid);
 }
 
 /** `n` finished no-op jobs, as the real path leaves them: the job row and its enqueue's history row. */

@@ -27,6 +27,7 @@ import { assignSlots } from "../runtime/slots.js";
 import { claimJobs } from "../runtime/sql/claim.js";
 import { writeCheckpoint } from "../runtime/sql/checkpoint.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
+import { parentOf, processCpuMs, serverCpuMs } from "./cpu.js";
 import { withBenchServer, type BenchServer } from "./db.js";
 import { checkpointsOf, READY, STATE_2K, type Workload } from "./peers/workloads.js";
 import { percentile, report, summary } from "./report.js";
@@ -171,12 +172,14 @@ async function dbosSetup(url: string, workflow: string, n: number): Promise<void
 // Throughput: the queue filled first, then the worker started; time from its ready line to the
 // last job done, read by polling the database.
 
-interface Counter { done(): Promise<number>; close(): Promise<void> }
+interface Counter { done(): Promise<number>; close(): Promise<void>; serverCpuMs(): number }
 
 async function counter(url: string, sql: string): Promise<Counter> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  return { done: async () => Number((await c.query(sql)).rows[0].n), close: () => c.end() };
+  const { rows } = await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+  const postmaster = parentOf(rows[0].pid);
+  return { done: async () => Number((await c.query(sql)).rows[0].n), close: () => c.end(), serverCpuMs: () => serverCpuMs(postmaster) };
 }
 
 /** Fills the queue for `system` and starts its worker; returns the worker and how to count done jobs. */
@@ -220,20 +223,25 @@ async function prepare(server: BenchServer, system: System, w: Exclude<Workload,
 }
 
 /** jobs/s draining a full queue; for the backlog, jobs/s over the first and the last window. */
-async function drain(server: BenchServer, system: System, w: Exclude<Workload, "latency">): Promise<{ rate: number; first?: number; last?: number }> {
+async function drain(server: BenchServer, system: System, w: Exclude<Workload, "latency">): Promise<{ rate: number; first?: number; last?: number; cpu: string }> {
   const n = SIZE[w];
   const run = await prepare(server, system, w, n);
   const samples: { t: number; done: number }[] = [];
   let proc: Proc | undefined;
+  let cpu = "";
   try {
     proc = await run.start();
+    const pid = proc.child.pid!;
     const t0 = performance.now();
+    const [worker0, server0] = [processCpuMs(pid), run.counter.serverCpuMs()];
     samples.push({ t: 0, done: await run.counter.done() });
     await until(`${system} ${w} to finish`, async () => {
       const done = await run.counter.done();
       samples.push({ t: (performance.now() - t0) / 1000, done });
       return done >= n;
     }, 1_800_000, w === "backlog" ? 250 : 20);
+    // Per job: the worker process's CPU, and the server's (with this bench's own polling).
+    cpu = `CPU per job: worker ${((processCpuMs(pid) - worker0) / n).toFixed(3)} ms, server ${((run.counter.serverCpuMs() - server0) / n).toFixed(3)} ms`;
   } finally {
     if (proc) await kill(proc);
     await run.counter.close();
@@ -242,11 +250,11 @@ async function drain(server: BenchServer, system: System, w: Exclude<Workload, "
   }
   const end = samples[samples.length - 1];
   const rate = n / end.t;
-  if (w !== "backlog") return { rate };
+  if (w !== "backlog") return { rate, cpu };
   const at = (t: number) => samples.reduce((best, s) => (Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best));
   const a = at(Math.min(WINDOW_S, end.t));
   const b = at(Math.max(0, end.t - WINDOW_S));
-  return { rate, first: a.done / a.t, last: (end.done - b.done) / (end.t - b.t) };
+  return { rate, first: a.done / a.t, last: (end.done - b.done) / (end.t - b.t), cpu };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,9 +419,9 @@ await withBenchServer(async (server) => {
   for (let r = 0; r < ROUNDS; r++) {
     for (const w of (["noop", "checkpoint1", "steps10"] as const).filter(runs)) {
       for (const s of rotate(THROUGHPUT_SYSTEMS, r)) {
-        const { rate } = await drain(server, s, w);
+        const { rate, cpu } = await drain(server, s, w);
         push(`${w} ${s}`, rate);
-        console.log(`  round ${r + 1} ${w} ${s}: ${fmt(rate)} jobs/s (load ${loadAverage()})`);
+        console.log(`  round ${r + 1} ${w} ${s}: ${fmt(rate)} jobs/s; ${cpu} (load ${loadAverage()})`);
       }
     }
     for (const s of runs("backlog") ? rotate(picked(["ours", "graphile batched"] as const), r) : []) {

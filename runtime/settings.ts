@@ -42,6 +42,16 @@ export function connectTimeoutMs(timeoutMs: number): number {
   return Math.min(10_000, Math.max(2_000, timeoutMs / 2));
 }
 
+/**
+ * A heartbeat extends only the leases with less than this left: half the lease, or two beats if
+ * that is more, so a lease it leaves alone is still good at the next beat, which extends it
+ * (one beat late still leaves it a margin). With the defaults (3 s beats, 15 s lease) a job held
+ * under 7.5 s is never renewed: its claim's lease covers it.
+ */
+export function renewWithinMs(timing: { heartbeatMs: number; timeoutMs: number }): number {
+  return Math.min(timing.timeoutMs, Math.max(timing.timeoutMs / 2, 2 * timing.heartbeatMs));
+}
+
 /** How often a worker tries a retention pass (one worker at a time does it). */
 export const RETENTION_EVERY_MS = 3_600_000;
 

@@ -23,7 +23,7 @@ import { NotificationListener } from "./notifications.js";
 import { Programs } from "./programs.js";
 import type { Pins } from "./activity-pins.js";
 import { runJob, type RunnerEnv } from "./runner.js";
-import { DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch } from "./settings.js";
+import { DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch, renewWithinMs } from "./settings.js";
 import { retentionPass } from "./retention.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import type { ClaimedJob } from "./sql/claim.js";
@@ -144,7 +144,7 @@ export class Worker {
       log: this.log,
     });
     this.handovers = new Handovers(this.jobs, { handoverTimeoutMs: options.handoverTimeoutMs ?? DEFAULTS.handoverTimeoutMs, leaseMs: this.timeoutMs, log: this.log });
-    this.heartbeat = new Heartbeat({ pool: db.pool, worker: this.name, leaseMs: this.timeoutMs, held: this.jobs.held, stopping, onView: (v) => this.onView(v), outage: this.outage, log: this.log });
+    this.heartbeat = new Heartbeat({ pool: db.pool, worker: this.name, leaseMs: this.timeoutMs, renewWithinMs: renewWithinMs({ heartbeatMs: this.heartbeatMs, timeoutMs: this.timeoutMs }), held: this.jobs.held, stopping, onView: (v) => this.onView(v), outage: this.outage, log: this.log });
     this.listener = new NotificationListener(() => db.clientConfig(), this.name, this.pollMs, this.log, {
       // A stopping worker has its own heartbeat (renewing what it still holds) and claims nothing.
       deploy: () => void (this.stopping ? undefined : this.heartbeat.beat().catch(() => undefined)),

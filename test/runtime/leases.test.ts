@@ -14,7 +14,7 @@ import { assignSlots } from "../../runtime/slots.js";
 import { claimJobs, type ClaimedJob } from "../../runtime/sql/claim.js";
 import { controlJob } from "../../runtime/sql/control.js";
 import { jobHistory } from "../../runtime/sql/inspect.js";
-import { deploy, requestDrain } from "../../runtime/sql/workers.js";
+import { deploy, heartbeat, requestDrain } from "../../runtime/sql/workers.js";
 import { withTransaction } from "../../runtime/db/tx.js";
 import { writeCheckpoint } from "../../runtime/sql/checkpoint.js";
 import { Worker } from "../../runtime/worker.js";
@@ -128,6 +128,23 @@ describe("leases and fencing", () => {
     expect(history[2]).toMatchObject({ from_status: "running", to_status: "running", worker: "live-B" });
     expect(history[2].reason).toMatch(/lease of frozen-A expired/);
     void b;
+  });
+
+  it("extends at a heartbeat only the leases with less than renewWithin left, and still counts the others as held", async () => {
+    const all = Array.from({ length: db.slotCount }, (_, i) => i);
+    const fresh = await enqueue(db, "noop", versions.get("noop")!);
+    const [f] = await claimJobs(db.pool, "renew-A", all, 1, 60_000);
+    expect(f.id).toBe(fresh);
+    const old = await enqueue(db, "noop", versions.get("noop")!);
+    const [o] = await claimJobs(db.pool, "renew-A", all, 1, 10_000);
+    expect(o.id).toBe(old);
+    const before = await job(db, fresh);
+    const view = await heartbeat(db.pool, "renew-A", [f, o].map((c) => ({ id: c.id, epoch: c.lease_epoch })), 60_000, 30_000);
+    expect(view.renewed.sort()).toEqual([fresh, old].sort());
+    expect(view.extended).toEqual([old]);
+    expect((await job(db, fresh)).due_at).toEqual(before.due_at);
+    expect((await job(db, old)).due_at!.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    await db.pool.query("DELETE FROM jobs WHERE id IN ($1, $2)", [fresh, old]);
   });
 
   it("keeps a live worker's lease past the timeout through heartbeats", async () => {
