@@ -16,3 +16,8 @@ WHERE h.job_id = j.id;
 --   running job always has a due time: its lease expiry). One index less to write per claim.
 --   The heartbeat renews leases by id (the primary key), never by worker.
 DROP INDEX jobs_running_worker;
+
+-- * Claims are counted per worker (runtime/sql/claim.ts adds each claim statement's jobs to its
+--   own worker's row, so workers never wait on one another for it): with no history row for a
+--   first claim, /metrics' runbook_claims_total reads this (runtime/sql/metrics.ts).
+ALTER TABLE workers ADD COLUMN claims bigint NOT NULL DEFAULT 0;

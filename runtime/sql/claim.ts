@@ -73,6 +73,11 @@ export async function claimJobs(
               END
        FROM claimed
        WHERE NOT (from_status = 'queued' AND lease_epoch = 1)
+     ), counted AS (
+       -- runbook_claims_total (migration 0008): this worker's own row, so no two workers' claims
+       -- wait on one row; a claim that found nothing writes nothing.
+       UPDATE workers SET claims = claims + (SELECT count(*) FROM claimed)
+       WHERE name = $1 AND EXISTS (SELECT 1 FROM claimed)
      )
      SELECT * FROM claimed`,
     values: [worker, slots, limit, leaseMs, excludeVersions],
