@@ -2,7 +2,7 @@
 // (default 2,000: an output, a checkpoint, an output after it, the end) on --workers real
 // `runbook worker` processes (default 4, heartbeat 500 ms, lease timeout 3 s), then one more lease
 // timeout and a margin, so a job claimed again "one lease timeout after completing" (issue 9)
-// has time to show. Counts, from job_history and job_streams:
+// has time to show. Counts, from job_history, the jobs' lease epochs and job_streams:
 //   - jobs that left an ended status (ran again after completing);
 //   - jobs claimed more than once (with no fault and a settled deployment, each is claimed once);
 //   - jobs whose output is not exactly ["before", "after"] (lost or duplicate records).
@@ -55,7 +55,8 @@ await withBenchDatabase("runbook_exactly_once", 4, async ({ db, url }) => {
     const { rows: [c] } = await db.pool.query<{ reran: number; reclaimed: number; bad_output: number; not_completed: number }>(
       `SELECT
          (SELECT count(DISTINCT job_id) FROM job_history WHERE from_status IN ('completed', 'failed', 'stopped'))::int AS reran,
-         (SELECT count(*) FROM (SELECT job_id FROM job_history WHERE to_status = 'running' GROUP BY job_id HAVING count(*) > 1) x)::int AS reclaimed,
+         -- Every claim bumps the lease epoch (a first claim writes no history row: migration 0008).
+         (SELECT count(*) FROM jobs WHERE lease_epoch > 1)::int AS reclaimed,
          (SELECT count(*) FROM jobs j WHERE (SELECT array_agg(value #>> '{}' ORDER BY seq) FROM job_streams s WHERE s.job_id = j.id) IS DISTINCT FROM ARRAY['before', 'after'])::int AS bad_output,
          (SELECT count(*) FROM jobs WHERE status <> 'completed')::int AS not_completed`,
     );

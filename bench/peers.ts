@@ -27,6 +27,7 @@ import { assignSlots } from "../runtime/slots.js";
 import { claimJobs } from "../runtime/sql/claim.js";
 import { writeCheckpoint } from "../runtime/sql/checkpoint.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
+import { parentOf, processCpuMs, serverCpuMs } from "./cpu.js";
 import { withBenchServer, type BenchServer } from "./db.js";
 import { checkpointsOf, READY, STATE_2K, type Workload } from "./peers/workloads.js";
 import { percentile, report, summary } from "./report.js";
@@ -48,7 +49,22 @@ const TIMEOUT_MS = 3_000;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 type System = "ours" | "graphile batched" | "graphile default" | "dbos";
-const THROUGHPUT_SYSTEMS: System[] = ["ours", "graphile batched", "graphile default", "dbos"];
+/**
+ * While iterating on one part: `--only noop,backlog` runs only these workloads (names as in the
+ * list above, plus `floor`), `--systems ours,graphile` only systems whose name starts so. The
+ * report then says which ran; `npm run bench -- peers` runs everything.
+ */
+const ONLY = listOption("only");
+const SYSTEMS = listOption("systems");
+const runs = (w: string) => ONLY === null || ONLY.includes(w);
+const picked = <S extends System>(xs: readonly S[]): S[] => xs.filter((s) => SYSTEMS === null || SYSTEMS.some((p) => s.startsWith(p)));
+const THROUGHPUT_SYSTEMS: System[] = picked(["ours", "graphile batched", "graphile default", "dbos"]);
+
+function listOption(name: string): string[] | null {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
+  return v ? v.split(",").map((x) => x.trim()) : null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Ours: hand-written compiled runbooks on real `runbook worker` processes.
@@ -92,7 +108,8 @@ async function oursDuplicates(db: Db): Promise<number> {
     `SELECT count(DISTINCT job_id)::int AS n FROM (
        SELECT job_id FROM job_history WHERE from_status IN ('completed', 'failed', 'stopped')
        UNION ALL
-       SELECT job_id FROM job_history WHERE to_status = 'running' GROUP BY job_id HAVING count(*) > 1
+       -- Every claim bumps the lease epoch (a first claim writes no history row: migration 0008).
+       SELECT id FROM jobs WHERE lease_epoch > 1
      ) x`,
   );
   return rows[0].n;
@@ -155,12 +172,14 @@ async function dbosSetup(url: string, workflow: string, n: number): Promise<void
 // Throughput: the queue filled first, then the worker started; time from its ready line to the
 // last job done, read by polling the database.
 
-interface Counter { done(): Promise<number>; close(): Promise<void> }
+interface Counter { done(): Promise<number>; close(): Promise<void>; serverCpuMs(): number }
 
 async function counter(url: string, sql: string): Promise<Counter> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  return { done: async () => Number((await c.query(sql)).rows[0].n), close: () => c.end() };
+  const { rows } = await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+  const postmaster = parentOf(rows[0].pid);
+  return { done: async () => Number((await c.query(sql)).rows[0].n), close: () => c.end(), serverCpuMs: () => serverCpuMs(postmaster) };
 }
 
 /** Fills the queue for `system` and starts its worker; returns the worker and how to count done jobs. */
@@ -174,10 +193,16 @@ async function prepare(server: BenchServer, system: System, w: Exclude<Workload,
       return {
         url,
         start: () => oursWorker(url, `ours-${w}`),
-        counter: await counter(url, "SELECT count(*) AS n FROM jobs WHERE status = 'completed'"),
+        // Jobs left, as for graphile below: a poll every 20 ms that counted the completed ones
+        // scanned the whole growing table each time, costing the server about 0.045 ms per job
+        // (bench/cpu.ts) on top of our own work. jobs_claimable holds only the unfinished ones.
+        counter: await counter(url, `SELECT ${n} - count(*) AS n FROM jobs WHERE due_at IS NOT NULL`),
         after: async () => {
           duplicates += await oursDuplicates(db);
+          // A job that ended otherwise (failed) also leaves the claimable rows: it must not count.
+          const { rows } = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE status <> 'completed'");
           await db.close();
+          if (rows[0].n > 0) throw new Error(`${rows[0].n} of ours' ${w} jobs did not complete`);
         },
       };
     }
@@ -204,20 +229,27 @@ async function prepare(server: BenchServer, system: System, w: Exclude<Workload,
 }
 
 /** jobs/s draining a full queue; for the backlog, jobs/s over the first and the last window. */
-async function drain(server: BenchServer, system: System, w: Exclude<Workload, "latency">): Promise<{ rate: number; first?: number; last?: number }> {
+async function drain(server: BenchServer, system: System, w: Exclude<Workload, "latency">): Promise<{ rate: number; first?: number; last?: number; cpu: string }> {
   const n = SIZE[w];
   const run = await prepare(server, system, w, n);
   const samples: { t: number; done: number }[] = [];
   let proc: Proc | undefined;
+  let cpu = "";
   try {
     proc = await run.start();
+    const pid = proc.child.pid!;
     const t0 = performance.now();
+    const [worker0, server0] = [processCpuMs(pid), run.counter.serverCpuMs()];
     samples.push({ t: 0, done: await run.counter.done() });
     await until(`${system} ${w} to finish`, async () => {
       const done = await run.counter.done();
       samples.push({ t: (performance.now() - t0) / 1000, done });
       return done >= n;
-    }, 1_800_000, w === "backlog" ? 250 : 20);
+      // Every 50 ms: each poll is a count on the server the workers share (at 20 ms the polls
+      // alone cost the server as much CPU per no-op job as our claim did).
+    }, 1_800_000, w === "backlog" ? 250 : 50);
+    // Per job: the worker process's CPU, and the server's (with this bench's own polling).
+    cpu = `CPU per job: worker ${((processCpuMs(pid) - worker0) / n).toFixed(3)} ms, server ${((run.counter.serverCpuMs() - server0) / n).toFixed(3)} ms`;
   } finally {
     if (proc) await kill(proc);
     await run.counter.close();
@@ -226,11 +258,11 @@ async function drain(server: BenchServer, system: System, w: Exclude<Workload, "
   }
   const end = samples[samples.length - 1];
   const rate = n / end.t;
-  if (w !== "backlog") return { rate };
+  if (w !== "backlog") return { rate, cpu };
   const at = (t: number) => samples.reduce((best, s) => (Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best));
   const a = at(Math.min(WINDOW_S, end.t));
   const b = at(Math.max(0, end.t - WINDOW_S));
-  return { rate, first: a.done / a.t, last: (end.done - b.done) / (end.t - b.t) };
+  return { rate, first: a.done / a.t, last: (end.done - b.done) / (end.t - b.t), cpu };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,6 +405,7 @@ const spread = (xs: number[], d = 0) => {
 };
 
 function compare(name: string, unit: string, ours: number[], peer: number[] | null, peerName: string | null, goal: { atLeast?: number; atMost?: number; lowerIsBetter?: boolean }) {
+  if (ours.length === 0 || peer?.length === 0) return; // not run (--only, --systems)
   const o = summary(ours).median;
   const p = peer ? summary(peer).median : null;
   const ratio = p === null ? null : goal.lowerIsBetter ? p / o : o / p;
@@ -392,27 +425,27 @@ await withBenchServer(async (server) => {
   const rotate = <T>(xs: T[], r: number) => xs.map((_, i) => xs[(i + r) % xs.length]);
 
   for (let r = 0; r < ROUNDS; r++) {
-    for (const w of ["noop", "checkpoint1", "steps10"] as const) {
+    for (const w of (["noop", "checkpoint1", "steps10"] as const).filter(runs)) {
       for (const s of rotate(THROUGHPUT_SYSTEMS, r)) {
-        const { rate } = await drain(server, s, w);
+        const { rate, cpu } = await drain(server, s, w);
         push(`${w} ${s}`, rate);
-        console.log(`  round ${r + 1} ${w} ${s}: ${fmt(rate)} jobs/s (load ${loadAverage()})`);
+        console.log(`  round ${r + 1} ${w} ${s}: ${fmt(rate)} jobs/s; ${cpu} (load ${loadAverage()})`);
       }
     }
-    for (const s of rotate(["ours", "graphile batched"] as const, r)) {
+    for (const s of runs("backlog") ? rotate(picked(["ours", "graphile batched"] as const), r) : []) {
       const b = await drain(server, s, "backlog");
       push(`backlog-first ${s}`, b.first!);
       push(`backlog-last ${s}`, b.last!);
       console.log(`  round ${r + 1} backlog ${s}: first ${WINDOW_S} s ${fmt(b.first!)} jobs/s, last ${WINDOW_S} s ${fmt(b.last!)} jobs/s (load ${loadAverage()})`);
     }
-    for (const s of rotate(["ours", "graphile batched", "dbos"] as const, r)) {
+    for (const s of runs("latency") ? rotate(picked(["ours", "graphile batched", "dbos"] as const), r) : []) {
       const l = await latency(server, s);
       push(`latency-p50 ${s}`, percentile(l, 0.5));
       push(`latency-p99 ${s}`, percentile(l, 0.99));
       console.log(`  round ${r + 1} latency ${s}: p50 ${percentile(l, 0.5).toFixed(1)} ms, p99 ${percentile(l, 0.99).toFixed(1)} ms`);
     }
-    push("failover ours", await failover(server));
-    for (const bytes of [100, 2_048, 65_536]) {
+    if (runs("failover")) push("failover ours", await failover(server));
+    for (const bytes of runs("floor") ? [100, 2_048, 65_536] : []) {
       const f = await floor(server, bytes);
       push(`floor-${bytes} ours`, f.ours);
       push(`floor-${bytes} raw`, f.raw);
@@ -432,7 +465,7 @@ await withBenchServer(async (server) => {
   compare("latency p99", "ms", get("latency-p99 ours"), get("latency-p99 graphile batched"), "graphile batched", { atLeast: 1, lowerIsBetter: true });
   compare("latency p99 vs dbos", "ms", get("latency-p99 ours"), get("latency-p99 dbos"), "dbos", { atLeast: 1, lowerIsBetter: true });
   compare("failover (kill -9, 5 jobs)", "ms", get("failover ours"), null, null, { atMost: TIMEOUT_MS + 2_000 });
-  for (const bytes of [100, 2_048, 65_536]) {
+  for (const bytes of runs("floor") ? [100, 2_048, 65_536] : []) {
     // Here the raw UPDATE is the "peer" and lower is better for both: the ratio is ours/raw.
     const o = summary(get(`floor-${bytes} ours`)).median;
     const p = summary(get(`floor-${bytes} raw`)).median;

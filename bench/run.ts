@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ALL = ["startup", "frontend", "compile", "lsp", "suspend", "activities", "runtime", "failover", "exactly-once", "peers", "followers"];
+const ALL = ["startup", "frontend", "compile", "lsp", "suspend", "activities", "runtime", "failover", "exactly-once", "peers", "followers", "growth", "statements"];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 // --json FILE: every benchmark's workloads, as {"workloads": [...]} (bench/report.ts).

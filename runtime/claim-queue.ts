@@ -117,11 +117,13 @@ export class ClaimQueue {
   private async claimPass(): Promise<void> {
     const { concurrency, claimBatch } = this.o;
     while (!this.o.stopping() && this.o.slots().length > 0) {
-      // Claim a whole batch once there is room for one beside what runs and waits; when the
-      // runners are idle, claim whatever there is room for.
+      // Refill once half the batch has started, so the next batch arrives before the runners
+      // run dry (a claim of hundreds of rows takes a while on a busy server); when the runners
+      // are idle, claim whatever there is room for.
       const room = concurrency + claimBatch - this.busy - this.ready.length;
       const idle = this.busy < concurrency && this.ready.length === 0;
-      if (room < claimBatch && !(idle && room > 0)) return;
+      if (this.ready.length > claimBatch / 2 && !idle) return;
+      if (room <= 0) return;
       const want = Math.min(room, claimBatch);
       const sent = performance.now();
       const claimed = await claimJobs(this.o.pool, this.o.worker, this.o.slots(), want, this.o.leaseMs, await this.o.excludedVersions(), this.o.group);

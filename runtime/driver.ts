@@ -56,7 +56,7 @@ export interface DriverContext {
    * interruption). The next tick, activity call or child start then ends the resume with an
    * `interrupted` outcome: a step without suspension points cannot hold the job.
    */
-  signal?: AbortSignal;
+  signal?: { readonly aborted: boolean; readonly reason: unknown };
   /**
    * The longest one resume may run without reaching a suspension point, in ms; past it the job
    * fails at the loop's position ("no suspension point reached in 10 s; an endless loop?").

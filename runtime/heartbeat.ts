@@ -14,6 +14,8 @@ export interface HeartbeatOptions {
   pool: pg.Pool;
   worker: string;
   leaseMs: number;
+  /** Leases with less than this left are extended at a beat (settings.ts renewWithinMs). */
+  renewWithinMs: number;
   /** The jobs whose lease this worker holds, by id. */
   held: ReadonlyMap<string, Held>;
   /** A stopping worker keeps renewing but marks nothing lost (its jobs are leaving anyway). */
@@ -81,7 +83,7 @@ export class Heartbeat {
   async beat(): Promise<void> {
     const held = [...this.o.held.values()].map((h) => ({ id: h.claim.id, epoch: h.lease.epoch }));
     const sent = performance.now();
-    const view = await heartbeat(this.o.pool, this.o.worker, held, this.o.leaseMs);
+    const view = await heartbeat(this.o.pool, this.o.worker, held, this.o.leaseMs, this.o.renewWithinMs);
     if (sent > this.lastBeat) this.lastBeat = sent;
     this.o.outage.reached();
     const renewed = new Set(view.renewed);

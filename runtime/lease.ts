@@ -29,6 +29,38 @@ export class OperatorControl extends Error {
   }
 }
 
+/**
+ * A one-shot stop with its reason: what the runner used two AbortControllers per job for. An
+ * AbortController is an EventTarget, and creating, wiring and collecting two per job was the
+ * worker's largest cost per no-op job after garbage collection (a CPU profile of 40,000 no-op
+ * jobs: createAbortSignal alone 6.7 us per job, collection 42 us). `signal` reads as the
+ * AbortSignal it replaces (driver.ts reads `aborted` and `reason`).
+ */
+export class StopFlag {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] | null = null;
+
+  get signal(): StopFlag {
+    return this;
+  }
+
+  /** Calls `fn` once it stops (at once if it has). */
+  onStop(fn: () => void): void {
+    if (this.aborted) fn();
+    else (this.listeners ??= []).push(fn);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const fns = this.listeners ?? [];
+    this.listeners = null;
+    for (const fn of fns) fn();
+  }
+}
+
 export class JobLease {
   readonly id: string;
   readonly epoch: string;
@@ -44,13 +76,13 @@ export class JobLease {
   private renewedAt: number;
   private readonly leaseMs: number | undefined;
   /** Ends the job's step at its next tick: the lease lost, the worker interrupting it, an operator. */
-  readonly abort = new AbortController();
+  readonly abort = new StopFlag();
   /**
    * Cancels its activities in flight (their ctx.signal): fired with `abort`, except for an
    * operator's suspend, which lets a call in flight finish (a killed `exec` would be an error
    * the runbook sees, and a suspended job must be able to go on as if nothing happened).
    */
-  readonly cancel = new AbortController();
+  readonly cancel = new StopFlag();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -255,8 +287,13 @@ export class JobLease {
 
   /** Hands the job back to the queue from its latest checkpoint, bumping the epoch. */
   async release(reason: string): Promise<boolean> {
-    this.releasedFlag = true;
-    this.markLost(); // from here on nothing of ours may be written for it
+    this.givingBack();
     return releaseLease(this.pool, this.id, this.epoch, this.worker, reason);
+  }
+
+  /** This worker gives the job back (the caller writes that, maybe for many jobs at once): from here on nothing of ours may be written for it. */
+  givingBack(): void {
+    this.releasedFlag = true;
+    this.markLost();
   }
 }

@@ -54,6 +54,8 @@ export interface JobRow {
   error: ErrorRecord | null;
   created_at: Date;
   updated_at: Date;
+  /** Its first claim (migration 0008: that claim writes no history row). */
+  started_at: Date | null;
   finished_at: Date | null;
   /** Only workers of this group claim it (migration 0011). */
   worker_group: string;
@@ -99,7 +101,8 @@ export interface StreamRow {
 
 /** `job_history`: one status transition. */
 export interface HistoryRow {
-  id: string;
+  /** Null for a transition the job row records instead of a row (sql/inspect.ts jobHistory). */
+  id: string | null;
   job_id: string;
   /** Database time of the transition. */
   at: Date;

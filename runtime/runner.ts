@@ -103,7 +103,7 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     }));
   // Lost lease, interruption or operator stop (not a suspend): activities in flight see
   // ctx.signal fire, with the reason.
-  lease.cancel.signal.addEventListener("abort", () => activities?.abort((lease.cancel.signal.reason as Error | undefined)?.message ?? "the job is stopping"));
+  lease.cancel.onStop(() => activities?.abort((lease.cancel.reason as Error | undefined)?.message ?? "the job is stopping"));
   // Every secret the database holds is masked, not only those this run read: a secret read
   // before a checkpoint (on any worker) may be written after it from a local.
   const masked = async (rs: StreamRecord[]) => {

@@ -23,12 +23,13 @@ import { NotificationListener } from "./notifications.js";
 import { Programs } from "./programs.js";
 import type { Pins } from "./activity-pins.js";
 import { runJob, type RunnerEnv } from "./runner.js";
-import { DEFAULT_GROUP, DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch } from "./settings.js";
+import { DEFAULT_GROUP, DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch, renewWithinMs } from "./settings.js";
 import { retentionPass } from "./retention.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import type { NumberedRecord } from "./sql/checkpoint.js";
 import { startFlushing, stopFlushing } from "./worker-metrics.js";
+import { releaseLeases } from "./sql/park.js";
 import { joinDeployment, markStopped, registerWorker, requestDrain, type View } from "./sql/workers.js";
 import { refuseTakenName } from "./worker-name.js";
 
@@ -146,7 +147,7 @@ export class Worker {
       log: this.log,
     });
     this.handovers = new Handovers(this.jobs, { handoverTimeoutMs: options.handoverTimeoutMs ?? DEFAULTS.handoverTimeoutMs, leaseMs: this.timeoutMs, log: this.log });
-    this.heartbeat = new Heartbeat({ pool: db.pool, worker: this.name, leaseMs: this.timeoutMs, held: this.jobs.held, stopping, onView: (v) => this.onView(v), outage: this.outage, log: this.log });
+    this.heartbeat = new Heartbeat({ pool: db.pool, worker: this.name, leaseMs: this.timeoutMs, renewWithinMs: renewWithinMs({ heartbeatMs: this.heartbeatMs, timeoutMs: this.timeoutMs }), held: this.jobs.held, stopping, onView: (v) => this.onView(v), outage: this.outage, log: this.log });
     this.listener = new NotificationListener(() => db.clientConfig(), this.name, this.pollMs, this.log, {
       // A stopping worker has its own heartbeat (renewing what it still holds) and claims nothing.
       deploy: () => void (this.stopping ? undefined : this.heartbeat.beat().catch(() => undefined)),
@@ -335,10 +336,11 @@ export class Worker {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.listener.stopReconnecting();
-    // Claimed jobs that never started go straight back to the queue.
-    for (const held of await this.jobs.close()) {
-      await held.lease.release(`worker ${this.name} stopped before starting it`).catch(() => false);
-    }
+    // Claimed jobs that never started go straight back to the queue, in one statement (a claim
+    // batch holds up to 1,000).
+    const waiting = await this.jobs.close();
+    for (const held of waiting) held.lease.givingBack();
+    await releaseLeases(this.db.pool, waiting.map((h) => ({ id: h.claim.id, epoch: h.lease.epoch })), this.name, `worker ${this.name} stopped before starting it`).catch(() => []);
     // Keep the leases alive while the jobs finish their current step.
     const renew = setInterval(() => this.heartbeat.tick(), this.heartbeatMs);
     try {

@@ -7,19 +7,24 @@
 //   runbook_lease_takeovers_total                claims of a job whose lease had expired
 //   runbook_handovers_total                      jobs handed on at a checkpoint (drain, moved slot)
 //   runbook_workers_live                         workers with a fresh heartbeat
-// Claims, takeovers and handovers are counted from the history lines this server has read since
-// it started (the first scrape reads them all), so they survive `runbook prune`.
+// Takeovers and handovers are counted from the history lines this server has read since it
+// started (the first scrape reads them all), so they survive `runbook prune`. Claims from the
+// workers' own counters (a first claim has no history line, migration 0008): what each worker's
+// count grew by since the last scrape, so a worker row removed a day after it stopped takes
+// nothing away.
 // Schedules (issue 14, `schedules`): runbook_schedule_ticks_total{outcome="fired|skipped|missed"}
 // joins here when they are on main.
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
 import type { Db } from "../db/connect.js";
-import { checkpointHistogram, jobCounts, liveWorkerCount, tallyHistory } from "../sql/metrics.js";
+import { checkpointHistogram, claimsByWorker, jobCounts, liveWorkerCount, tallyHistory } from "../sql/metrics.js";
 import { CHECKPOINT_BUCKETS_MS } from "../worker-metrics.js";
 
 export class Metrics {
   private readonly registry = new Registry();
   private historyAfter = "0";
   private readonly tally = { claims: 0, takeovers: 0, handovers: 0 };
+  /** Each worker's claim count at the last scrape. */
+  private readonly claimsSeen = new Map<string, number>();
   private scraping: Promise<void> | null = null;
   private readonly refresh: () => Promise<void>;
 
@@ -34,9 +39,12 @@ export class Metrics {
     this.registry.registerMetric(new CheckpointLatency(db) as unknown as Metric);
     // One read of the database per scrape, shared by the metrics above (their collect()).
     this.refresh = async () => {
-      const [counts, n, t] = await Promise.all([jobCounts(db.pool), liveWorkerCount(db.pool), tallyHistory(db.pool, this.historyAfter)]);
+      const [counts, n, t, perWorker] = await Promise.all([jobCounts(db.pool), liveWorkerCount(db.pool), tallyHistory(db.pool, this.historyAfter), claimsByWorker(db.pool)]);
       this.historyAfter = t.last;
-      this.tally.claims += t.claims;
+      for (const w of perWorker) {
+        this.tally.claims += Math.max(0, w.claims - (this.claimsSeen.get(w.name) ?? 0));
+        this.claimsSeen.set(w.name, w.claims);
+      }
       this.tally.takeovers += t.takeovers;
       this.tally.handovers += t.handovers;
       jobs.reset();

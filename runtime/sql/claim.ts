@@ -62,13 +62,15 @@ export async function claimJobs(
      ), claimed AS (
        UPDATE jobs j
        SET status = 'running', worker = $1, lease_epoch = j.lease_epoch + 1,
-           due_at = now() + $4 * interval '1 millisecond', updated_at = now()
+           due_at = now() + $4 * interval '1 millisecond', updated_at = now(), started_at = coalesce(j.started_at, now())
        FROM picked p
        WHERE j.id = p.id
        RETURNING j.id, j.runbook, j.version, j.params, j.state, j.lease_epoch, j.stream_seq, j.slot,
                  j.wait_signal, j.await_job, j.wait_until IS NOT NULL AS has_timer, coalesce(j.wait_until <= now(), false) AS timed_out,
                  p.from_status, p.from_worker, p.priority, p.was_due
      ), history AS (
+       -- A job's first claim writes no history row: started_at and worker in the job row say it
+       -- (migration 0008). Every later claim (a takeover, a wake, after a hand-over) has its row.
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
        SELECT id, from_status, 'running', $1,
               CASE from_status
@@ -78,6 +80,12 @@ export async function claimJobs(
                 ELSE 'claimed'
               END
        FROM claimed
+       WHERE NOT (from_status = 'queued' AND lease_epoch = 1)
+     ), counted AS (
+       -- runbook_claims_total (migration 0008): this worker's own row, so no two workers' claims
+       -- wait on one row; a claim that found nothing writes nothing.
+       UPDATE workers SET claims = claims + (SELECT count(*) FROM claimed)
+       WHERE name = $1 AND EXISTS (SELECT 1 FROM claimed)
      )
      -- The worker starts a claimed batch in this order: priority holds inside a batch too.
      SELECT * FROM claimed ORDER BY priority DESC, was_due`,

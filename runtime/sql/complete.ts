@@ -86,6 +86,9 @@ export async function writeCompletions(db: Queryable, worker: string, input: Enc
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
        SELECT x.id, 'running', d.status, $2, CASE WHEN d.status = x.status THEN x.reason ELSE 'stopped by operator' END
        FROM done d JOIN input x ON x.id = d.id
+       -- A completion writes no row: finished_at and worker in the job row say it (migration
+       -- 0008). A failure or a stop keeps its row, with its reason.
+       WHERE d.status <> 'completed'
      )
      SELECT id, awaited FROM done`,
     values: [JSON.stringify(input), worker],

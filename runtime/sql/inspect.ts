@@ -57,8 +57,37 @@ export async function streamsAfter(db: Queryable, id: string, afterSeq = 0, stre
   return rows;
 }
 
+/**
+ * Every transition of the job: its job_history rows, and the two the job row records instead of
+ * a row (migration 0008): its first claim (`started_at`) and its completion (`finished_at`),
+ * with no id.
+ */
 export async function jobHistory(db: Queryable, id: string): Promise<HistoryRow[]> {
-  const { rows } = await db.query<HistoryRow>("SELECT * FROM job_history WHERE job_id = $1 ORDER BY id", [id]);
+  return jobsHistory(db, [id]);
+}
+
+/** `jobHistory` of these jobs (null: every job), ordered by job, then time. */
+export async function jobsHistory(db: Queryable, ids: string[] | null): Promise<HistoryRow[]> {
+  const { rows } = await db.query<HistoryRow>(
+    `WITH h AS (SELECT * FROM job_history WHERE $1::text[] IS NULL OR job_id = ANY($1::text[])),
+     j AS (SELECT * FROM jobs WHERE $1::text[] IS NULL OR id = ANY($1::text[]))
+     SELECT id::text, job_id, at, from_status, to_status, worker, reason FROM h
+     UNION ALL
+     SELECT NULL, j.id, j.started_at, 'queued', 'running',
+            -- Its worker: the one the first row leaving that run names (a takeover names the
+            -- lost worker in its reason), else the job row's.
+            coalesce((SELECT CASE WHEN to_status = 'running' AND reason LIKE 'lease of % expired%' THEN substring(reason FROM '^lease of (.+) expired') ELSE worker END
+                      FROM h WHERE h.job_id = j.id AND from_status = 'running' AND at >= j.started_at ORDER BY id LIMIT 1), j.worker),
+            'claimed'
+     FROM j WHERE j.started_at IS NOT NULL
+       -- Jobs started before migration 0008 have their first claim in job_history.
+       AND NOT EXISTS (SELECT 1 FROM h WHERE h.job_id = j.id AND to_status = 'running' AND at <= j.started_at)
+     UNION ALL
+     SELECT NULL, j.id, j.finished_at, 'running', 'completed', j.worker, 'completed'
+     FROM j WHERE j.status = 'completed' AND NOT EXISTS (SELECT 1 FROM h WHERE h.job_id = j.id AND to_status = 'completed')
+     ORDER BY job_id, at, id`,
+    [ids],
+  );
   return rows;
 }
 

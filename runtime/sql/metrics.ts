@@ -37,6 +37,12 @@ export async function jobCounts(db: Queryable): Promise<{ runbook: string; statu
   return rows;
 }
 
+/** Each worker's claims so far (migration 0008: a first claim has no history line to count). */
+export async function claimsByWorker(db: Queryable): Promise<{ name: string; claims: number }[]> {
+  const { rows } = await db.query<{ name: string; claims: number }>("SELECT name, claims::float8 AS claims FROM workers");
+  return rows;
+}
+
 export async function liveWorkerCount(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM workers WHERE stopped_at IS NULL AND heartbeat_at > now() - timeout_ms * interval '1 millisecond'",
@@ -47,13 +53,12 @@ export async function liveWorkerCount(db: Queryable): Promise<number> {
 export interface HistoryTally {
   /** The highest history id counted (the next tally starts after it). */
   last: string;
-  claims: number;
   takeovers: number;
   handovers: number;
 }
 
 /**
- * Claims, lease takeovers and handovers among the history lines after `after`, up to the lines
+ * Lease takeovers and handovers among the history lines after `after`, up to the lines
  * ten seconds old: a line's id is taken when it is inserted, not when it commits, so a line
  * younger than its transaction could still appear below an id already counted. Only new lines
  * are read (the primary key), so a scrape costs what happened since the last one.
@@ -62,7 +67,6 @@ export interface HistoryTally {
 export async function tallyHistory(db: Queryable, after: string): Promise<HistoryTally> {
   const { rows } = await db.query<HistoryTally>(
     `SELECT coalesce(max(id), $1)::text AS last,
-            count(*) FILTER (WHERE to_status = 'running' AND (from_status IS DISTINCT FROM 'running' OR reason LIKE 'lease of % expired%'))::float8 AS claims,
             count(*) FILTER (WHERE to_status = 'running' AND from_status = 'running' AND reason LIKE 'lease of % expired%')::float8 AS takeovers,
             count(*) FILTER (WHERE from_status = 'running' AND to_status IN ('queued', 'suspended')
                                AND (reason LIKE 'worker % is %' OR reason LIKE 'slot % moved%' OR reason LIKE 'interrupted: slot %'))::float8 AS handovers

@@ -143,6 +143,27 @@ export async function awaitedJob(db: Queryable, id: string): Promise<{ status: J
  * it continues from its latest checkpoint on whichever worker owns its slot. The epoch is bumped
  * so a write of ours still in flight is refused.
  */
+/**
+ * `releaseLease` of many jobs in one statement (a stopping worker's claimed jobs that never
+ * started: up to a claim batch of them). Each is fenced by its own epoch; returns the ids released.
+ */
+export async function releaseLeases(db: Queryable, jobs: { id: string; epoch: string }[], worker: string, reason: string): Promise<string[]> {
+  if (jobs.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `WITH j AS (
+       UPDATE jobs SET status = 'queued', due_at = now(), lease_epoch = lease_epoch + 1, updated_at = now()
+       FROM unnest($1::text[], $2::bigint[]) AS x(id, epoch)
+       WHERE jobs.id = x.id AND jobs.lease_epoch = x.epoch AND jobs.status = 'running'
+       RETURNING jobs.id
+     ), history AS (
+       INSERT INTO job_history (job_id, from_status, to_status, worker, reason) SELECT id, 'running', 'queued', $3, $4 FROM j
+     )
+     SELECT id, pg_notify('runbook', 'jobs') FROM j`,
+    [jobs.map((j) => j.id), jobs.map((j) => j.epoch), worker, reason],
+  );
+  return rows.map((r) => r.id);
+}
+
 export async function releaseLease(db: Queryable, id: string, epoch: string, worker: string, reason: string): Promise<boolean> {
   const { rows } = await db.query(
     `WITH j AS (

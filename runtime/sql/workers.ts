@@ -46,7 +46,7 @@ export interface View {
   me: WorkerRow | null;
   /** Jobs (of the ones passed) whose lease is still this worker's (renewed, or renewed next time); the others are lost. */
   renewed: string[];
-  /** Jobs whose lease this heartbeat actually extended (not skipped as locked). */
+  /** Jobs whose lease this heartbeat actually extended (not skipped as locked, nor as having over half its length left). */
   extended: string[];
   /** Milliseconds left before this worker's drain deadline (null: not draining). */
   drainLeftMs: number | null;
@@ -57,7 +57,14 @@ export interface View {
  * (RUNTIME.md: "renewing their workers' row and all their jobs' leases in one statement"), and
  * reads the deployment and who is alive, to recompute slot ownership.
  */
-export async function heartbeat(db: Queryable, name: string, held: { id: string; epoch: string }[], leaseMs: number): Promise<View> {
+export async function heartbeat(
+  db: Queryable,
+  name: string,
+  held: { id: string; epoch: string }[],
+  leaseMs: number,
+  /** Leases with less than this left are extended, the others left as they are (renewWithinMs). */
+  renewWithin: number = leaseMs / 2,
+): Promise<View> {
   const { rows } = await db.query<{ me: WorkerRow | null; renewed: string[]; extended: string[]; deployment: DeploymentRow | null; alive: string[]; drain_left_ms: number | null }>(
     `WITH me AS (
        UPDATE workers SET heartbeat_at = now() WHERE name = $1 RETURNING *
@@ -74,8 +81,12 @@ export async function heartbeat(db: Queryable, name: string, held: { id: string;
        -- after it was taken would otherwise get a fresh due_at and be claimed again (issue 9: 3
        -- of 2,000 completed jobs re-ran). FOR UPDATE re-evaluates these conditions on the newest
        -- version of the row (READ COMMITTED), so an ended or parked job is left out.
+       -- Only leases with less than $5 ms left are extended (settings.ts renewWithinMs): a worker
+       -- holds up to a claim batch (1,000) of jobs, most for well under a lease, and renewing
+       -- every one at every beat was a non-HOT update of each (due_at is indexed) for nothing.
        SELECT j.id FROM jobs j JOIN unnest($2::text[], $3::bigint[]) AS h(id, epoch)
          ON j.id = h.id AND j.lease_epoch = h.epoch AND j.status = 'running'
+       WHERE j.due_at < now() + $5 * interval '1 millisecond'
        ORDER BY j.id FOR UPDATE OF j SKIP LOCKED
      ), renewed AS (
        UPDATE jobs j SET due_at = now() + $4 * interval '1 millisecond' FROM locked
@@ -93,7 +104,7 @@ export async function heartbeat(db: Queryable, name: string, held: { id: string;
                     AND (name = $1 OR heartbeat_at > now() - timeout_ms * interval '1 millisecond')
                   ORDER BY name) AS alive,
             (SELECT greatest(0, extract(epoch FROM drain_deadline - now()) * 1000)::float8 FROM me WHERE draining) AS drain_left_ms`,
-    [name, held.map((h) => h.id), held.map((h) => h.epoch), leaseMs],
+    [name, held.map((h) => h.id), held.map((h) => h.epoch), leaseMs, renewWithin],
   );
   const r = rows[0];
   // row_to_json gives timestamps as strings; callers only compare names and generations.
@@ -216,7 +227,8 @@ export async function listWorkers(db: Queryable): Promise<WorkerStatus[]> {
     `SELECT w.*,
             (w.stopped_at IS NULL AND w.heartbeat_at > now() - w.timeout_ms * interval '1 millisecond') AS alive,
             (extract(epoch FROM now() - w.heartbeat_at) * 1000)::float8 AS heartbeat_age_ms,
-            (SELECT count(*) FROM jobs j WHERE j.worker = w.name AND j.status = 'running')::int AS running
+            -- A running job always has a due time (its lease expiry): jobs_claimable serves this.
+            (SELECT count(*) FROM jobs j WHERE j.due_at IS NOT NULL AND j.worker = w.name AND j.status = 'running')::int AS running
      FROM workers w ORDER BY w.name`,
   );
   return rows;

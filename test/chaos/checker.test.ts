@@ -20,12 +20,12 @@ function clean(): Evidence {
   const out = (job_id: string, values: string[]) => values.map((value, i) => ({ job_id, seq: i + 1, stream: "output", value }));
   return {
     jobs: [
-      { id: "a", runbook: "chaos_steps", params: { n: 2, ms: 10 }, status: "completed", parent_id: null, error: null },
-      { id: "b", runbook: "chaos_waiter", params: { patience: 3000 }, status: "completed", parent_id: null, error: null },
-      { id: "c", runbook: "chaos_steps", params: { n: 3, ms: 10 }, status: "stopped", parent_id: null, error: null },
-      { id: "v", runbook: "chaos_victim", params: { n: 1 }, status: "failed", parent_id: null, error: { message: "the job's checkpoint is corrupt (no frames); it cannot continue" } },
+      { id: "a", runbook: "chaos_steps", params: { n: 2, ms: 10 }, status: "completed", parent_id: null, error: null, finished_at: at(6) },
+      { id: "b", runbook: "chaos_waiter", params: { patience: 3000 }, status: "completed", parent_id: null, error: null, finished_at: at(10) },
+      { id: "c", runbook: "chaos_steps", params: { n: 3, ms: 10 }, status: "stopped", parent_id: null, error: null, finished_at: at(3) },
+      { id: "v", runbook: "chaos_victim", params: { n: 1 }, status: "failed", parent_id: null, error: { message: "the job's checkpoint is corrupt (no frames); it cannot continue" }, finished_at: at(4.5) },
       // Two jobs of one concurrency key with limit 1, one after the other (k2 queued behind k1).
-      ...["k1", "k2"].map((id) => ({ id, runbook: "chaos_keyed", params: { host: "h1", n: 1 }, status: "completed", parent_id: null, error: null, concurrency_key: "chaos_keyed:h1", concurrency_limit: 1 })),
+      ...["k1", "k2"].map((id) => ({ id, runbook: "chaos_keyed", params: { host: "h1", n: 1 }, status: "completed", parent_id: null, error: null, concurrency_key: "chaos_keyed:h1", concurrency_limit: 1, finished_at: null })),
     ],
     streams: [...out("a", ["step 1", "step 2", "done"]), ...out("b", ["waiting", "woke", "reviewed"]), ...out("c", ["step 1"]), ...out("v", ["step 1"]), ...out("k1", ["step 1", "done"]), ...out("k2", ["step 1", "done"])],
     history: [
@@ -39,6 +39,7 @@ function clean(): Evidence {
       h("b", 3, "waiting", "queued", null, "signal go received"),
       h("b", 4, "queued", "running", "w1", "claimed"),
       h("b", 5, "running", "suspended", "w1", "suspend: review"),
+      h("b", 7, "suspended", "suspended", null, "signal go sent by operator x"), // a line, no transition
       h("b", 8, "suspended", "queued", null, "resumed by operator x"),
       h("b", 9, "queued", "running", "w2", "claimed"),
       h("b", 10, "running", "completed", "w2", "completed"),
@@ -106,8 +107,10 @@ describe("the soak checker", () => {
     ["output", (ev) => ([ev.streams[0].value, ev.streams[1].value] = [ev.streams[1].value, ev.streams[0].value])], // out of order
     ["output", (ev) => (ev.streams.find((s) => s.job_id === "c")!.value = "step 2")], // a stopped job's output that is no prefix
     ["left an end", (ev) => ev.history.push({ id: 99, job_id: "a", at: at(9), from_status: "completed", to_status: "running", worker: "w1", reason: "claimed" })],
-    ["left suspended without an operator", (ev) => (ev.history.find((h) => h.from_status === "suspended")!.reason = "claimed")],
+    ["left suspended without an operator", (ev) => (ev.history.find((h) => h.from_status === "suspended" && h.to_status !== "suspended")!.reason = "claimed")],
     ["side effect after the end", (ev) => ev.ledger.push({ id: 99, job: "c", pos: 3, attempt: 1, worker: "w1", epoch: 1, accepted: true, at: at(4) })],
+    // A completion writes no history row (migration 0008): the end is the job row's finished_at.
+    ["side effect after the end", (ev) => (ev.history.splice(ev.history.findIndex((h) => h.job_id === "a" && h.to_status === "completed"), 1), ev.ledger.push({ id: 99, job: "a", pos: 3, attempt: 1, worker: "w2", epoch: 2, accepted: true, at: at(7) }))],
     ["unexpected failure", (ev) => Object.assign(ev.jobs[0], { status: "failed", error: { message: "boom" } })],
     ["stopped without an operator", (ev) => (ev.history.find((h) => h.to_status === "stopped")!.reason = "interrupted")],
     ["hostile input mishandled", (ev) => (ev.jobs[3].error = { message: "TypeError: cannot read properties of undefined" })],

@@ -65,7 +65,8 @@ export function check(ev: Evidence): Report {
       if (t.from_status === "suspended" && t.to_status !== "suspended" && !OPERATOR.test(t.reason)) add("left suspended without an operator", `${job.id}: suspended -> ${t.to_status} on ${t.worker ?? "-"} (${t.reason}) at ${iso(t.at)}`);
     }
 
-    const end = hist.find((t) => ENDED.has(t.to_status));
+    // A completion has no history row (migration 0008): the job row's finished_at says when.
+    const end = hist.find((t) => ENDED.has(t.to_status)) ?? (job.finished_at && ENDED.has(job.status) ? { at: job.finished_at, to_status: job.status } : undefined);
     if (end) {
       for (const r of rows) if (r.at > end.at) add("side effect after the end", `${job.id}: position ${r.pos} on ${r.worker} epoch ${r.epoch} at ${iso(r.at)}, after it was ${end.to_status} at ${iso(end.at)}`);
     }

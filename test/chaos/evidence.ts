@@ -4,6 +4,7 @@
 // doctored evidence.
 import type pg from "pg";
 import type { Json } from "../../runtime/abi.js";
+import { jobsHistory } from "../../runtime/sql/inspect.js";
 
 export interface JobEvidence {
   id: string;
@@ -15,6 +16,8 @@ export interface JobEvidence {
   /** Its concurrency key and limit (migration 0011); null: none. */
   concurrency_key?: string | null;
   concurrency_limit?: number | null;
+  /** When it ended (a completion has no history row: migration 0008). */
+  finished_at: Date | null;
 }
 
 export interface StreamEvidence {
@@ -88,10 +91,22 @@ export interface Evidence {
 /** Reads the database's part of the evidence. */
 export async function readEvidence(pool: pg.Pool): Promise<Pick<Evidence, "jobs" | "streams" | "history" | "ledger">> {
   const [jobs, streams, history, ledger] = await Promise.all([
-    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error, concurrency_key, concurrency_limit FROM jobs ORDER BY id"),
+    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error, concurrency_key, concurrency_limit, finished_at FROM jobs ORDER BY id"),
     pool.query<StreamEvidence>("SELECT job_id, seq, stream, value FROM job_streams ORDER BY job_id, seq"),
-    pool.query<HistoryEvidence>("SELECT id::int, job_id, at, from_status, to_status, worker, reason FROM job_history ORDER BY id"),
+    jobsHistory(pool, null),
     pool.query<LedgerEvidence>("SELECT id::int, job, pos, attempt, worker, epoch::int, accepted, at FROM chaos_ledger ORDER BY id"),
   ]);
-  return { jobs: jobs.rows, streams: streams.rows, history: history.rows, ledger: ledger.rows };
+  return { jobs: jobs.rows, streams: streams.rows, history: numbered(history), ledger: ledger.rows };
+}
+
+/**
+ * The history as `runbook job` shows it, with the first claims and completions the job rows hold
+ * instead of rows (migration 0008), numbered in the order of time (then of the stored rows' ids),
+ * so the checker sees every transition, in order.
+ */
+function numbered(rows: Awaited<ReturnType<typeof jobsHistory>>): HistoryEvidence[] {
+  const key = (r: (typeof rows)[number]) => (r.id === null ? Number.MAX_SAFE_INTEGER : Number(r.id));
+  return [...rows]
+    .sort((a, b) => a.at.getTime() - b.at.getTime() || key(a) - key(b))
+    .map((r, i) => ({ id: i + 1, job_id: r.job_id, at: r.at, from_status: r.from_status, to_status: r.to_status, worker: r.worker, reason: r.reason }));
 }

@@ -159,8 +159,9 @@ describe("a worker whose activity code differs from the version's", () => {
     await waitFor("the job to complete", async () => (await job(id)).status === "completed", 30_000);
     const done = await job(id);
     expect(done.result).toBe("v3");
-    expect(done.history.map((h) => h.to_status)).toEqual(["queued", "running", "running", "completed"]);
-    expect(done.history[2].reason).toMatch(
+    // Its first claim and its completion are in the job row, not in job_history (migration 0008).
+    expect(done.history.map((h) => h.to_status)).toEqual(["queued", "running"]);
+    expect(done.history[1].reason).toMatch(
       /^activity module acts\.ts differs from the version's \(published [0-9a-f]{12}, here [0-9a-f]{12}\): running it anyway \(published with --run-changed-activities\)$/,
     );
     expect((await cli(["job", id])).stdout).toContain("running it anyway (published with --run-changed-activities)");

@@ -13,7 +13,8 @@ import { runJob } from "../../runtime/runner.js";
 import { assignSlots } from "../../runtime/slots.js";
 import { claimJobs, type ClaimedJob } from "../../runtime/sql/claim.js";
 import { controlJob } from "../../runtime/sql/control.js";
-import { deploy, requestDrain } from "../../runtime/sql/workers.js";
+import { jobHistory } from "../../runtime/sql/inspect.js";
+import { deploy, heartbeat, requestDrain } from "../../runtime/sql/workers.js";
 import { withTransaction } from "../../runtime/db/tx.js";
 import { writeCheckpoint } from "../../runtime/sql/checkpoint.js";
 import { Worker } from "../../runtime/worker.js";
@@ -122,10 +123,28 @@ describe("leases and fencing", () => {
     expect(mine.filter((s) => s === "b")).toHaveLength(2);
     // Streams exactly once: A's "b started" / "b done" were never committed.
     expect(await outputs(db, id)).toEqual(["a done", "b started", "b done"]);
-    const history = (await db.pool.query("SELECT from_status, to_status, worker, reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows;
+    const history = await jobHistory(db.pool, id);
+    expect(history[1]).toMatchObject({ from_status: "queued", to_status: "running", worker: "frozen-A", id: null }); // from the job row
     expect(history[2]).toMatchObject({ from_status: "running", to_status: "running", worker: "live-B" });
     expect(history[2].reason).toMatch(/lease of frozen-A expired/);
     void b;
+  });
+
+  it("extends at a heartbeat only the leases with less than renewWithin left, and still counts the others as held", async () => {
+    const all = Array.from({ length: db.slotCount }, (_, i) => i);
+    const fresh = await enqueue(db, "noop", versions.get("noop")!);
+    const [f] = await claimJobs(db.pool, "renew-A", all, 1, 60_000);
+    expect(f.id).toBe(fresh);
+    const old = await enqueue(db, "noop", versions.get("noop")!);
+    const [o] = await claimJobs(db.pool, "renew-A", all, 1, 10_000);
+    expect(o.id).toBe(old);
+    const before = await job(db, fresh);
+    const view = await heartbeat(db.pool, "renew-A", [f, o].map((c) => ({ id: c.id, epoch: c.lease_epoch })), 60_000, 30_000);
+    expect(view.renewed.sort()).toEqual([fresh, old].sort());
+    expect(view.extended).toEqual([old]);
+    expect((await job(db, fresh)).due_at).toEqual(before.due_at);
+    expect((await job(db, old)).due_at!.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    await db.pool.query("DELETE FROM jobs WHERE id IN ($1, $2)", [fresh, old]);
   });
 
   it("keeps a live worker's lease past the timeout through heartbeats", async () => {
@@ -165,7 +184,8 @@ describe("handover between workers", () => {
     await startWorker("wakeful-B");
     const done = await waitStatus(db, id, "completed");
     expect(done.worker).toBe("wakeful-B");
-    const runs = (await db.pool.query("SELECT worker FROM job_history WHERE job_id = $1 AND to_status = 'running' ORDER BY id", [id])).rows.map((r) => r.worker);
+    // The first claim is in the job row (migration 0008); jobHistory shows it with the rest.
+    const runs = (await jobHistory(db.pool, id)).filter((h) => h.to_status === "running").map((h) => h.worker);
     expect(runs).toEqual(["sleepy-A", "wakeful-B"]);
   });
 
@@ -310,6 +330,37 @@ describe("drain", () => {
     expect(await outputs(db, id)).toEqual(["a done", "b started", "b done"]);
     const reasons = (await db.pool.query("SELECT reason FROM job_history WHERE job_id = $1 ORDER BY id", [id])).rows.map((r) => r.reason);
     expect(reasons.some((r) => r.startsWith("interrupted: worker drain-timeout-A was draining"))).toBe(true);
+  });
+});
+
+describe("prefetched jobs", () => {
+  it("gives claimed jobs that never started back in one statement when the worker stops; each then runs once elsewhere", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await enqueue(db, "two_steps", versions.get("two_steps")!, { gate: "prefetch" }));
+    // One runner, a batch of 10: one job runs (held at the gate inside b), three wait claimed.
+    const a = await Worker.start(db, { name: "prefetch-A", concurrency: 1, claimBatch: 10, ...fast });
+    await gate("prefetch").reached;
+    expect([...a.runningJobs].sort()).toEqual([...ids].sort());
+    const ran = calls().filter((c) => ids.includes(c.job)).map((c) => c.job);
+    expect(ran).toHaveLength(1);
+    const waiting = ids.filter((id) => id !== ran[0]);
+
+    const stopped = a.stop({ graceMs: 10_000 });
+    await waitFor("the waiting jobs back in the queue", async () => {
+      const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND status = 'queued' AND lease_epoch = 2", [waiting]);
+      return rows[0].n === 3;
+    });
+    gate("prefetch").release();
+    await stopped; // the running one hands over at its next checkpoint
+
+    const { rows: back } = await db.pool.query("SELECT job_id, worker, at FROM job_history WHERE job_id = ANY($1) AND reason = 'worker prefetch-A stopped before starting it'", [waiting]);
+    expect(back.map((r) => r.job_id).sort()).toEqual([...waiting].sort());
+    expect(new Set(back.map((r) => r.at.getTime())).size).toBe(1); // one statement, one transaction
+
+    await startWorker("prefetch-B");
+    for (const id of ids) expect((await waitStatus(db, id, "completed")).worker).toBe("prefetch-B");
+    // Nothing of a waiting job ran on A; every job did a once (its checkpoint kept it from a redo).
+    for (const id of ids) expect(calls().filter((c) => c.job === id && c.step === "a")).toHaveLength(1);
   });
 });
 

@@ -1,12 +1,16 @@
 // The worker's timing settings (runtime/settings.ts): defaults in one place, the environment of
 // `runbook worker` parsed there, a bad value refused with the variable's name.
 import { describe, expect, it } from "vitest";
-import { DEFAULTS, ENV_NAMES, SettingError, defaultClaimBatch, settingsFromEnv } from "../../runtime/settings.js";
+import { DEFAULTS, ENV_NAMES, SettingError, defaultClaimBatch, renewWithinMs, settingsFromEnv } from "../../runtime/settings.js";
 
 describe("worker settings", () => {
   it("has the documented defaults", () => {
     expect(DEFAULTS).toEqual({ heartbeatMs: 3_000, timeoutMs: 15_000, pollMs: 1_000, claimBatch: undefined, handoverTimeoutMs: 600_000, drainTimeoutMs: 600_000, retentionMs: 30 * 86_400_000 });
-    expect([1, 10, 11, 100].map(defaultClaimBatch)).toEqual([50, 50, 55, 500]);
+    expect([1, 10, 11, 100].map(defaultClaimBatch)).toEqual([100, 500, 550, 1_000]);
+    // Half the lease; two beats when that is more; never more than the lease (every beat renews).
+    expect(renewWithinMs({ heartbeatMs: 3_000, timeoutMs: 15_000 })).toBe(7_500);
+    expect(renewWithinMs({ heartbeatMs: 5_000, timeoutMs: 15_000 })).toBe(10_000);
+    expect(renewWithinMs({ heartbeatMs: 10_000, timeoutMs: 15_000 })).toBe(15_000);
   });
 
   it("reads every setting from its variable, and leaves out unset or empty ones", () => {
