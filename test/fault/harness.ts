@@ -11,6 +11,7 @@ import type { Json } from "../../runtime/abi.js";
 import { openDb, type Db } from "../../runtime/db/connect.js";
 import { assignSlots } from "../../runtime/slots.js";
 import { insertJobs } from "../../runtime/sql/enqueue.js";
+import { jobHistory } from "../../runtime/sql/inspect.js";
 import { storeDefaultConnection } from "../../runtime/db/sql-sandbox.js";
 import { freshDatabaseUrl, freshSandboxUrl } from "../setup/db.js";
 import { BIN, ROOT, runbook, type Ran } from "../runtime/process.js";
@@ -257,8 +258,8 @@ export class Cluster {
   }
 
   async history(job: string): Promise<{ at: Date; from_status: string | null; to_status: string; worker: string | null; reason: string }[]> {
-    const { rows } = await this.db.pool.query("SELECT at, from_status, to_status, worker, reason FROM job_history WHERE job_id = $1 ORDER BY id", [job]);
-    return rows;
+    // As `runbook job` shows it: first claims and completions live in the job row (migration 0008).
+    return jobHistory(this.db.pool, job);
   }
 
   /** Kills every worker still running (process groups), then closes the database. */
