@@ -78,6 +78,11 @@ export function checkProject(inputs: CheckInput[], loadModule: ModuleLoader): Ch
       modules: new Map([...uses].map(([alias, u]) => [alias, u.module])),
       bindings: result.bindings,
     });
+    // The bodies of its `parallel for`s: runbooks of the same file, with the same `use`s.
+    for (const b of result.branches) {
+      facts.set(b.signature.name, b.facts);
+      runbooks.set(b.signature.name, { ...runbooks.get(decl.name.name)!, decl: b.decl, signature: b.signature, canSuspend: b.facts.suspendsDirectly, calls: b.calls, types: b.types, bindings: b.bindings });
+    }
   }
 
   linkCallGraph(runbooks, facts, diagnostics);

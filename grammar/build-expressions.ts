@@ -40,7 +40,11 @@ const FIRST_TOKEN: Record<string, string[]> = {
   waitExpr: ["Wait"],
   startExpr: ["Start"],
   awaitExpr: ["Await"],
+  parallelExpr: ["Parallel"],
 };
+
+/** The options of `parallel for ... in e (limit: n, on_error: "stop") { }`. */
+const PARALLEL_OPTIONS = new Set(["limit", "on_error"]);
 
 /**
  * Splits an expression node's children into one children object per operand, by offset: the
@@ -113,6 +117,12 @@ export class ExpressionBuilder {
 
   protected issue(start: number, endOffset: number, msg: SyntaxMessage): void {
     this.ctx.issues.push({ ...msg, start, end: Math.max(start, endOffset) });
+  }
+
+  /** A `{ }` block (statements are built by build.ts; an expression holds one in `parallel for`). */
+  protected block(cst: CstNode): A.Block {
+    const c = cst.children;
+    return { kind: "Block", span: this.span(tok(c, "LCurly")!.startOffset, end(tok(c, "RCurly")!)), statements: [] };
   }
 
   protected ident(t: IToken): A.Identifier {
@@ -268,10 +278,46 @@ export class ExpressionBuilder {
           const job = this.postfix(sub(k, "postfix")!.children);
           return { kind: "Await", span: this.span(kw.startOffset, job.span.end.offset), job };
         }
+        case "parallelExpr":
+          return this.parallel((c[key][0] as CstNode).children);
       }
     }
     // Unreachable for a CST that parsed; stay total anyway.
     return { kind: "ErrorExpr", span: this.span(0, 0) };
+  }
+
+  /**
+   * `parallel for`. Its options `(limit: n, on_error: "stop")` follow the iterable, so they
+   * parse as a call on it: a trailing call whose arguments are all named options is taken off
+   * as the options (documented in docs/language.md).
+   */
+  private parallel(c: Children): A.Expr {
+    const kw = tok(c, "Parallel")!;
+    const ids = (c.Identifier as IToken[]).map((t) => this.ident(t));
+    let iterable = this.expression(sub(c, "expression")!);
+    let limit: A.Expr | undefined;
+    let onError: A.StringLiteral | undefined;
+    if (iterable.kind === "Call" && iterable.args.length > 0 && iterable.args.every((a) => a.name && PARALLEL_OPTIONS.has(a.name.name))) {
+      for (const a of iterable.args) {
+        const name = a.name!;
+        if ((name.name === "limit" ? limit : onError) !== undefined) {
+          this.issue(name.span.start.offset, name.span.end.offset, messages.duplicateParallelOption(name.name));
+        } else if (name.name === "limit") limit = a.value;
+        else if (a.value.kind === "String" && (a.value.value === "stop" || a.value.value === "continue")) onError = a.value;
+        else this.issue(a.value.span.start.offset, a.value.span.end.offset, messages.badOnError());
+      }
+      iterable = iterable.callee;
+    }
+    const body = this.block(sub(c, "block")!);
+    return {
+      kind: "Parallel",
+      span: this.span(kw.startOffset, body.span.end.offset),
+      names: ids.length > 1 ? [ids[0], ids[1]] : [ids[0]],
+      iterable,
+      limit,
+      onError,
+      body,
+    };
   }
 
   private list(c: Children): A.ListLiteral {
