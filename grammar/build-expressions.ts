@@ -47,6 +47,19 @@ const FIRST_TOKEN: Record<string, string[]> = {
 const PARALLEL_OPTIONS = new Set(["limit", "on_error"]);
 
 /**
+ * Takes `parallel for`'s options off its iterable: the trailing call of its rightmost operand
+ * (`xs (limit: 2)`, `1..n (limit: 2)`), when every argument is a named option.
+ */
+function takeOptions(e: A.Expr): { iterable: A.Expr; options?: A.Argument[] } {
+  if (e.kind === "Call" && e.args.length > 0 && e.args.every((a) => a.name && PARALLEL_OPTIONS.has(a.name.name))) return { iterable: e.callee, options: e.args };
+  if (e.kind === "Binary") {
+    const right = takeOptions(e.right);
+    if (right.options) return { iterable: { ...e, right: right.iterable, span: { ...e.span, end: right.iterable.span.end } }, options: right.options };
+  }
+  return { iterable: e };
+}
+
+/**
  * Splits an expression node's children into one children object per operand, by offset: the
  * operand of an element is the number of operators before it. A parenthesized `( e )` keeps
  * its inner expression under `expression`, parallel to its `LParen` (the only ones in the node).
@@ -294,11 +307,11 @@ export class ExpressionBuilder {
   private parallel(c: Children): A.Expr {
     const kw = tok(c, "Parallel")!;
     const ids = (c.Identifier as IToken[]).map((t) => this.ident(t));
-    let iterable = this.expression(sub(c, "expression")!);
+    const { iterable, options } = takeOptions(this.expression(sub(c, "expression")!));
     let limit: A.Expr | undefined;
     let onError: A.StringLiteral | undefined;
-    if (iterable.kind === "Call" && iterable.args.length > 0 && iterable.args.every((a) => a.name && PARALLEL_OPTIONS.has(a.name.name))) {
-      for (const a of iterable.args) {
+    if (options) {
+      for (const a of options) {
         const name = a.name!;
         if ((name.name === "limit" ? limit : onError) !== undefined) {
           this.issue(name.span.start.offset, name.span.end.offset, messages.duplicateParallelOption(name.name));
@@ -306,7 +319,6 @@ export class ExpressionBuilder {
         else if (a.value.kind === "String" && (a.value.value === "stop" || a.value.value === "continue")) onError = a.value;
         else this.issue(a.value.span.start.offset, a.value.span.end.offset, messages.badOnError());
       }
-      iterable = iterable.callee;
     }
     const body = this.block(sub(c, "block")!);
     return {

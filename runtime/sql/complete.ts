@@ -94,7 +94,8 @@ export async function writeCompletions(db: Queryable, worker: string, input: Enc
 }
 
 /**
- * Wakes the jobs parked on `await` of any of these finished jobs. Runs as its own statement
+ * Wakes the jobs parked on `await` of any of these finished jobs, and the parents waiting at a
+ * `parallel for` whose branches these are. Runs as its own statement
  * after the finishing write, so it sees every awaiter that committed its park before; an awaiter
  * parking concurrently locks the finished job's row and sees it ended (park.ts `markAwaited`).
  */
@@ -103,8 +104,10 @@ export async function wakeAwaiters(db: Queryable, finished: string[]): Promise<s
   const { rows } = await db.query<{ id: string }>(
     `WITH woken AS (
        UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now()
-       WHERE status = 'waiting' AND await_job = ANY($1::text[])
-       RETURNING id, await_job
+       WHERE status = 'waiting' AND (await_job = ANY($1::text[])
+         -- the parent of a \`parallel for\` branch (runtime/join.ts); a spurious wake re-parks
+         OR id IN (SELECT parent_id FROM jobs WHERE id = ANY($1::text[]) AND branch_index IS NOT NULL))
+       RETURNING id, coalesce(await_job, 'branch of parallel for') AS await_job
      ), history AS (
        INSERT INTO job_history (job_id, from_status, to_status, reason)
        SELECT id, 'waiting', 'queued', 'awaited job ' || await_job || ' ended' FROM woken
