@@ -157,3 +157,41 @@ it("on_error continue lists every failure; on_error stop stops the rest and name
   expect((await branches(id)).slice(4).map((b) => b.status)).toEqual(["stopped", "failed", "stopped", "stopped"]);
   expect(second).toHaveLength(4);
 });
+
+it("operators see the tree: job lists the branches, output --follow marks their records, suspend/resume/stop cascade", async () => {
+  const n = 4;
+  const id = `ops-${randomUUID()}`;
+  const gates = Array.from({ length: n }, (_, i) => `${id}:${i + 1}`);
+  await c.closeGates(gates);
+  await c.enqueue("fan_steps", { n, gate: id }, [id]);
+  const follow = c.cli(["output", id, "--follow"]);
+  await c.reached(gates);
+  const shown = await c.cli(["job", id]);
+  expect(shown.stdout).toMatch(/^branches \(4\):$/m);
+  for (let i = 0; i < n; i++) expect(shown.stdout).toMatch(new RegExp(`^  ${i + 1}  running\\s+p[12]\\s+${id}/0\\.${i}$`, "m"));
+  expect((await c.cli(["job", `${id}/0.2`])).stdout).toMatch(new RegExp(`^parent:\\s+${id} \\(parallel for branch, element 3\\)$`, "m"));
+
+  // Suspending the waiting parent suspends it at once and its running branches at their next
+  // checkpoint (after the gate).
+  expect((await c.cli(["suspend", id])).code).toBe(0);
+  expect((await c.status([id])).get(id)).toBe("suspended");
+  await c.openGates(gates);
+  const ids = Array.from({ length: n }, (_, i) => `${id}/0.${i}`);
+  await c.waitAll(ids, "suspended");
+  expect((await c.cli(["resume", id])).code).toBe(0);
+  const want = Array.from({ length: n }, (_, i) => `done ${i + 1}`);
+  expect(await result(id)).toEqual(want);
+  const followed = await follow;
+  expect(followed.code).toBe(0);
+  expect(followed.stdout.trim()).toBe(JSON.stringify(want));
+  for (let i = 1; i <= n; i++) expect(followed.stderr).toContain(`[${i}] log: step ${i} done\n`);
+
+  // Stopping a parent stops its branches that have not ended.
+  const id2 = `stop-${randomUUID()}`;
+  const gates2 = Array.from({ length: 2 }, (_, i) => `${id2}:${i + 1}`);
+  await c.closeGates(gates2);
+  await c.enqueue("fan_steps", { n: 2, gate: id2 }, [id2]);
+  await c.reached(gates2);
+  expect((await c.cli(["stop", id2])).code).toBe(0);
+  await c.waitAll([id2, `${id2}/0.0`, `${id2}/0.1`], "stopped");
+});
