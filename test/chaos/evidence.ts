@@ -12,6 +12,10 @@ export interface JobEvidence {
   status: string;
   parent_id: string | null;
   error: { message?: string } | null;
+  /** A `parallel for` branch (migration 0012): its run, element index and label; else null. */
+  branch_key?: number | null;
+  branch_index?: number | null;
+  branch_label?: string | null;
 }
 
 export interface StreamEvidence {
@@ -85,7 +89,7 @@ export interface Evidence {
 /** Reads the database's part of the evidence. */
 export async function readEvidence(pool: pg.Pool): Promise<Pick<Evidence, "jobs" | "streams" | "history" | "ledger">> {
   const [jobs, streams, history, ledger] = await Promise.all([
-    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error FROM jobs ORDER BY id"),
+    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error, branch_key, branch_index, branch_label FROM jobs ORDER BY id"),
     pool.query<StreamEvidence>("SELECT job_id, seq, stream, value FROM job_streams ORDER BY job_id, seq"),
     pool.query<HistoryEvidence>("SELECT id::int, job_id, at, from_status, to_status, worker, reason FROM job_history ORDER BY id"),
     pool.query<LedgerEvidence>("SELECT id::int, job, pos, attempt, worker, epoch::int, accepted, at FROM chaos_ledger ORDER BY id"),
