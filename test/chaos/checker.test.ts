@@ -141,7 +141,8 @@ describe("the soak checker", () => {
     ["worker crashed", (ev) => ev.crashes.push({ worker: "w2", code: 1, tail: "Error: Connection terminated unexpectedly\n    at x" })],
     ["branch started twice", (ev) => ev.history.push({ id: 99, job_id: "f/0.1", at: at(2.5), from_status: null, to_status: "queued", worker: "w1", reason: "branch 2 of parallel for started by job f" })],
     ["branch started twice", (ev) => ev.jobs.push({ ...ev.jobs.find((j) => j.id === "f/0.1")!, id: "f/0.1b" })],
-    ["branch limit exceeded", (ev) => (ev.history.find((h) => h.job_id === "f/0.1" && h.from_status === null)!.at = at(1.9))],
+    // f/0.1 created (history row inserted) before f/0.0's ending was
+    ["branch limit exceeded", (ev) => (ev.history.find((h) => h.job_id === "f/0.1" && h.from_status === null)!.id = ev.history.find((h) => h.job_id === "f/0.0" && h.to_status === "completed")!.id - 0.5)],
     ["branch missing", (ev) => (ev.jobs = ev.jobs.filter((j) => j.id !== "f/0.1"))],
     ["unexpected failure", (ev) => (ev.jobs.find((j) => j.id === "g/0.0")!.status = "completed")],
     ["unclear error", (ev) => ev.unclear.push({ command: "start chaos_steps --param n={", code: 1, stderr: "TypeError: x\n    at f (a.ts:1:2)\n" })],

@@ -128,8 +128,11 @@ function failedByBranch(job: JobEvidence, jobs: JobEvidence[], hostile: Map<stri
 
 /**
  * The branch invariants (docs/runtime.md, "Parallel branches"): each element of a run is one
- * job, created once; no more than the run's `limit` of them exist unfinished at one instant
- * (from the history's database times); a completed parent had every branch completed.
+ * job, created once; no more than the run's `limit` of them exist unfinished at one instant; a
+ * completed parent had every branch completed. "At one instant" is in the order the history
+ * rows were inserted (their ids), not their times: `at` is a transaction's start, and the
+ * parent's transaction that starts the next branch may begin before the ending it waits for
+ * (it sees it once the lock it waits on is released).
  */
 function branchProblems(ev: Evidence): [string, ViolationKind][] {
   const out: [string, ViolationKind][] = [];
@@ -156,7 +159,7 @@ function branchProblems(ev: Evidence): [string, ViolationKind][] {
         const hist = history.get(b.id) ?? [];
         const from = hist.find((t) => t.from_status === null);
         const to = hist.find((t) => ENDED.has(t.to_status));
-        if (from) events.push([from.at.getTime(), 1], [to ? to.at.getTime() : Infinity, -1]);
+        if (from) events.push([from.id, 1], [to ? to.id : Infinity, -1]);
       }
       events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
       let n = 0;

@@ -25,10 +25,15 @@ interface Interval {
   to: number;
 }
 
-/** The intervals each job spent `running` (or, with `alive`, from its creation to its end). */
+/**
+ * The intervals each job spent `running`, in database time; or, with `alive`, from its creation
+ * to its end in the order the history rows were inserted (their ids): a row's `at` is its
+ * transaction's start, and the parent's transaction that starts the next branch may begin
+ * before the ending it then waits for and sees.
+ */
 async function intervals(jobs: string[], alive = false): Promise<Interval[]> {
-  const { rows } = await c.db.pool.query<{ job_id: string; at: Date; from_status: string | null; to_status: string; worker: string | null }>(
-    "SELECT job_id, at, from_status, to_status, worker FROM job_history WHERE job_id = ANY($1) ORDER BY id",
+  const { rows } = await c.db.pool.query<{ id: number; job_id: string; at: Date; from_status: string | null; to_status: string; worker: string | null }>(
+    "SELECT id::int, job_id, at, from_status, to_status, worker FROM job_history WHERE job_id = ANY($1) ORDER BY id",
     [jobs],
   );
   const out: Interval[] = [];
@@ -38,10 +43,10 @@ async function intervals(jobs: string[], alive = false): Promise<Interval[]> {
     const ends = alive ? ["completed", "failed", "stopped"].includes(r.to_status) : r.from_status === "running";
     if (ends && open.has(r.job_id)) {
       const o = open.get(r.job_id)!;
-      out.push({ job: r.job_id, worker: o.worker, from: o.at, to: r.at.getTime() });
+      out.push({ job: r.job_id, worker: o.worker, from: o.at, to: alive ? r.id : r.at.getTime() });
       open.delete(r.job_id);
     }
-    if (starts) open.set(r.job_id, { at: r.at.getTime(), worker: r.worker });
+    if (starts) open.set(r.job_id, { at: alive ? r.id : r.at.getTime(), worker: r.worker });
   }
   for (const [job, o] of open) out.push({ job, worker: o.worker, from: o.at, to: Infinity });
   return out;
