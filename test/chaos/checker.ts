@@ -32,6 +32,8 @@ export interface Report {
   violations: Map<ViolationKind, string[]>;
   total: number;
   jobs: { all: number; byStatus: Map<string, number>; hostile: number };
+  /** `parallel for` runs (a parent's key) and their branch jobs. */
+  branches: { runs: number; jobs: number };
   faults: Map<string, number>;
   /** From a kill or a pause of a worker to each of its jobs resumed by another one. */
   failoverMs: number[];
@@ -109,6 +111,10 @@ export function check(ev: Evidence): Report {
     violations,
     total: [...violations.values()].reduce((n, v) => n + v.length, 0),
     jobs: { all: ev.jobs.length, byStatus, hostile: ev.hostile.length },
+    branches: {
+      runs: new Set(ev.jobs.filter((j) => j.branch_index != null).map((j) => `${j.parent_id}\u0000${j.branch_key}`)).size,
+      jobs: ev.jobs.filter((j) => j.branch_index != null).length,
+    },
     faults,
     failoverMs: failovers(ev),
     staleRefused: ev.ledger.filter((l) => !l.accepted).length,
