@@ -106,9 +106,12 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
       ...(j.status === "completed" ? [["result", JSON.stringify(j.result)] as [string, string]] : []),
       ...(j.error ? [["error", errorLine(j.error)] as [string, string]] : []),
     ]);
-    if (detail.children.length > 0) {
-      printLine(`children (${detail.children.length}):`);
-      for (const c of detail.children) printLine(`  ${c.id} ${c.runbook} ${c.status}`);
+    // Branches are listed with their elements below.
+    const branchIds = new Set(detail.branches.map((b) => b.id));
+    const started = detail.children.filter((c) => !branchIds.has(c.id));
+    if (started.length > 0) {
+      printLine(`children (${started.length}):`);
+      for (const c of started) printLine(`  ${c.id} ${c.runbook} ${c.status}`);
     }
     if (detail.branches.length > 0) {
       printLine(`branches (${detail.branches.length}):`);
