@@ -55,6 +55,8 @@ export interface CheckedRunbook {
   modules: ReadonlyMap<string, ActivityModule>;
   /** What every local name binds to (compiler/bindings.ts). */
   bindings: Bindings;
+  /** The body of a `parallel for` of this runbook (check-parallel.ts): published only with it. */
+  branchOf?: string;
 }
 
 export interface CheckedProject {

@@ -52,11 +52,6 @@ export interface JobState {
    * re-run from the same checkpoint reproduces the same numbers, so `start` is idempotent.
    */
   seq: number;
-  /**
-   * While the job waits at a `parallel for`: what it runs (runtime/join.ts). Set by the driver
-   * when the step asks for it, cleared when the job goes on.
-   */
-  join?: Join;
 }
 
 /** A `parallel for` as the runtime runs it: one branch job of `runbook` per element. */

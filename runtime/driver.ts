@@ -25,7 +25,7 @@ import type {
 import { describe, isErrorRecord, JobAbort, ops as realOps, RaisedError, raisedAt } from "./values.js";
 import { RunbookFault, type Ops } from "./abi.js";
 import { assertNever } from "./never.js";
-import { badJoin } from "./join.js";
+import { badJoin, clearJoin, setJoin } from "./join.js";
 
 /** The runbooks a job may run: its own and every runbook it calls inline, by name. */
 export interface Program {
@@ -94,7 +94,7 @@ export async function resume(state: JobState, program: Program, ctx: DriverConte
     return { outcome: { kind: "failed", error }, state: { frames: [], seq: typeof state?.seq === "number" ? state.seq : 0 } };
   }
   // A `parallel for` the job waited at is over once it goes on (runtime/join.ts).
-  delete state.join;
+  if (Array.isArray(state?.frames)) clearJoin(state);
   const running: Running = { compiled: undefined, frame: undefined, startedAt: performance.now(), yieldedAt: performance.now() };
   const stepCtx = makeStepContext(state, program, ctx, running);
   try {
@@ -155,8 +155,8 @@ async function run(state: JobState, program: Program, stepCtx: StepContext, runn
           state.seq--; // nothing was started under it
           break;
         }
-        state.join = join;
         pruneDeadLocals(state, program);
+        setJoin(state, join);
         return { outcome: { kind: "parallel", join }, state };
       }
       default:

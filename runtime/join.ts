@@ -11,7 +11,7 @@
 //   otherwise                                     any        -                   no    waits
 //
 // Only the parent starts branches, under its own lease, so `limit` holds across the fleet.
-import type { ErrorRecord, Input, Join, Json } from "./abi.js";
+import type { ErrorRecord, Input, JobState, Join, Json } from "./abi.js";
 import { FINISHED, type JobStatus } from "./rows.js";
 
 /** One branch as stored. */
@@ -29,6 +29,29 @@ export interface JoinStep {
   stop: boolean;
   /** The parent goes on with this (the list of results, or the error); null: it waits. */
   settled: Input | null;
+}
+
+/**
+ * While a job waits at a `parallel for`, what it runs is kept in the waiting frame's locals as
+ * `$join` (set by the driver when the step asks for it, removed when the job goes on): a frame
+ * local, so a branch argument holding a secret is sealed with the state like any local
+ * (runtime/sealed-state.ts), and `$` keeps it out of what operators are shown as locals.
+ */
+const JOIN_LOCAL = "$join";
+
+export function joinOf(state: JobState): Join | undefined {
+  const top = state.frames[state.frames.length - 1];
+  const j = top?.locals[JOIN_LOCAL];
+  return j === undefined ? undefined : (j as unknown as Join);
+}
+
+export function setJoin(state: JobState, join: Join): void {
+  state.frames[state.frames.length - 1].locals[JOIN_LOCAL] = join as unknown as Json;
+}
+
+export function clearJoin(state: JobState): void {
+  const top = state.frames[state.frames.length - 1];
+  if (top && JOIN_LOCAL in top.locals) delete top.locals[JOIN_LOCAL];
 }
 
 /** Branch job ids: stable per parent, run and element, so starting one again is a no-op. */

@@ -23,6 +23,8 @@ export interface ModuleText {
   calls: string[];
   /** `use` alias → path as written. */
   uses: Record<string, string>;
+  /** A `parallel for` body (compiler/compile.ts): bundled with its runbook, not a root. */
+  branchOf?: string;
 }
 
 export interface Bundle {
@@ -48,6 +50,8 @@ export async function bundleProject(modules: ModuleText[], options: BundleOption
   const byName = new Map(modules.map((m) => [m.name, m]));
   const out: Bundle[] = [];
   for (const root of modules) {
+    // A `parallel for` body runs only as its runbook's branches: no version, no name to start.
+    if (root.branchOf !== undefined) continue;
     const names = closure(root.name, (n) => byName.get(n)?.calls ?? []);
     const bundle: VersionRow["modules"] = {};
     for (const n of [...names].sort()) {

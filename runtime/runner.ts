@@ -9,7 +9,7 @@ import { UnstorableValue } from "./json-text.js";
 import type { JobLease, ParkOutcome } from "./lease.js";
 import { assertNever } from "./never.js";
 import { afterCheckpoint, joinPark, parkedRow, parkFields, parkPlan, resumeInput, type Found, type HandOver, type Park } from "./protocol.js";
-import { branchId, elementLabel } from "./join.js";
+import { branchId, elementLabel, joinOf } from "./join.js";
 import type { NewBranch } from "./sql/branches.js";
 import type { Program, Programs } from "./programs.js";
 import { describeDrift, type Pins } from "./activity-pins.js";
@@ -156,7 +156,8 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     });
 
   if (!(await pinnedActivitiesMatch(env, claim, lease, version, release))) return;
-  let input = state.join ? await joinAfterClaim(lease, state, state.join, branches(state.join)) : await inputAfterClaim(env, claim, lease, state);
+  const waitingJoin = joinOf(state);
+  let input = waitingJoin ? await joinAfterClaim(lease, state, waitingJoin, branches(waitingJoin)) : await inputAfterClaim(env, claim, lease, state);
   if (input === null) return; // parked again, or lost
 
   for (;;) {

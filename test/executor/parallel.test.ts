@@ -5,8 +5,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compileProject } from "../../compiler/compile.js";
-import { loadProject } from "../../compiler/program.js";
+import { compile } from "../../compiler/index.js";
 import type { CompiledRunbook, Join } from "../../runtime/abi.js";
 import { planJoin, type BranchRow } from "../../runtime/join.js";
 import { loadRunbook } from "../../runtime/load.js";
@@ -21,9 +20,9 @@ const dir = fileURLToPath(new URL("./parallel", import.meta.url));
 const compiled: CompiledRunbook[] = [];
 
 beforeAll(async () => {
-  const project = loadProject([dir]);
-  expect(project.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  for (const m of compileProject(project)) compiled.push(await loadRunbook(m.js, m.name));
+  const result = compile({ paths: [dir] });
+  expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  for (const m of result.modules) compiled.push(await loadRunbook(m.js, m.name));
 });
 
 describe("parallel for in memory", () => {

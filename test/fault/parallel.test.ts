@@ -96,6 +96,11 @@ it("six branches of exec sleep 2 run at once, on both workers", async () => {
   // All six were running at one instant, on two workers: not one after another.
   expect(maxOverlap(running)).toBe(6);
   expect(new Set(running.map((r) => r.worker))).toEqual(new Set(["p1", "p2"]));
+  // The body is published inside fan_sleep's version, not as a runbook of its own.
+  const { rows: names } = await c.db.pool.query("SELECT name FROM runbooks WHERE name LIKE 'fan\\_sleep%' ORDER BY name");
+  expect(names.map((r) => r.name)).toEqual(["fan_sleep"]);
+  const { rows: v } = await c.db.pool.query("SELECT modules FROM versions v JOIN runbooks r ON r.version = v.hash WHERE r.name = 'fan_sleep'");
+  expect(Object.keys(v[0].modules).sort()).toEqual(["fan_sleep", "fan_sleep__branch1"]);
   const parent = await c.history(id);
   const ms = parent[parent.length - 1].at.getTime() - parent[0].at.getTime();
   console.log(`six 2 s branches on two workers: ${ms} ms from queued to completed (sequentially: 12 s)`);

@@ -7,7 +7,7 @@
 // transaction, so the parent's look at its branches and the branch's final write both queue
 // behind it; releasing it lets them run in either order. Then hundreds of free-running rounds.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Join } from "../../runtime/abi.js";
+import type { Join, Json } from "../../runtime/abi.js";
 import type { Db } from "../../runtime/db/connect.js";
 import { JobLease } from "../../runtime/lease.js";
 import { branchId } from "../../runtime/join.js";
@@ -50,7 +50,7 @@ async function setUp(n: number): Promise<{ parent: JobLease; branch: JobLease; b
   const id = await enqueue(db, "noop", version, {}, `race-${n}-${Math.random().toString(36).slice(2)}`);
   const first = await claim(id, "parent-w");
   const join = joinOf();
-  const parked = await first.parkJoin(parkFields(joinPark("new", join), { frames: [{ runbook: "noop", pc: 0, locals: {} }], seq: 1, join }), join, [], rows(id));
+  const parked = await first.parkJoin(parkFields(joinPark("new", join), { frames: [{ runbook: "noop", pc: 0, locals: { $join: join as unknown as Json } }], seq: 1 }), join, [], rows(id));
   expect(parked).toEqual({ kind: "parked", status: "waiting" });
   const b = branchId(id, 0, 0);
   const branch = await claim(b, "branch-w");
@@ -62,7 +62,7 @@ async function setUp(n: number): Promise<{ parent: JobLease; branch: JobLease; b
 /** The parent looks at its branch and parks while the branch ends (and wakes its waiters). */
 async function race(s: Awaited<ReturnType<typeof setUp>>, parentId: string): Promise<"went on" | "woken"> {
   const join = joinOf();
-  const looking = s.parent.parkJoin(parkFields(joinPark("keep", join), { frames: [], seq: 1, join }), join, [], rows(parentId));
+  const looking = s.parent.parkJoin(parkFields(joinPark("keep", join), { frames: [], seq: 1 }), join, [], rows(parentId));
   const ending = completeJobs(db.pool, "branch-w", [{ id: s.branchId, epoch: s.branch.epoch, status: "completed", result: 7, error: null, records: [], consumeSignal: null, reason: "completed" }]).then((r) => wakeAwaiters(db.pool, r.awaited));
   const [out] = await Promise.all([looking, ending]);
   const p = await job(db, parentId);
