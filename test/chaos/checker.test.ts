@@ -43,6 +43,7 @@ function clean(): Evidence {
       h("b", 3, "waiting", "queued", null, "signal go received"),
       h("b", 4, "queued", "running", "w1", "claimed"),
       h("b", 5, "running", "suspended", "w1", "suspend: review"),
+      h("b", 7, "suspended", "suspended", null, "signal go sent by operator x"),
       h("b", 8, "suspended", "queued", null, "resumed by operator x"),
       h("b", 9, "queued", "running", "w2", "claimed"),
       h("b", 10, "running", "completed", "w2", "completed"),
@@ -132,7 +133,7 @@ describe("the soak checker", () => {
     ["output", (ev) => ([ev.streams[0].value, ev.streams[1].value] = [ev.streams[1].value, ev.streams[0].value])], // out of order
     ["output", (ev) => (ev.streams.find((s) => s.job_id === "c")!.value = "step 2")], // a stopped job's output that is no prefix
     ["left an end", (ev) => ev.history.push({ id: 99, job_id: "a", at: at(9), from_status: "completed", to_status: "running", worker: "w1", reason: "claimed" })],
-    ["left suspended without an operator", (ev) => (ev.history.find((h) => h.from_status === "suspended")!.reason = "claimed")],
+    ["left suspended without an operator", (ev) => (ev.history.find((h) => h.from_status === "suspended" && h.to_status !== "suspended")!.reason = "claimed")],
     ["side effect after the end", (ev) => ev.ledger.push({ id: 99, job: "c", pos: 3, attempt: 1, worker: "w1", epoch: 1, accepted: true, at: at(4) })],
     ["unexpected failure", (ev) => Object.assign(ev.jobs[0], { status: "failed", error: { message: "boom" } })],
     ["stopped without an operator", (ev) => (ev.history.find((h) => h.to_status === "stopped")!.reason = "interrupted")],

@@ -63,7 +63,8 @@ export function check(ev: Evidence): Report {
 
     for (const t of hist) {
       if (t.from_status && ENDED.has(t.from_status)) add("left an end", `${job.id}: ${t.from_status} -> ${t.to_status} on ${t.worker ?? "-"} (${t.reason}) at ${iso(t.at)}`);
-      if (t.from_status === "suspended" && !OPERATOR.test(t.reason)) add("left suspended without an operator", `${job.id}: suspended -> ${t.to_status} on ${t.worker ?? "-"} (${t.reason}) at ${iso(t.at)}`);
+      // A line without a status change (a signal kept for a suspended job) leaves nothing.
+      if (t.from_status === "suspended" && t.to_status !== "suspended" && !OPERATOR.test(t.reason)) add("left suspended without an operator", `${job.id}: suspended -> ${t.to_status} on ${t.worker ?? "-"} (${t.reason}) at ${iso(t.at)}`);
     }
 
     const end = hist.find((t) => ENDED.has(t.to_status));
