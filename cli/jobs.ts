@@ -110,14 +110,22 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
       ["created", `${j.created_at.toISOString()} (${relativeTime(j.created_at)})`],
       ...(j.finished_at ? [["took", humanDuration(j.finished_at.getTime() - j.created_at.getTime())] as [string, string]] : []),
       ["checkpoint", j.checkpoint_at ? `${j.checkpoint_label ?? "(unlabelled)"} at ${j.checkpoint_at.toISOString()}, ${relativeTime(j.checkpoint_at)} (${j.checkpoints} in all)` : "none yet"],
-      ...(j.parent_id ? [["parent", j.parent_id] as [string, string]] : []),
+      ...(j.parent_id ? [["parent", j.parent_id + (j.branch_label != null ? ` (parallel for branch, element ${j.branch_label})` : "")] as [string, string]] : []),
       ["params", JSON.stringify(j.params)],
       ...(j.status === "completed" ? [["result", JSON.stringify(j.result)] as [string, string]] : []),
       ...(j.error ? [["error", errorLine(j.error)] as [string, string]] : []),
     ]);
-    if (detail.children.length > 0) {
-      printLine(`children (${detail.children.length}):`);
-      for (const c of detail.children) printLine(`  ${c.id} ${c.runbook} ${c.status}`);
+    // Branches are listed with their elements below.
+    const branchIds = new Set(detail.branches.map((b) => b.id));
+    const started = detail.children.filter((c) => !branchIds.has(c.id));
+    if (started.length > 0) {
+      printLine(`children (${started.length}):`);
+      for (const c of started) printLine(`  ${c.id} ${c.runbook} ${c.status}`);
+    }
+    if (detail.branches.length > 0) {
+      printLine(`branches (${detail.branches.length}):`);
+      const w = Math.max(...detail.branches.map((b) => b.branch_label.length));
+      for (const b of detail.branches) printLine(`  ${b.branch_label.padEnd(w)}  ${b.status.padEnd(9)}  ${(b.worker ?? "-").padEnd(8)}  ${b.id}`);
     }
     printLine(`streams (${j.stream_seq}${j.stream_seq > streams.length ? `, the first ${streams.length} shown: runbook output ${j.id}` : ""}):`);
     for (const r of streams) printLine(`  ${r.seq} ${r.stream}: ${recordText(r.value)}`);

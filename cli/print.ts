@@ -47,14 +47,17 @@ export function recordText(v: Json): string {
 }
 
 /** A stream record as `runbook run` prints it: output on stdout, the other streams on stderr. */
-export function printRecord(r: { stream: StreamName | string; value: Json }): void {
-  if (r.stream === "output") process.stdout.write(`${recordText(r.value)}\n`);
-  else process.stderr.write(`${PREFIX[r.stream as StreamName] ?? `${r.stream}: `}${recordText(r.value)}\n`);
+export function printRecord(r: { stream: StreamName | string; value: Json; branch?: string }): void {
+  // A `parallel for` branch's record (output --follow of its parent): marked with its element.
+  const mark = r.branch === undefined ? "" : `[${r.branch}] `;
+  if (r.stream === "output") process.stdout.write(`${mark}${recordText(r.value)}\n`);
+  else process.stderr.write(`${mark}${PREFIX[r.stream as StreamName] ?? `${r.stream}: `}${recordText(r.value)}\n`);
 }
 
 /** A stream record as one JSON line `{"seq","stream","value","at"}` (`output --json`). */
 export function printRecordJson(r: StreamRow): void {
-  printJsonLine({ seq: r.seq, stream: r.stream, value: r.value, at: r.at });
+  const branch = r.branch === undefined ? {} : { branch: r.branch, job: r.job_id };
+  printJsonLine({ seq: r.seq, stream: r.stream, value: r.value, at: r.at, ...branch });
 }
 
 export function errorLine(e: ErrorRecord): string {

@@ -30,6 +30,9 @@ export function childExprs(e: ast.Expr): ast.Expr[] {
       return [e.call];
     case "Await":
       return [e.job];
+    case "Parallel":
+      // Its body is another runbook's (check-parallel.ts): here it reads its captures.
+      return [e.iterable, ...(e.limit ? [e.limit] : []), ...(e.captures ?? [])];
     case "Number":
     case "String":
     case "Bool":

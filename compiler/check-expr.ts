@@ -68,6 +68,9 @@ export abstract class ExprChecker {
   /** Resolves and checks a call (check-call.ts); `started` for the call of a `start`. */
   protected abstract call(e: ast.CallExpr, place: Place, started: boolean): Type;
 
+  /** `parallel for` (check-runbook.ts: its body is checked as a runbook of its own). */
+  protected abstract parallel(e: ast.ParallelExpr, place: Place): Type;
+
   protected expect(type: Type, kinds: Type["kind"][]): boolean {
     return type.kind === "any" || type.kind === "error" || kinds.includes(type.kind);
   }
@@ -157,6 +160,8 @@ export abstract class ExprChecker {
         if (!this.expect(t, ["string"])) this.report(M.awaitNotString, e.job.span, [describeType(t)]);
         return T.any;
       }
+      case "Parallel":
+        return this.parallel(e, place);
       case "ErrorExpr":
         return T.error;
     }
@@ -437,6 +442,7 @@ export function describeTarget(e: ast.Expr): string {
     case "Wait":
     case "Start":
     case "Await":
+    case "Parallel":
     case "ErrorExpr":
       return "…";
     default:

@@ -8,11 +8,12 @@ import type { Diagnostic } from "../grammar/diagnostic.js";
 import type { CallResolution, Signature } from "./checked.js";
 import type { Bindings } from "./bindings.js";
 import { CallChecker } from "./check-call.js";
-import { describeTarget, type BodyFacts, type ProjectView } from "./check-expr.js";
+import { describeTarget, type BodyFacts, type Place, type ProjectView } from "./check-expr.js";
+import { bodyNames, branchDecl, branchName, type BranchParam } from "./check-parallel.js";
 import { M } from "./messages.js";
 import { nullFacts } from "./null-facts.js";
 import { DISCARD, Scope, didYouMean, type Local, type LocalKind } from "./scope.js";
-import { ERROR_RECORD, NAMED_TYPES, T, binaryType, isAssignable, isNullable, mapValueType, typeFromNode, describeType, type Type } from "./types.js";
+import { ERROR_RECORD, NAMED_TYPES, T, binaryType, isAssignable, isNullable, joinAll, mapValueType, typeFromNode, describeType, type Type } from "./types.js";
 import { assertNever } from "../runtime/never.js";
 
 export type { BodyFacts, CallSite, ProjectView, UseInfo } from "./check-expr.js";
@@ -24,6 +25,22 @@ export interface BodyOptions {
    * `return`) are not reported.
    */
   parsedCleanly: boolean;
+  /**
+   * Checking the body of a `parallel for` as its branch runbook (check-parallel.ts): these
+   * parameters are captured enclosing locals (read-only), the body is a block inside the
+   * parameters' scope (it may shadow them), and `return` values infer the result type.
+   */
+  branch?: { captured: ReadonlySet<string> };
+}
+
+/** A `parallel for` body checked as a runbook of its own. */
+export interface CheckedBranch {
+  decl: ast.RunbookDecl;
+  signature: Signature;
+  facts: BodyFacts;
+  calls: Map<ast.CallExpr, CallResolution>;
+  types: Map<ast.Expr, Type>;
+  bindings: Bindings;
 }
 
 export interface BodyResult {
@@ -32,6 +49,8 @@ export interface BodyResult {
   calls: Map<ast.CallExpr, CallResolution>;
   types: Map<ast.Expr, Type>;
   bindings: Bindings;
+  /** The branch runbooks of its `parallel for`s, nested ones included. */
+  branches: CheckedBranch[];
 }
 
 export function checkRunbookBody(decl: ast.RunbookDecl, signature: Signature, view: ProjectView, opts: BodyOptions): BodyResult {
@@ -51,6 +70,9 @@ interface Loop {
 
 class RunbookChecker extends CallChecker {
   private readonly loops: Loop[] = [];
+  private readonly branches: CheckedBranch[] = [];
+  /** A branch runbook: the types its `return`s give (null for a `return` without a value). */
+  private readonly branchReturns: Type[] = [];
 
   constructor(
     decl: ast.RunbookDecl,
@@ -66,7 +88,12 @@ class RunbookChecker extends CallChecker {
     const top = new Scope(undefined);
     top.span = this.decl.body.span;
     this.decl.params.forEach((p, i) => this.declare(top, p.name, "param", this.signature.params[i]?.type ?? T.error));
-    const completes = this.block(this.decl.body, top);
+    const completes = this.block(this.decl.body, this.opts.branch ? new Scope(top) : top);
+    if (this.opts.branch) {
+      // `null` where a branch ends without a value; a mix no type joins is `any`.
+      if (completes) this.branchReturns.push(T.null);
+      this.signature.returns = joinAll(this.branchReturns.length ? this.branchReturns : [T.null]) ?? T.any;
+    }
     const returns = this.signature.returns;
     if (completes && this.decl.returnType && !isAssignable(T.null, returns) && this.opts.parsedCleanly) {
       // At the closing brace: that is where the runbook falls off its end.
@@ -76,8 +103,42 @@ class RunbookChecker extends CallChecker {
         hint: `end every path with \`return\`, or declare the result optional: \`-> ${describeType(returns)}?\``,
       });
     }
-    return { diagnostics: this.diagnostics, facts: this.facts, calls: this.calls, types: this.types, bindings: this.bindings };
+    return { diagnostics: this.diagnostics, facts: this.facts, calls: this.calls, types: this.types, bindings: this.bindings, branches: this.branches };
   }
+
+  /**
+   * `parallel for`: the iterable and options here; the body as a branch runbook of its own,
+   * whose parameters are the enclosing locals it reads (check-parallel.ts). Its type is the
+   * list of the branches' results.
+   */
+  protected parallel(e: ast.ParallelExpr, place: Place): Type {
+    this.suspension(e.span, place, "`parallel for`", "let results = parallel for x in xs { ... }");
+    const types = this.iterationTypes(e.iterable, e.names.length);
+    if (e.limit) {
+      const t = this.expr(e.limit, T.number);
+      if (!this.expect(t, ["number"])) this.report(M.parallelLimit, e.limit.span, [describeType(t)]);
+    }
+    const captures: BranchParam[] = [];
+    e.captures = [];
+    for (const n of bodyNames(e)) {
+      const local = this.scope.lookup(n.name);
+      if (!local) continue; // the body's own local, or unknown (reported in the body)
+      e.captures.push(n);
+      captures.push({ name: n.name, type: this.expr(n, undefined), span: n.span });
+    }
+    const loopParams = e.names.map((id, i) => ({ name: id.name, type: types[i]!, span: id.span }));
+    const name = branchName(this.signature.name, ++this.branchCount.n);
+    e.branch = name;
+    const { decl, signature } = branchDecl(name, e, [...captures, ...loopParams]);
+    const branch = { captured: new Set(captures.map((c) => c.name)) };
+    const result = new RunbookChecker(decl, signature, this.view, { ...this.opts, branch }).run();
+    this.diagnostics.push(...result.diagnostics);
+    this.branches.push({ decl, signature, facts: result.facts, calls: result.calls, types: result.types, bindings: result.bindings }, ...result.branches);
+    return T.list(signature.returns);
+  }
+
+  /** Branch runbooks are numbered in source order; nested ones count on from their own name. */
+  private readonly branchCount = { n: 0 };
 
   // -------------------------------------------------------------------------------------------
   // Helpers
@@ -212,7 +273,7 @@ class RunbookChecker extends CallChecker {
         return this.retryStmt(s);
       case "ExprStmt": {
         const e = s.expression;
-        if (e.kind !== "Call" && e.kind !== "Wait" && e.kind !== "Await" && e.kind !== "Start" && e.kind !== "ErrorExpr") {
+        if (e.kind !== "Call" && e.kind !== "Wait" && e.kind !== "Await" && e.kind !== "Start" && e.kind !== "Parallel" && e.kind !== "ErrorExpr") {
           this.report(M.exprStatement, e.span, []);
         }
         this.expr(e, undefined, "alone");
@@ -287,6 +348,12 @@ class RunbookChecker extends CallChecker {
     switch (t.kind) {
       case "Name": {
         const local = this.scope.lookup(t.name);
+        if (local && local.kind === "param" && this.opts.branch?.captured.has(t.name)) {
+          this.report(M.assignCaptured, t.span, [t.name], {
+            hint: `each branch has its own copy of \`${t.name}\`: \`return\` what it computes and use the \`parallel for\`'s list of results`,
+          });
+          return undefined;
+        }
         if (local) {
           this.refer(t, local);
           this.types.set(t, local.type);
@@ -332,6 +399,7 @@ class RunbookChecker extends CallChecker {
       case "Wait":
       case "Start":
       case "Await":
+      case "Parallel":
         this.report(M.invalidAssignTarget, t.span, ["only a local, or a field or element of one, can be assigned"]);
         return undefined;
       default:
@@ -340,15 +408,24 @@ class RunbookChecker extends CallChecker {
   }
 
   private forLoop(s: ast.ForStmt): void {
-    const t = this.expr(s.iterable, undefined);
+    const types = this.iterationTypes(s.iterable, s.names.length);
+    const scope = new Scope(this.scope);
+    scope.span = s.body.span;
+    s.names.forEach((id, i) => this.declare(scope, id, "for", types[i]!));
+    this.loop(() => this.block(s.body, scope));
+  }
+
+  /** The types of the names of `for` (and `parallel for`) over `e`, with one or two names. */
+  private iterationTypes(e: ast.Expr, names: number): [Type, Type] {
+    const t = this.expr(e, undefined);
     let types: [Type, Type];
     const iterable = t.kind === "optional" ? T.error : t;
     if (t.kind === "optional") {
-      this.report(M.notIterable, s.iterable.span, [describeType(t)], { hint: "it may be null: give a default with `?? []`" });
+      this.report(M.notIterable, e.span, [describeType(t)], { hint: "it may be null: give a default with `?? []`" });
     }
     switch (iterable.kind) {
       case "list":
-        types = s.names.length === 1 ? [iterable.element, T.error] : [T.number, iterable.element];
+        types = names === 1 ? [iterable.element, T.error] : [T.number, iterable.element];
         break;
       case "map":
       case "record":
@@ -359,20 +436,21 @@ class RunbookChecker extends CallChecker {
         types = [iterable, iterable];
         break;
       default:
-        this.report(M.notIterable, s.iterable.span, [describeType(iterable)], {
+        this.report(M.notIterable, e.span, [describeType(iterable)], {
           hint: iterable.kind === "string" ? "split it first, e.g. `split(s, \"\\n\")`" : iterable.kind === "number" ? "use a range: `1..n` or `range(n)`" : undefined,
         });
         types = [T.error, T.error];
     }
-    const scope = new Scope(this.scope);
-    scope.span = s.body.span;
-    s.names.forEach((id, i) => this.declare(scope, id, "for", types[i]!));
-    this.loop(() => this.block(s.body, scope));
+    return types;
   }
 
   private returnStmt(s: ast.ReturnStmt): void {
     const want = this.signature.returns;
     const name = this.signature.name;
+    if (this.opts.branch) {
+      this.branchReturns.push(s.value ? this.expr(s.value, undefined, "alone") : T.null);
+      return;
+    }
     if (!s.value) {
       if (this.decl.returnType && !isAssignable(T.null, want)) this.report(M.returnWithoutValue, s.span, [name, describeType(want)]);
       return;

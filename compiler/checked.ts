@@ -58,6 +58,8 @@ export interface CheckedRunbook {
   bindings: Bindings;
   /** The header's `group` and `concurrency` clauses, checked (compiler/placement.ts). */
   placement: Placement | undefined;
+  /** The body of a `parallel for` of this runbook (check-parallel.ts): published only with it. */
+  branchOf?: string;
 }
 
 export interface CheckedProject {

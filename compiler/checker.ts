@@ -81,6 +81,11 @@ export function checkProject(inputs: CheckInput[], loadModule: ModuleLoader): Ch
       bindings: result.bindings,
       placement,
     });
+    // The bodies of its `parallel for`s: runbooks of the same file, with the same `use`s.
+    for (const b of result.branches) {
+      facts.set(b.signature.name, b.facts);
+      runbooks.set(b.signature.name, { ...runbooks.get(decl.name.name)!, decl: b.decl, signature: b.signature, canSuspend: b.facts.suspendsDirectly, calls: b.calls, types: b.types, bindings: b.bindings, branchOf: decl.name.name });
+    }
   }
 
   linkCallGraph(runbooks, facts, diagnostics);

@@ -11,6 +11,8 @@ import { tsMorph } from "./ts-morph.js";
 
 /** One compiled runbook: its metadata as data, and its code. */
 export interface CompiledModule extends ModuleMetadata {
+  /** A `parallel for` body: compiled and published with its runbook, never as a version of its own. */
+  branchOf?: string;
   /** The emitted TypeScript module. */
   ts: string;
   /** The same module transpiled to an ES module (what the runtime loads). */
@@ -30,7 +32,7 @@ export function compileRunbook(rb: CheckedRunbook, scratch: Project = newScratch
   const live = computeLiveness(lowered, built, lowered.slots);
   const meta = moduleMetadata(rb, lowered, built, live);
   const text = emitModule(scratch, { rb, lowered, built, meta });
-  return { ...meta, ts: text, js: transpile(text, rb.signature.name) };
+  return { ...meta, ...(rb.branchOf ? { branchOf: rb.branchOf } : {}), ts: text, js: transpile(text, rb.signature.name) };
 }
 
 function newScratchProject(): Project {

@@ -387,6 +387,23 @@ function writeRequest(w: CodeBlockWriter, c: CodeContext, r: Request, resume: nu
     case "call":
       pre(`const args: Record<string, Json> = ${argsObject(c, r.args.map((a) => a.name), r.args.map((a) => a.value))};`);
       return ret(`kind: "call", runbook: ${JSON.stringify(r.runbook)}, args`);
+    case "parallel": {
+      // Each branch's arguments: the captured locals as they are now, then its element.
+      const e = r.node;
+      const captures = e.captures ?? [];
+      pre(`const shared: Record<string, Json> = ${argsObject(c, captures.map((n) => n.name), captures)};`);
+      if (e.names.length === 1) {
+        pre(`const elements = ${iterableCode(c, e.iterable, false)};`);
+        pre(`const args = elements.map((x) => ({ ...shared, ${propertyName(e.names[0].name)}: x }));`);
+      } else {
+        pre(`const pairs = ${iterableCode(c, e.iterable, true)};`);
+        pre(`const elements = pairs.map((p) => p[0]);`);
+        pre(`const args = pairs.map((p) => ({ ...shared, ${propertyName(e.names[0].name)}: p[0], ${propertyName(e.names[1].name)}: p[1] }));`);
+      }
+      pre(`const limit = ${e.limit ? `${expr(c, e.limit)} as number` : "null"};`);
+      const onError = JSON.stringify(e.onError?.value ?? "stop");
+      return ret(`kind: "parallel", runbook: ${JSON.stringify(r.runbook)}, args, elements, limit, onError: ${onError}, line: ${e.span.start.line}, column: ${e.span.start.column}`);
+    }
   }
 }
 

@@ -53,7 +53,9 @@ export type Request =
   | { kind: "suspend"; reason: ast.Expr | undefined }
   | { kind: "wait"; signal: string; timeout: ast.Expr | undefined }
   | { kind: "await"; job: ast.Expr }
-  | { kind: "call"; runbook: string; args: { name: string; value: ast.Expr }[] };
+  | { kind: "call"; runbook: string; args: { name: string; value: ast.Expr }[] }
+  /** `parallel for`: one branch job of `runbook` per element (runtime/join.ts runs them). */
+  | { kind: "parallel"; runbook: string; node: ast.ParallelExpr };
 
 export type Op =
   | { op: "mark"; label: Label }

@@ -181,6 +181,8 @@ function requestReads(op: Extract<Op, { op: "suspend" }>, reads: (e: ast.Expr | 
       return void reads(r.timeout, into);
     case "await":
       return void reads(r.job, into);
+    case "parallel":
+      return void reads(r.node, into); // its iterable, limit and captures (ast-walk.ts)
     case "call":
       for (const a of r.args) reads(a.value, into);
       return;

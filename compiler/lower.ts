@@ -273,6 +273,9 @@ function requestOf(state: LowerState, e: ast.Expr): Request {
       return { kind: "wait", signal: e.signal.value, timeout: e.timeout };
     case "Await":
       return { kind: "await", job: e.job };
+    case "Parallel":
+      if (!e.branch) break;
+      return { kind: "parallel", runbook: e.branch, node: e };
     case "Call": {
       const r = state.rb.calls.get(e);
       if (r?.kind !== "runbook") break;

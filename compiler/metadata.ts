@@ -55,8 +55,11 @@ export interface ModuleMetadata {
 export function moduleMetadata(rb: CheckedRunbook, lowered: LoweredRunbook, built: Built, live: Record<number, string[]>): ModuleMetadata {
   const callSites = callSitesOf(rb);
   const suspensions: SuspensionPoint[] = [];
+  // Its `parallel for` bodies are published with it, like the runbooks it starts.
+  const branches: string[] = [];
   for (const op of lowered.ops) {
     if (op.op === "suspend") suspensions.push({ kind: op.request.kind, line: op.at.line, column: op.at.column, resumePc: built.pcs.get(op.resume)! });
+    if (op.op === "suspend" && op.request.kind === "parallel") branches.push(op.request.runbook);
   }
   return {
     name: rb.signature.name,
@@ -67,7 +70,7 @@ export function moduleMetadata(rb: CheckedRunbook, lowered: LoweredRunbook, buil
     }),
     returns: rb.decl.returnType ? typeText(rb.decl.returnType) : null,
     canSuspend: rb.canSuspend,
-    calls: [...new Set(callSites.map((c) => c.runbook))].sort(),
+    calls: [...new Set([...callSites.map((c) => c.runbook), ...branches])].sort(),
     callSites,
     uses: Object.fromEntries(Object.keys(rb.uses).sort().map((alias) => [alias, rb.uses[alias]])),
     live: Object.fromEntries(Object.keys(live).map(Number).sort((a, b) => a - b).map((pc) => [pc, live[pc]])),

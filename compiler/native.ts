@@ -98,6 +98,7 @@ export function expr(c: CodeContext, e: ast.Expr): string {
     }
     case "Wait":
     case "Await":
+    case "Parallel":
     case "ErrorExpr":
       throw new Error(`emit: a ${e.kind} expression cannot stand here`);
     default:
@@ -213,6 +214,7 @@ function emittedType(e: ast.Expr): string | undefined {
     case "Wait":
     case "Start":
     case "Await":
+    case "Parallel":
     case "ErrorExpr":
       return undefined;
     default:

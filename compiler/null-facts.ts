@@ -41,6 +41,7 @@ export function nullFacts(cond: ast.Expr): { whenTrue: string[]; whenFalse: stri
     case "Wait":
     case "Start":
     case "Await":
+    case "Parallel":
     case "ErrorExpr":
       return { whenTrue: [], whenFalse: [] };
     default:

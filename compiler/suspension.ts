@@ -13,7 +13,7 @@ export function containsSuspension(rb: CheckedRunbook): Set<ast.Stmt> {
   // A suspending form stands only at the top of a statement's value (the checker refuses it
   // nested), so a statement's own expressions are checked, not their sub-expressions.
   const exprSuspends = (e: ast.Expr): boolean => {
-    if (e.kind === "Wait" || e.kind === "Await") return true;
+    if (e.kind === "Wait" || e.kind === "Await" || e.kind === "Parallel") return true;
     if (e.kind !== "Call") return false;
     const r = rb.calls.get(e);
     return r?.kind === "runbook" && r.canSuspend;

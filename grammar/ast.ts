@@ -297,6 +297,7 @@ export type Expr =
   | WaitExpr
   | StartExpr
   | AwaitExpr
+  | ParallelExpr
   | ErrorExpr;
 
 export interface NumberLiteral {
@@ -446,6 +447,29 @@ export interface AwaitExpr {
   kind: "Await";
   span: Span;
   job: Expr;
+}
+
+/**
+ * `parallel for x in e (limit: n, on_error: "stop"|"continue") { body }`: the body runs once per
+ * element as a branch job (docs/language.md, "Parallel branches"). `names` and `iterable` as in
+ * `for`. The body is checked and compiled as a runbook of its own (compiler/check-parallel.ts).
+ */
+export interface ParallelExpr {
+  kind: "Parallel";
+  span: Span;
+  names: [Identifier] | [Identifier, Identifier];
+  iterable: Expr;
+  limit: Expr | undefined;
+  onError: StringLiteral | undefined;
+  body: Block;
+  /**
+   * Filled by the checker (the one fact it writes into the tree, because every later walk of
+   * the enclosing runbook must see these reads): the enclosing locals the body reads, one name
+   * each, in first-use order; they travel to each branch as its parameters.
+   */
+  captures?: NameExpr[];
+  /** Filled by the checker: the name of the branch runbook the body became. */
+  branch?: string;
 }
 
 /** Stands where the parser could not read an expression; its diagnostic is already reported. */

@@ -40,7 +40,24 @@ const FIRST_TOKEN: Record<string, string[]> = {
   waitExpr: ["Wait"],
   startExpr: ["Start"],
   awaitExpr: ["Await"],
+  parallelExpr: ["Parallel"],
 };
+
+/** The options of `parallel for ... in e (limit: n, on_error: "stop") { }`. */
+const PARALLEL_OPTIONS = new Set(["limit", "on_error"]);
+
+/**
+ * Takes `parallel for`'s options off its iterable: the trailing call of its rightmost operand
+ * (`xs (limit: 2)`, `1..n (limit: 2)`), when every argument is a named option.
+ */
+function takeOptions(e: A.Expr): { iterable: A.Expr; options?: A.Argument[] } {
+  if (e.kind === "Call" && e.args.length > 0 && e.args.every((a) => a.name && PARALLEL_OPTIONS.has(a.name.name))) return { iterable: e.callee, options: e.args };
+  if (e.kind === "Binary") {
+    const right = takeOptions(e.right);
+    if (right.options) return { iterable: { ...e, right: right.iterable, span: { ...e.span, end: right.iterable.span.end } }, options: right.options };
+  }
+  return { iterable: e };
+}
 
 /**
  * Splits an expression node's children into one children object per operand, by offset: the
@@ -113,6 +130,12 @@ export class ExpressionBuilder {
 
   protected issue(start: number, endOffset: number, msg: SyntaxMessage): void {
     this.ctx.issues.push({ ...msg, start, end: Math.max(start, endOffset) });
+  }
+
+  /** A `{ }` block (statements are built by build.ts; an expression holds one in `parallel for`). */
+  protected block(cst: CstNode): A.Block {
+    const c = cst.children;
+    return { kind: "Block", span: this.span(tok(c, "LCurly")!.startOffset, end(tok(c, "RCurly")!)), statements: [] };
   }
 
   protected ident(t: IToken): A.Identifier {
@@ -268,10 +291,45 @@ export class ExpressionBuilder {
           const job = this.postfix(sub(k, "postfix")!.children);
           return { kind: "Await", span: this.span(kw.startOffset, job.span.end.offset), job };
         }
+        case "parallelExpr":
+          return this.parallel((c[key][0] as CstNode).children);
       }
     }
     // Unreachable for a CST that parsed; stay total anyway.
     return { kind: "ErrorExpr", span: this.span(0, 0) };
+  }
+
+  /**
+   * `parallel for`. Its options `(limit: n, on_error: "stop")` follow the iterable, so they
+   * parse as a call on it: a trailing call whose arguments are all named options is taken off
+   * as the options (documented in docs/language.md).
+   */
+  private parallel(c: Children): A.Expr {
+    const kw = tok(c, "Parallel")!;
+    const ids = (c.Identifier as IToken[]).map((t) => this.ident(t));
+    const { iterable, options } = takeOptions(this.expression(sub(c, "expression")!));
+    let limit: A.Expr | undefined;
+    let onError: A.StringLiteral | undefined;
+    if (options) {
+      for (const a of options) {
+        const name = a.name!;
+        if ((name.name === "limit" ? limit : onError) !== undefined) {
+          this.issue(name.span.start.offset, name.span.end.offset, messages.duplicateParallelOption(name.name));
+        } else if (name.name === "limit") limit = a.value;
+        else if (a.value.kind === "String" && (a.value.value === "stop" || a.value.value === "continue")) onError = a.value;
+        else this.issue(a.value.span.start.offset, a.value.span.end.offset, messages.badOnError());
+      }
+    }
+    const body = this.block(sub(c, "block")!);
+    return {
+      kind: "Parallel",
+      span: this.span(kw.startOffset, body.span.end.offset),
+      names: ids.length > 1 ? [ids[0], ids[1]] : [ids[0]],
+      iterable,
+      limit,
+      onError,
+      body,
+    };
   }
 
   private list(c: Children): A.ListLiteral {

@@ -208,7 +208,7 @@ export class AstBuilder extends ExpressionBuilder {
   // ---------------------------------------------------------------------------------------------
   // Statements
 
-  private block(cst: CstNode): A.Block {
+  protected override block(cst: CstNode): A.Block {
     const c = cst.children;
     const statements: A.Stmt[] = [];
     for (const line of (c.stmtLine ?? []) as CstNode[]) {

@@ -21,7 +21,7 @@ export const STATEMENT_WORDS = new Set<TokenType>([
 export const EXPRESSION_WORDS = new Set<TokenType>([T.Wait, T.Start, T.Await]);
 
 /** All contextual words (`timeout` is one: it is a keyword only right after `wait`'s operand). */
-export const CONTEXTUAL = new Set<TokenType>([...STATEMENT_WORDS, ...EXPRESSION_WORDS, T.Timeout]);
+export const CONTEXTUAL = new Set<TokenType>([...STATEMENT_WORDS, ...EXPRESSION_WORDS, T.Timeout, T.Parallel]);
 
 /**
  * Tokens that can start the operand of `wait`, `start`, `await` (a primary expression). `{` is
@@ -71,6 +71,8 @@ export interface WordContext {
 /** Whether a contextual word is read as its keyword (else it is a name). */
 export function isKeyword(c: WordContext): boolean {
   if ((c.prev !== undefined && NAME_AFTER.has(c.prev)) || c.next === T.Colon) return false;
+  // `parallel for`: no name can stand before `for` (a reserved word), so this never misreads one.
+  if (c.word === T.Parallel) return c.next === T.For;
   if (c.word === T.Timeout) {
     return c.prev !== undefined && ENDS_EXPRESSION.has(c.prev) && c.next !== undefined && STARTS_TIMEOUT.has(c.next);
   }

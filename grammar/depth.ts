@@ -120,6 +120,8 @@ function exprDepth(e: Expr, d: number, limit: number): number {
       return exprDepth(e.call, d + 1, limit);
     case "Await":
       return exprDepth(e.job, d + 1, limit);
+    case "Parallel":
+      return Math.max(exprDepth(e.iterable, d + 1, limit), e.limit ? exprDepth(e.limit, d + 1, limit) : d, blockDepth(e.body, d + 1, limit));
     case "Number":
     case "String":
     case "Bool":

@@ -65,6 +65,8 @@ export const messages = {
     m("RB1032", `\`${word}\` is a reserved word`, `rename it, for example to \`${word}_\` or a longer name`),
   headerClause: (detail: string) =>
     m("RB1033", detail, 'write `concurrency (key: EXPR, limit: N)` or `group "NAME"` between the header and its `{`'),
+  duplicateParallelOption: (name: string) => m("RB1035", `\`parallel for\` option \`${name}\` is given twice`),
+  badOnError: () => m("RB1034", '`on_error` must be "stop" or "continue"', 'write `on_error: "stop"` (the default) or `on_error: "continue"`'),
   /** The safety net: the call stack ran out although nesting was bounded (should not happen). */
   stackExhausted: () => m("RB1098", "input nested too deeply to parse", "split the expression with `let`"),
   internalError: (detail: string) => m("RB1099", `internal parser error (please report it): ${detail}`),

@@ -496,6 +496,7 @@ export class RunbookParser extends RecoveringParser {
     { ALT: () => this.SUBRULE(this.waitExpr) },
     { ALT: () => this.SUBRULE(this.startExpr) },
     { ALT: () => this.SUBRULE(this.awaitExpr) },
+    { ALT: () => this.SUBRULE(this.parallelExpr) },
   ];
 
 
@@ -560,6 +561,23 @@ export class RunbookParser extends RecoveringParser {
   awaitExpr = this.RULE("awaitExpr", () => {
     this.CONSUME(T.Await);
     this.SUBRULE(this.postfix);
+  });
+
+  /**
+   * `parallel for x (, y)? in e (limit: n, on_error: "stop")? { body }`. The options parse as a
+   * call on `e`; the builder takes them off (build-expressions.ts `parallel`).
+   */
+  parallelExpr = this.RULE("parallelExpr", () => {
+    this.CONSUME(T.Parallel);
+    this.CONSUME(T.For);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Comma);
+      this.CONSUME2(T.Identifier);
+    });
+    this.CONSUME(T.In);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.block);
   });
 }
 

@@ -64,6 +64,8 @@ export const Finally = keyword("finally");
 export const Retry = keyword("retry");
 export const Start = keyword("start");
 export const Await = keyword("await");
+/** `parallel` is a keyword only right before `for` (grammar/contextual.ts). */
+export const Parallel = keyword("parallel");
 export const True = keyword("true");
 export const False = keyword("false");
 export const Null = keyword("null");
@@ -181,7 +183,7 @@ export const ForeignOp = punct("ForeignOp", /&&|\|\||!/, "&&");
 
 // Keywords that are a prefix of another keyword must come after it (`output` before `or`).
 const keywords = [
-  Checkpoint, Continue, Runbook, Finally, Suspend, Timeout, Output, Return, ErrorKw, Await,
+  Checkpoint, Continue, Parallel, Runbook, Finally, Suspend, Timeout, Output, Return, ErrorKw, Await,
   Break, Catch, Retry, Sleep, Start, While, Else, False, Fail, Null, True, Wait, Warn, For,
   Let, Log, Not, And, Try, Use, If, In, Or, As,
 ];

@@ -54,6 +54,22 @@ export interface JobState {
   seq: number;
 }
 
+/** A `parallel for` as the runtime runs it: one branch job of `runbook` per element. */
+export interface Join {
+  runbook: string;
+  /** Each branch's arguments (captured locals and its element), in element order. */
+  args: Record<string, Json>[];
+  /** The elements (the key or index for `for k, v`), for operators and errors. */
+  elements: Json[];
+  /** Branches running at once at most; null: all. */
+  limit: number | null;
+  onError: "stop" | "continue";
+  /** The parent's sequence number for this run: branch ids and rows are keyed by it. */
+  key: number;
+  /** Where the `parallel for` stands: the error it raises has this position. */
+  at: { runbook: string; file: string; line: number; column: number };
+}
+
 /** Why `resume` returned. The driver has already updated the state it returns with this. */
 export type Outcome =
   | { kind: "checkpoint"; label: string | null }
@@ -61,6 +77,7 @@ export type Outcome =
   | { kind: "suspend"; reason: string | null }
   | { kind: "wait"; signal: string; timeoutMs: number | null }
   | { kind: "await"; job: string }
+  | { kind: "parallel"; join: Join }
   | { kind: "completed"; result: Json }
   | { kind: "failed"; error: ErrorRecord }
   /**
@@ -83,6 +100,8 @@ export type StepResult =
   | { kind: "suspend"; reason: string | null }
   | { kind: "wait"; signal: string; timeoutMs: number | null }
   | { kind: "await"; job: string }
+  /** `parallel for`: run `runbook` once per element of `args` as branch jobs and wait for them. */
+  | { kind: "parallel"; runbook: string; args: Record<string, Json>[]; elements: Json[]; limit: number | null; onError: "stop" | "continue"; line: number; column: number }
   /** Push a frame for an inline call of a runbook that can suspend; args by parameter name. */
   | { kind: "call"; runbook: string; args: Record<string, Json> }
   /** The frame finished normally. */

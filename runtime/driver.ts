@@ -9,6 +9,7 @@
 // result, an exception outside the emitted catch, an unknown runbook or a corrupt state all end
 // in a `failed` outcome with a clear error.
 import type {
+  Join,
   CompiledRunbook,
   ErrorRecord,
   Frame,
@@ -24,6 +25,7 @@ import type {
 import { describe, isErrorRecord, JobAbort, ops as realOps, RaisedError, raisedAt } from "./values.js";
 import { RunbookFault, type Ops } from "./abi.js";
 import { assertNever } from "./never.js";
+import { badJoin, clearJoin, setJoin } from "./join.js";
 
 /** The runbooks a job may run: its own and every runbook it calls inline, by name. */
 export interface Program {
@@ -70,7 +72,7 @@ export interface Resumed {
   state: JobState;
 }
 
-const SUSPENSIONS = new Set(["checkpoint", "sleep", "suspend", "wait", "await"]);
+const SUSPENSIONS = new Set(["checkpoint", "sleep", "suspend", "wait", "await", "parallel"]);
 
 /** Frames the driver runs (steps, pushes, pops) between two ticks of its own. */
 const STEPS_PER_TICK = 1_000;
@@ -91,6 +93,8 @@ export async function resume(state: JobState, program: Program, ctx: DriverConte
     const error: ErrorRecord = { message: corrupt, runbook: "", file: "", line: 0, column: 0, data: null };
     return { outcome: { kind: "failed", error }, state: { frames: [], seq: typeof state?.seq === "number" ? state.seq : 0 } };
   }
+  // A `parallel for` the job waited at is over once it goes on (runtime/join.ts).
+  if (Array.isArray(state?.frames)) clearJoin(state);
   const running: Running = { compiled: undefined, frame: undefined, startedAt: performance.now(), yieldedAt: performance.now() };
   const stepCtx = makeStepContext(state, program, ctx, running);
   try {
@@ -142,6 +146,19 @@ async function run(state: JobState, program: Program, stepCtx: StepContext, runn
       case "await":
         pruneDeadLocals(state, program);
         return { outcome: result, state };
+      case "parallel": {
+        const { kind: _, line, column, ...rest } = result;
+        const join: Join = { ...rest, key: state.seq++, at: { runbook: compiled.name, file: compiled.file, line, column } };
+        const bad = badJoin(join);
+        if (bad) {
+          delivered = { error: { message: bad, ...join.at, data: null } };
+          state.seq--; // nothing was started under it
+          break;
+        }
+        pruneDeadLocals(state, program);
+        setJoin(state, join);
+        return { outcome: { kind: "parallel", join }, state };
+      }
       default:
         return assertNever(result, "step result");
     }
@@ -227,6 +244,10 @@ function checkStepResult(r: unknown): string | null {
       return typeof x.job === "string" ? null : `await needs a job id (a string), not ${describe(x.job)}`;
     case "call":
       return typeof x.runbook === "string" && typeof x.args === "object" && x.args !== null ? null : "a call needs a runbook name and arguments";
+    case "parallel":
+      return typeof x.runbook === "string" && Array.isArray(x.args) && Array.isArray(x.elements) && (x.limit === null || typeof x.limit === "number")
+        ? null
+        : "a parallel for needs a runbook name, arguments, elements and a limit";
     case "return":
       return x.value === undefined ? "a return needs a value (null for none)" : null;
     case "throw":
@@ -390,6 +411,7 @@ async function callInline(runbook: string, args: Record<string, Json>, program: 
       case "suspend":
       case "wait":
       case "await":
+      case "parallel":
         break; // not reached: turned into a throw above (listed so the switch stays exhaustive)
       default:
         assertNever(result, "step result");

@@ -4,7 +4,7 @@
 import type { Queryable, JobRow, StreamRow } from "./rows.js";
 import { FINISHED } from "./rows.js";
 import { getJob } from "./sql/enqueue.js";
-import { streamsAfter } from "./sql/inspect.js";
+import { branchStreamsAfter, streamsAfter } from "./sql/inspect.js";
 
 export interface FollowOptions {
   /** Called for each committed record, in order. */
@@ -29,6 +29,14 @@ export class Follower {
   /** Resolves with the job's final row (or null if following was cut short by `until`). */
   async follow(db: Queryable, id: string, o: FollowOptions): Promise<JobRow | null> {
     let seq = 0;
+    // The records of its `parallel for` branches come along, marked with their element.
+    const branchSeq = new Map<string, number>();
+    const branchRecords = async () => {
+      for (const r of await branchStreamsAfter(db, id, branchSeq)) {
+        branchSeq.set(r.job_id, r.seq);
+        o.onRecord(r);
+      }
+    };
     let lastStatus = "";
     let cut = false;
     o.until?.then(() => {
@@ -43,6 +51,7 @@ export class Follower {
         seq = r.seq;
         o.onRecord(r);
       }
+      await branchRecords();
       if (job.status !== lastStatus) {
         lastStatus = job.status;
         o.onStatus?.(job);
@@ -50,6 +59,7 @@ export class Follower {
       // The final status and the last records commit together: read once more after it.
       if (FINISHED.includes(job.status)) {
         for (const r of await streamsAfter(db, id, seq)) o.onRecord(r);
+        await branchRecords();
         return job;
       }
       if (cut) return null;

@@ -4,7 +4,10 @@
 // (a checkpoint, which park, which final status) is decided by runtime/protocol.ts; this file
 // only performs it.
 import type pg from "pg";
-import type { Input, JobState, Json, StreamRecord } from "./abi.js";
+import type { Input, JobState, Join, Json, StreamRecord } from "./abi.js";
+import { planJoin } from "./join.js";
+import { insertBranches, lockBranches, unfinishedBranches, type NewBranch } from "./sql/branches.js";
+import { controlJob } from "./sql/control.js";
 import { withTransaction } from "./db/tx.js";
 import type { JobStatus } from "./rows.js";
 import type { CompletionBatcher } from "./batcher.js";
@@ -245,6 +248,33 @@ export class JobLease {
       if (parked.status !== "running" || settled.kind !== "go") return { kind: "parked" as const, status: parked.status };
       return { kind: "continue" as const, input: settled.input, received: signalId };
     });
+  }
+
+  /**
+   * Waiting at a `parallel for` (runtime/join.ts), in one transaction under our row lock: look
+   * at the branches (each locked, as `markAwaited` does for `await`), stop them when one failed
+   * under on_error "stop", start the next ones up to the limit, then either go on at once (the
+   * join is settled: its results or error) or park waiting. Branch ids are stable per element,
+   * and the inserts commit with our park or not at all, so no branch starts twice.
+   * `newBranches`: the rows for the elements to start (the runner seals secret arguments).
+   */
+  async parkJoin(p: ParkFields, join: Join, records: StreamRecord[], newBranches: (indices: number[]) => NewBranch[]): Promise<ParkOutcome> {
+    if (this.lostFlag) return { kind: "lost" };
+    const numbered = this.number(records);
+    const out = await withTransaction(this.pool, async (client): Promise<ParkOutcome> => {
+      if (!(await lockLeased(client, this.id, this.epoch))) return { kind: "lost" };
+      if (this.pendingSignal) await consumeSignal(client, this.pendingSignal);
+      const step = planJoin(join, await lockBranches(client, this.id, join.key));
+      if (step.stop) {
+        for (const id of await unfinishedBranches(client, this.id, join.key)) await controlJob(client, id, "stop", `parallel for of job ${this.id}`);
+      }
+      if (step.start.length > 0) await insertBranches(client, { id: this.id, worker: this.worker }, join.runbook, join.key, newBranches(step.start));
+      const parked = await parkJob(client, { ...p, status: step.settled ? "running" : p.status, id: this.id, epoch: this.epoch, worker: this.worker, records: numbered, consumeSignal: null });
+      if (!parked) return { kind: "lost" };
+      if (parked.status !== "running" || !step.settled) return { kind: "parked", status: parked.status };
+      return { kind: "continue", input: step.settled };
+    });
+    return this.afterPark(out, numbered);
   }
 
   private async afterPark(out: ParkOutcome & { received?: string }, numbered: NumberedRecord[]): Promise<ParkOutcome> {

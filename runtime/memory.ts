@@ -5,7 +5,9 @@
 // same functions as the database's columns (runtime/json-text.ts), so whatever a stored value
 // looks like after a resume in production, it looks like that here: sleeps end at once, `wait`
 // takes a signal from the job's mailbox or its timeout path (null), `start` records a child job
-// and `await` runs that child to its end, `suspend` resumes at once. Three modes:
+// and `await` runs that child to its end, `parallel for` starts its branches (runtime/join.ts
+// decides which, as for the worker) and runs them one by one to their end, each with the same
+// interruptions as any job; `suspend` resumes at once. Three modes:
 // - straight: the state stays a live object from start to end;
 // - every-suspension: at every suspension point the whole store goes through JSON and every
 //   in-memory object (state, context, ops) is dropped; a fresh context resumes from the text;
@@ -17,7 +19,8 @@
 // and `uuid()` a counter, both kept in the store and so committed with each checkpoint. The
 // clock starts at 2026-01-01T00:00:00.000Z and moves only when a sleep ends (by its duration)
 // or a wait times out (by its timeout); `uuid()` gives 00000000-0000-4000-8000-<counter>.
-import { RunbookFault, type CompiledRunbook, type ErrorRecord, type Input, type Json, type JobState, type Ops, type Outcome, type StreamRecord } from "./abi.js";
+import { RunbookFault, type CompiledRunbook, type ErrorRecord, type Input, type Join, type Json, type JobState, type Ops, type Outcome, type StreamRecord } from "./abi.js";
+import { branchId, elementLabel, planJoin, type BranchRow } from "./join.js";
 import { activityResult, initialState, internalError, resume, type DriverContext, type Program } from "./driver.js";
 import { decodeJson, encodeJson, UnstorableValue } from "./json-text.js";
 import { parkPlan, resumeInput, settle, type AwaitedJob, type Found, type Resume, type Settled } from "./protocol.js";
@@ -94,6 +97,8 @@ export type Ending = { kind: "completed"; result: Json } | { kind: "failed"; err
 export interface JobRun {
   id: string;
   runbook: string;
+  /** A `parallel for` branch: its element as operators see it. */
+  branch?: string;
   ending: Ending;
   streams: StreamRecord[];
   /** Suspension points committed. */
@@ -126,6 +131,8 @@ interface StoredJob {
   suspensions: number;
   runs: number;
   notes: string[];
+  /** A `parallel for` branch: its element's label, and whether its parent stopped it. */
+  branch?: { label: string; stopped: boolean };
 }
 
 /**
@@ -183,6 +190,7 @@ class MemoryExecutor {
     const jobRun = (j: StoredJob): JobRun => ({
       id: j.id,
       runbook: j.runbook,
+      ...(j.branch ? { branch: j.branch.label } : {}),
       ending: j.ending!,
       streams: this.streams.get(j.id) ?? [],
       suspensions: j.suspensions,
@@ -261,8 +269,42 @@ class MemoryExecutor {
       this.options.onCommit?.({ job: id, runbook: job.runbook, outcome, state: job.state });
       if (job.ending) break;
       if (outcome.kind === "await") await this.awaitChild(outcome.job);
+      if (outcome.kind === "parallel") await this.runBranches(id, outcome.join);
     }
     this.active.delete(id);
+  }
+
+  /**
+   * Runs the branches of job `id`'s `parallel for` until the join is settled: starts what
+   * `planJoin` says (committed, as the worker's park commits its inserts), stops the rest when
+   * it says so, and runs the first started branch that has not ended to its end, one at a time.
+   * The parent then continues with `planJoin`'s answer (inputFor).
+   */
+  private async runBranches(id: string, join: Join): Promise<void> {
+    for (;;) {
+      const store = this.load();
+      const step = planJoin(join, branchRows(store, id, join));
+      if (step.stop) {
+        for (let i = 0; i < join.args.length; i++) {
+          const b = store.jobs[branchId(id, join.key, i)];
+          if (b && !b.ending) {
+            b.ending = { kind: "failed", error: { message: "the branch was stopped", runbook: b.runbook, file: "", line: 0, column: 0, data: null } };
+            b.branch!.stopped = true;
+          }
+        }
+      }
+      for (const i of step.start) {
+        const child = branchId(id, join.key, i);
+        store.jobs[child] = newJob(child, join.runbook, structuredClone(join.args[i]));
+        store.jobs[child].branch = { label: elementLabel(join.elements[i] ?? null), stopped: false };
+        store.order.push(child);
+      }
+      this.commit(store);
+      if (step.settled) return;
+      const next = Array.from({ length: join.args.length }, (_, i) => branchId(id, join.key, i)).find((b) => store.jobs[b] && !store.jobs[b].ending);
+      if (next === undefined) return; // not reached: planJoin settles once every branch ended
+      await this.runJob(next);
+    }
   }
 
   private async awaitChild(child: string): Promise<void> {
@@ -356,6 +398,10 @@ class MemoryExecutor {
    */
   private inputFor(store: Store, job: StoredJob): Input {
     if (!job.pending) return undefined;
+    if (job.pending.kind === "parallel") {
+      const join = job.pending.join;
+      return planJoin(join, branchRows(store, job.id, join)).settled ?? { error: { message: "internal error: a parallel for went on before its branches ended", ...this.position(job) } };
+    }
     const plan = parkPlan(job.pending);
     if (plan.kind !== "park") return undefined;
     const found: Found = {};
@@ -385,6 +431,19 @@ class MemoryExecutor {
     }
     return next.input;
   }
+}
+
+/** The branches of one `parallel for` run of job `id`, as runtime/join.ts reads them. */
+function branchRows(store: Store, id: string, join: Join): BranchRow[] {
+  const rows: BranchRow[] = [];
+  for (let i = 0; i < join.args.length; i++) {
+    const b = store.jobs[branchId(id, join.key, i)];
+    if (!b) continue;
+    const e = b.ending;
+    const status = !e ? "queued" : b.branch?.stopped ? "stopped" : e.kind;
+    rows.push({ index: i, status, result: e?.kind === "completed" ? e.result : null, error: e?.kind === "failed" ? e.error : null });
+  }
+  return rows;
 }
 
 /** A child job as an `await` sees it: its ending, or still running (it has not ended here). */
@@ -461,7 +520,8 @@ function childDivergence(a: MemoryRun, b: MemoryRun): string | null {
   if (ids(a) !== ids(b)) return `it started the child jobs [${ids(b)}]; the straight run started [${ids(a)}]`;
   for (let i = 0; i < a.children.length; i++) {
     const d = firstDivergence(a.children[i], b.children[i]);
-    if (d) return `in child job ${a.children[i].id} (${a.children[i].runbook}), ${d}`;
+    const child = a.children[i];
+    if (d) return child.branch !== undefined ? `in the branch for element ${child.branch} (${child.runbook}), ${d}` : `in child job ${child.id} (${child.runbook}), ${d}`;
   }
   return null;
 }

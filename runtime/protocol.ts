@@ -9,12 +9,15 @@
 //   sleep MS     new ("sleep")        sleeping   -            MS (at least 0)       sleeping MS ms
 //   wait S [T]   new ("wait S")       waiting*   signal S     T, or none            waiting for signal S (timeout T ms)
 //   await J      new ("await")        waiting*   job J        AWAIT_RECHECK_MS      awaiting job J
+//   parallel     new ("parallel")     waiting**  its branches AWAIT_RECHECK_MS      waiting for the branches ...
 //   suspend [R]  new ("suspend")      suspended  -            -                     suspend: R | suspend statement
 //   completed    final: result        completed  -            -                     completed
 //   failed       final: error         failed     -            -                     failed: MESSAGE
 //   interrupted  kept (latest)        queued     -            -                     interrupted: WHY | operator ACTION cancelled: ...
 //   * `settle`: found under the job's row lock (the first unconsumed signal S, J ended), the
 //     job goes on at once instead (status running) with the payload, or J's result or error.
+//   ** lease.ts `parkJoin` (memory.ts alike): starts branches and, when the join is settled
+//     (runtime/join.ts `planJoin`), goes on at once instead with the results or the error.
 // `afterCheckpoint(control, handOver)`: an operator's pending suspend or stop parks the job
 //   `suspended` ("operator control"; the statement makes it suspended or stopped); else a
 //   handover parks it as the worker says; else it runs on.
@@ -31,7 +34,7 @@
 //   wait S, timer running   no signal (woken early)      parks again on S, same timer
 //   timer running (sleep)   -                            parks again sleeping, same timer ("sleep not over")
 //   anything else           -                            nothing (undefined)
-import type { ErrorRecord, Input, JobState, Json, Outcome } from "./abi.js";
+import type { ErrorRecord, Input, JobState, Join, Json, Outcome } from "./abi.js";
 import { assertNever } from "./never.js";
 import { FINISHED, type JobStatus } from "./rows.js";
 import { AWAIT_RECHECK_MS } from "./settings.js";
@@ -91,6 +94,8 @@ export function parkPlan(outcome: Outcome, operatorAction: OperatorAction | null
       return waitPark("new", outcome.signal, outcome.timeoutMs);
     case "await":
       return awaitPark("new", outcome.job);
+    case "parallel":
+      return joinPark("new", outcome.join);
     case "suspend":
       return park("new", "suspend", "suspended", { reason: outcome.reason ? `suspend: ${outcome.reason}` : "suspend statement" });
     case "completed":
@@ -217,6 +222,15 @@ function waitPark(state: Park["state"], signal: string, timeoutMs: number | null
     timer,
     reason: `waiting for signal ${signal}${timeoutMs === null ? "" : ` (timeout ${timeoutMs} ms)`}`,
   });
+}
+
+/**
+ * Waiting at a `parallel for` (runtime/join.ts): a branch's final write wakes the parent
+ * (sql/complete.ts `wakeAwaiters`); the recheck is the fallback, as for `await`. It waits on no
+ * job and no signal: lease.ts `parkJoin` writes it, having started and looked at the branches.
+ */
+export function joinPark(state: Park["state"], join: Join): Park {
+  return park(state, "parallel", "waiting", { timer: { kind: "in", ms: AWAIT_RECHECK_MS }, reason: `waiting for the branches of parallel for (${join.args.length} elements)` });
 }
 
 function awaitPark(state: Park["state"], job: string): Park {

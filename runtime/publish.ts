@@ -27,6 +27,8 @@ export interface ModuleText {
   source?: string;
   /** The header's group and concurrency (absent: neither). */
   placement?: Placement;
+  /** A `parallel for` body (compiler/compile.ts): bundled with its runbook, not a root. */
+  branchOf?: string;
 }
 
 export interface Bundle {
@@ -54,6 +56,8 @@ export async function bundleProject(modules: ModuleText[], options: BundleOption
   const byName = new Map(modules.map((m) => [m.name, m]));
   const out: Bundle[] = [];
   for (const root of modules) {
+    // A `parallel for` body runs only as its runbook's branches: no version, no name to start.
+    if (root.branchOf !== undefined) continue;
     const names = closure(root.name, (n) => byName.get(n)?.calls ?? []);
     const bundle: VersionRow["modules"] = {};
     const placement: Record<string, Placement> = {};

@@ -21,6 +21,10 @@ export interface JobRow {
   version: string;
   /** The job that started this one, if any. */
   parent_id: string | null;
+  /** A `parallel for` branch (migration 0012): its run, element index and element label. */
+  branch_key?: number | null;
+  branch_index?: number | null;
+  branch_label?: string | null;
   /** hash(id) mod slot count: which worker may claim it. */
   slot: number;
   status: JobStatus;
@@ -97,6 +101,8 @@ export interface StreamRow {
   stream: StreamName;
   value: Json;
   at: Date;
+  /** A record of a `parallel for` branch shown with its parent's: the branch's element(s). */
+  branch?: string;
 }
 
 /** `job_history`: one status transition. */

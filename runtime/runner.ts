@@ -1,14 +1,16 @@
 // Running one claimed job: from its latest checkpoint (or its start) through the driver
 // (runtime/driver.ts `resume`) to each suspension point, writing what each one means, until the
 // job parks, ends, is handed over, or its lease is lost.
-import type { CompiledRunbook, ErrorRecord, Input, JobState, Json, Outcome, StreamRecord } from "./abi.js";
+import type { CompiledRunbook, ErrorRecord, Input, JobState, Join, Json, Outcome, StreamRecord } from "./abi.js";
 import type { ActivityHost, JobActivities } from "./activities.js";
 import type { CompletionBatcher } from "./batcher.js";
 import { initialState, internalError, resume, type DriverContext } from "./driver.js";
 import { UnstorableValue } from "./json-text.js";
 import type { JobLease, ParkOutcome } from "./lease.js";
 import { assertNever } from "./never.js";
-import { afterCheckpoint, parkedRow, parkFields, parkPlan, resumeInput, type Found, type HandOver } from "./protocol.js";
+import { afterCheckpoint, joinPark, parkedRow, parkFields, parkPlan, resumeInput, type Found, type HandOver, type Park } from "./protocol.js";
+import { branchId, elementLabel, joinOf } from "./join.js";
+import type { NewBranch } from "./sql/branches.js";
 import type { Program, Programs } from "./programs.js";
 import { describeDrift, type Pins } from "./activity-pins.js";
 import { noteHistory } from "./sql/history.js";
@@ -142,8 +144,20 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     },
   };
 
+  // The rows of a `parallel for`'s branches: like a `start`ed child, a branch whose arguments
+  // hold a secret gets them through its sealed first state, its stored parameters masked.
+  const branches = (join: Join) => (indices: number[]): NewBranch[] =>
+    indices.map((index) => {
+      const id = branchId(claim.id, join.key, index);
+      const args = join.args[index];
+      const first = seal(initialState(join.runbook, args), id);
+      const label = elementLabel(join.elements[index] ?? null);
+      return first.sealed === undefined ? { id, index, label, params: args } : { id, index, label, params: maskSecrets(args, held) as Record<string, Json>, state: first };
+    });
+
   if (!(await pinnedActivitiesMatch(env, claim, lease, version, release))) return;
-  let input = await inputAfterClaim(env, claim, lease, state);
+  const waitingJoin = joinOf(state);
+  let input = waitingJoin ? await joinAfterClaim(lease, state, waitingJoin, branches(waitingJoin)) : await inputAfterClaim(env, claim, lease, state);
   if (input === null) return; // parked again, or lost
 
   for (;;) {
@@ -158,7 +172,10 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
     const stored = ending.kind === "completed" || ending.kind === "failed" || ending.kind === "interrupted" ? state : seal(state);
     let out: ParkOutcome;
     try {
-      out = await commit(env, claim, lease, stored, ending, await masked(records), release);
+      out =
+        ending.kind === "parallel"
+          ? await lease.parkJoin(parkFields(parkPlan(ending) as Park, stored), ending.join, await masked(records), branches(ending.join))
+          : await commit(env, claim, lease, stored, ending, await masked(records), release);
     } catch (e) {
       if (!(e instanceof UnstorableValue)) throw e;
       // Resuming from the latest checkpoint would reach the same value again: the job fails
@@ -255,6 +272,12 @@ async function inputAfterClaim(env: RunnerEnv, claim: ClaimedJob, lease: JobLeas
   const next = resumeInput(parked, found);
   if (next.kind === "go") return next.input;
   const out = await lease.park(parkFields(next.park, state));
+  return out.kind === "continue" ? out.input : null;
+}
+
+/** A job claimed while it waits at a `parallel for`: look at its branches again (lease.ts `parkJoin`). */
+async function joinAfterClaim(lease: JobLease, state: JobState, join: Join, branches: (indices: number[]) => NewBranch[]): Promise<Input | null> {
+  const out = await lease.parkJoin(parkFields(joinPark("keep", join), state), join, [], branches);
   return out.kind === "continue" ? out.input : null;
 }
 

@@ -10,7 +10,7 @@ import { JOB_STATUSES, type JobRow, type JobStatus } from "../rows.js";
 import type { StoredState } from "../sealed-state.js";
 import { ControlRefused, controlJob, sendSignal, type ControlResult, type ControlVerb } from "../sql/control.js";
 import { getJob, insertJobs } from "../sql/enqueue.js";
-import { childJobs, jobHistory, jobsWithPrefix, listJobPage, streamsAfter, type JobCursor } from "../sql/inspect.js";
+import { branchesOf, childJobs, jobHistory, jobsWithPrefix, listJobPage, streamsAfter, type JobCursor } from "../sql/inspect.js";
 import { queuedReason } from "../sql/placement.js";
 import { currentVersion, publishedNames } from "../sql/versions.js";
 import { OperatorError } from "./errors.js";
@@ -80,9 +80,9 @@ export async function mustGetJob(db: Db, id: string): Promise<JobRow> {
 
 export async function jobDetail(db: Db, id: string): Promise<JobDetail> {
   const row = await mustGetJob(db, id);
-  const [history, children, waiting] = await Promise.all([jobHistory(db.pool, id), childJobs(db.pool, id), queuedReason(db.pool, row)]);
+  const [history, children, waiting, branches] = await Promise.all([jobHistory(db.pool, id), childJobs(db.pool, id), queuedReason(db.pool, row), branchesOf(db.pool, id)]);
   const { state, lease_epoch: _, ...job } = row;
-  return { job: job satisfies JobView, waiting, history, children, locals: state ? localsOf(state as StoredState) : null };
+  return { job: job satisfies JobView, waiting, history, children, branches, locals: state ? localsOf(state as StoredState) : null };
 }
 
 function localsOf(state: StoredState): JobDetail["locals"] {

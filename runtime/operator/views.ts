@@ -2,7 +2,7 @@
 // Types only; the functions that build them are beside their actions (jobs.ts, fleet.ts, ...).
 import type { Json, ParamInfo } from "../abi.js";
 import type { DeploymentRow, HistoryRow, JobRow, StreamRow } from "../rows.js";
-import type { JobSummary } from "../sql/inspect.js";
+import type { BranchSummary, JobSummary } from "../sql/inspect.js";
 import type { QueuedReason } from "../sql/placement.js";
 import type { WorkerStatus } from "../sql/workers.js";
 
@@ -23,6 +23,8 @@ export interface JobDetail {
   history: HistoryRow[];
   /** The jobs it started (`start`, the branches of a `parallel for`), oldest first. */
   children: JobSummary[];
+  /** Its `parallel for` branches (every run), with their elements, in run and element order. */
+  branches: BranchSummary[];
   /**
    * The latest checkpoint's call stack, the job's own runbook first; null before the first
    * checkpoint. Locals that hold a secret are sealed in the database and not shown: `sealed`

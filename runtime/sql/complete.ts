@@ -87,8 +87,10 @@ export async function writeCompletions(db: Queryable, worker: string, input: Enc
        SELECT x.id, 'running', d.status, $2, CASE WHEN d.status = x.status THEN x.reason ELSE 'stopped by operator' END
        FROM done d JOIN input x ON x.id = d.id
        -- A completion writes no row: finished_at and worker in the job row say it (migration
-       -- 0008). A failure or a stop keeps its row, with its reason.
-       WHERE d.status <> 'completed'
+       -- 0008). A failure or a stop keeps its row, with its reason; so does the completion of a
+       -- job another one awaits (a child, a parallel-for branch): the history then orders it
+       -- against the awaiter's wake-up and the next branch's start by row id.
+       WHERE d.status <> 'completed' OR d.awaited
      )
      SELECT id, awaited FROM done`,
     values: [JSON.stringify(input), worker],
@@ -97,7 +99,8 @@ export async function writeCompletions(db: Queryable, worker: string, input: Enc
 }
 
 /**
- * Wakes the jobs parked on `await` of any of these finished jobs. Runs as its own statement
+ * Wakes the jobs parked on `await` of any of these finished jobs, and the parents waiting at a
+ * `parallel for` whose branches these are. Runs as its own statement
  * after the finishing write, so it sees every awaiter that committed its park before; an awaiter
  * parking concurrently locks the finished job's row and sees it ended (park.ts `markAwaited`).
  */
@@ -106,8 +109,10 @@ export async function wakeAwaiters(db: Queryable, finished: string[]): Promise<s
   const { rows } = await db.query<{ id: string }>(
     `WITH woken AS (
        UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now()
-       WHERE status = 'waiting' AND await_job = ANY($1::text[])
-       RETURNING id, await_job
+       WHERE status = 'waiting' AND (await_job = ANY($1::text[])
+         -- the parent of a \`parallel for\` branch (runtime/join.ts); a spurious wake re-parks
+         OR id IN (SELECT parent_id FROM jobs WHERE id = ANY($1::text[]) AND branch_index IS NOT NULL))
+       RETURNING id, coalesce(await_job, 'branch of parallel for') AS await_job
      ), history AS (
        INSERT INTO job_history (job_id, from_status, to_status, reason)
        SELECT id, 'waiting', 'queued', 'awaited job ' || await_job || ' ended' FROM woken

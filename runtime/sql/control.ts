@@ -27,6 +27,36 @@ const PARKED: JobStatus[] = ["queued", "sleeping", "waiting"];
 
 /** Inside a transaction (the row lock and the actor setting last until its commit). */
 export async function controlJob(client: pg.ClientBase, id: string, verb: ControlVerb, actor: string): Promise<ControlResult> {
+  const result = await controlOne(client, id, verb, actor);
+  await cascadeToBranches(client, id, verb, actor);
+  return result;
+}
+
+/**
+ * Suspending, resuming or stopping a job does the same to its `parallel for` branches that it
+ * applies to (and theirs, through this same function); the others are left as they are. In the
+ * same transaction: locks go parent first, then branches, as the parent's own park takes them.
+ */
+async function cascadeToBranches(client: pg.ClientBase, id: string, verb: ControlVerb, actor: string): Promise<void> {
+  const { rows } = await client.query<{ id: string; status: JobStatus; control: string | null }>(
+    `SELECT id, status, control FROM jobs WHERE parent_id = $1 AND branch_index IS NOT NULL
+       AND status NOT IN ('completed', 'failed', 'stopped') ORDER BY branch_key, branch_index FOR UPDATE`,
+    [id],
+  );
+  const applies = (b: { status: JobStatus; control: string | null }): boolean => {
+    switch (verb) {
+      case "suspend":
+        return b.status === "running" || PARKED.includes(b.status);
+      case "resume":
+        return b.status === "suspended" || (b.status === "running" && b.control !== null);
+      case "stop":
+        return true;
+    }
+  };
+  for (const b of rows) if (applies(b)) await controlJob(client, b.id, verb, `${actor} (through parent ${id})`);
+}
+
+async function controlOne(client: pg.ClientBase, id: string, verb: ControlVerb, actor: string): Promise<ControlResult> {
   // Only an operator moves a job out of `suspended`; migration 0004's trigger refuses any other
   // writer, and reads who is acting from this transaction-local setting.
   await client.query("SELECT set_config('runbook.actor', $1, true)", [actor]);

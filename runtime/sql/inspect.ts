@@ -99,3 +99,45 @@ export async function jobsWithPrefix(db: Queryable, prefix: string, limit = 5): 
   );
   return rows.map((r) => r.id);
 }
+
+/** A `parallel for` branch of a job, for `runbook job`. */
+export interface BranchSummary {
+  id: string;
+  runbook: string;
+  branch_key: number;
+  branch_index: number;
+  branch_label: string;
+  status: JobStatus;
+  worker: string | null;
+}
+
+/** The job's `parallel for` branches (every run), in run and element order. */
+export async function branchesOf(db: Queryable, parent: string): Promise<BranchSummary[]> {
+  const { rows } = await db.query<BranchSummary>(
+    `SELECT id, runbook, branch_key, branch_index, branch_label, status, worker FROM jobs
+     WHERE parent_id = $1 AND branch_index IS NOT NULL ORDER BY branch_key, branch_index`,
+    [parent],
+  );
+  return rows;
+}
+
+/**
+ * Stream records of the job's branches, nested branches included, past each one's cursor
+ * (`after`: job id → last seq read), in commit order; each marked with its element(s)
+ * (`host-2`, or `host-2 / disk-1` in a nested `parallel for`).
+ */
+export async function branchStreamsAfter(db: Queryable, parent: string, after: ReadonlyMap<string, number>): Promise<StreamRow[]> {
+  const { rows } = await db.query<StreamRow>(
+    `WITH RECURSIVE tree AS (
+       SELECT id, branch_label AS label FROM jobs WHERE parent_id = $1 AND branch_index IS NOT NULL
+       UNION ALL
+       SELECT j.id, t.label || ' / ' || j.branch_label FROM jobs j JOIN tree t ON j.parent_id = t.id WHERE j.branch_index IS NOT NULL
+     )
+     SELECT s.job_id, s.seq, s.stream, s.value, s.at, t.label AS branch
+     FROM tree t JOIN job_streams s ON s.job_id = t.id
+     WHERE s.seq > coalesce(($2::json ->> t.id)::int, 0)
+     ORDER BY s.at, s.job_id, s.seq`,
+    [parent, JSON.stringify(Object.fromEntries(after))],
+  );
+  return rows;
+}

@@ -10,7 +10,9 @@ const at = (s: number) => new Date(t0 + s * 1000);
 /**
  * Three jobs: `a` (chaos_steps n=2) taken over after a kill of w1 once it had checkpointed step
  * 1; `b` (chaos_waiter) suspended at its `suspend` and resumed by an operator; `c` (chaos_steps
- * n=3) stopped by an operator after step 1; `v` a victim whose checkpoint was corrupted.
+ * n=3) stopped by an operator after step 1; `v` a victim whose checkpoint was corrupted; `f` a
+ * `parallel for` of two branches, one at a time, and `g` one whose branch an operator stopped
+ * through it (g failed naming that element).
  */
 function clean(): Evidence {
   let hid = 0;
@@ -26,8 +28,12 @@ function clean(): Evidence {
       { id: "v", runbook: "chaos_victim", params: { n: 1 }, status: "failed", parent_id: null, error: { message: "the job's checkpoint is corrupt (no frames); it cannot continue" }, finished_at: at(4.5) },
       // Two jobs of one concurrency key with limit 1, one after the other (k2 queued behind k1).
       ...["k1", "k2"].map((id) => ({ id, runbook: "chaos_keyed", params: { host: "h1", n: 1 }, status: "completed", parent_id: null, error: null, concurrency_key: "chaos_keyed:h1", concurrency_limit: 1, finished_at: null })),
+      { id: "f", runbook: "chaos_fanout", params: { k: 2, limit: 1, ms: 10 }, status: "completed", parent_id: null, error: null, finished_at: null },
+      ...[0, 1].map((i) => ({ id: `f/0.${i}`, runbook: "chaos_fanout__branch1", params: { i: i + 1 }, status: "completed", parent_id: "f", error: null, finished_at: null, branch_key: 0, branch_index: i, branch_label: String(i + 1) })),
+      { id: "g", runbook: "chaos_fanout", params: { k: 1, limit: 1, ms: 10 }, status: "failed", parent_id: null, error: { message: "branch for element 1 failed: the branch was stopped" }, finished_at: null },
+      { id: "g/0.0", runbook: "chaos_fanout__branch1", params: { i: 1 }, status: "stopped", parent_id: "g", error: null, finished_at: null, branch_key: 0, branch_index: 0, branch_label: "1" },
     ],
-    streams: [...out("a", ["step 1", "step 2", "done"]), ...out("b", ["waiting", "woke", "reviewed"]), ...out("c", ["step 1"]), ...out("v", ["step 1"]), ...out("k1", ["step 1", "done"]), ...out("k2", ["step 1", "done"])],
+    streams: [...out("a", ["step 1", "step 2", "done"]), ...out("b", ["waiting", "woke", "reviewed"]), ...out("c", ["step 1"]), ...out("v", ["step 1"]), ...out("f", ["results [10,20]"]), ...out("k1", ["step 1", "done"]), ...out("k2", ["step 1", "done"])],
     history: [
       h("a", 0, null, "queued", null, "queued"),
       h("a", 1, "queued", "running", "w1", "claimed"),
@@ -60,6 +66,30 @@ function clean(): Evidence {
       h("k1", 15, "running", "completed", "w2", "completed"),
       h("k2", 15, "queued", "running", "w1", "claimed"), // the same instant: the place passed on
       h("k2", 16, "running", "completed", "w1", "completed"),
+      h("f", 0, null, "queued", null, "queued"),
+      h("f", 1, "queued", "running", "w1", "claimed"),
+      h("f", 1.2, "running", "waiting", "w1", "waiting for the branches of parallel for (2 elements)"),
+      h("f/0.0", 1.2, null, "queued", "w1", "branch 1 of parallel for started by job f"),
+      h("f/0.0", 1.3, "queued", "running", "w2", "claimed"),
+      h("f/0.0", 2, "running", "completed", "w2", "completed"),
+      h("f", 2, "waiting", "queued", null, "awaited job branch of parallel for ended"),
+      h("f", 2.1, "queued", "running", "w1", "claimed"),
+      h("f/0.1", 2.1, null, "queued", "w1", "branch 2 of parallel for started by job f"),
+      h("f", 2.1, "running", "waiting", "w1", "waiting for the branches of parallel for (2 elements)"),
+      h("f/0.1", 2.2, "queued", "running", "w1", "claimed"),
+      h("f/0.1", 3, "running", "completed", "w1", "completed"),
+      h("f", 3, "waiting", "queued", null, "awaited job branch of parallel for ended"),
+      h("f", 3.1, "queued", "running", "w2", "claimed"),
+      h("f", 3.2, "running", "completed", "w2", "completed"),
+      h("g", 0, null, "queued", null, "queued"),
+      h("g", 1, "queued", "running", "w1", "claimed"),
+      h("g/0.0", 1.1, null, "queued", "w1", "branch 1 of parallel for started by job g"),
+      h("g", 1.1, "running", "waiting", "w1", "waiting for the branches of parallel for (1 elements)"),
+      h("g/0.0", 1.5, "queued", "suspended", null, "suspended by operator x"),
+      h("g/0.0", 1.6, "suspended", "stopped", null, "stopped by operator x"),
+      h("g", 1.6, "waiting", "queued", null, "awaited job branch of parallel for ended"),
+      h("g", 1.7, "queued", "running", "w2", "claimed"),
+      h("g", 1.8, "running", "failed", "w2", "failed: branch for element 1 failed: the branch was stopped"),
     ],
     ledger: [
       l("a", 1.1, 1, "w1", 1),
@@ -73,6 +103,13 @@ function clean(): Evidence {
       l("c", 1.1, 1, "w1", 1),
       l("c", 2, 2, "w1", 1),
       l("v", 1.1, 1, "w1", 1),
+      l("f", 1.1, 1, "w1", 1),
+      l("f/0.0", 1.4, 1, "w2", 1),
+      l("f/0.0", 1.5, 2, "w2", 1),
+      l("f/0.1", 2.3, 1, "w1", 1),
+      l("f/0.1", 2.4, 2, "w1", 1),
+      l("f", 3.15, 2, "w2", 3),
+      l("g", 1.05, 1, "w1", 1),
     ],
     faults: [{ kind: "kill -9", at: at(2), worker: "w1", held: ["a"] }],
     hostile: [{ job: "v", kind: "checkpoint", error: "checkpoint is corrupt \\(no frames\\)", mayComplete: false }],
@@ -117,6 +154,12 @@ describe("the soak checker", () => {
     ["hostile input mishandled", (ev) => (ev.jobs[3].status = "completed", ev.streams.push({ job_id: "v", seq: 2, stream: "output", value: "resumed" }))],
     ["worker crashed", (ev) => ev.crashes.push({ worker: "w2", code: 1, tail: "Error: Connection terminated unexpectedly\n    at x" })],
     ["above the concurrency limit", (ev) => (ev.history.find((h) => h.job_id === "k2" && h.to_status === "running")!.at = at(13.5))], // while k1 slept
+    ["branch started twice", (ev) => ev.history.push({ id: 99, job_id: "f/0.1", at: at(2.5), from_status: null, to_status: "queued", worker: "w1", reason: "branch 2 of parallel for started by job f" })],
+    ["branch started twice", (ev) => ev.jobs.push({ ...ev.jobs.find((j) => j.id === "f/0.1")!, id: "f/0.1b" })],
+    // f/0.1 created (history row inserted) before f/0.0's ending was
+    ["branch limit exceeded", (ev) => (ev.history.find((h) => h.job_id === "f/0.1" && h.from_status === null)!.id = ev.history.find((h) => h.job_id === "f/0.0" && h.to_status === "completed")!.id - 0.5)],
+    ["branch missing", (ev) => (ev.jobs = ev.jobs.filter((j) => j.id !== "f/0.1"))],
+    ["unexpected failure", (ev) => (ev.jobs.find((j) => j.id === "g/0.0")!.status = "completed")],
     ["unclear error", (ev) => ev.unclear.push({ command: "start chaos_steps --param n={", code: 1, stderr: "TypeError: x\n    at f (a.ts:1:2)\n" })],
   ];
   it.each(cases)("catches %s", (kind, doctor) => {

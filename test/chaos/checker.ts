@@ -6,7 +6,7 @@
 // order (ids come from one sequence; an accepted row was written under the job's current lease,
 // see runbooks/ledger.ts); job_history records every transition with the operator's name on the
 // operator's own; jobs.ts says what each soak runbook outputs and where it checkpoints.
-import type { Evidence, LedgerEvidence } from "./evidence.js";
+import type { Evidence, JobEvidence, LedgerEvidence } from "./evidence.js";
 import { expectationOf } from "./jobs.js";
 
 export const VIOLATION_KINDS = [
@@ -23,6 +23,9 @@ export const VIOLATION_KINDS = [
   "worker crashed",
   "unclear error",
   "above the concurrency limit",
+  "branch started twice",
+  "branch limit exceeded",
+  "branch missing",
 ] as const;
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
@@ -30,6 +33,8 @@ export interface Report {
   violations: Map<ViolationKind, string[]>;
   total: number;
   jobs: { all: number; byStatus: Map<string, number>; hostile: number };
+  /** `parallel for` runs (a parent's key) and their branch jobs. */
+  branches: { runs: number; jobs: number };
   faults: Map<string, number>;
   /** From a kill or a pause of a worker to each of its jobs resumed by another one. */
   failoverMs: number[];
@@ -61,7 +66,7 @@ export function check(ev: Evidence): Report {
 
     for (const t of hist) {
       if (t.from_status && ENDED.has(t.from_status)) add("left an end", `${job.id}: ${t.from_status} -> ${t.to_status} on ${t.worker ?? "-"} (${t.reason}) at ${iso(t.at)}`);
-      // A line that stays suspended (a signal kept for later, naming its sender) leaves nothing.
+      // A line without a status change (a signal kept for a suspended job) leaves nothing.
       if (t.from_status === "suspended" && t.to_status !== "suspended" && !OPERATOR.test(t.reason)) add("left suspended without an operator", `${job.id}: suspended -> ${t.to_status} on ${t.worker ?? "-"} (${t.reason}) at ${iso(t.at)}`);
     }
 
@@ -80,7 +85,7 @@ export function check(ev: Evidence): Report {
       if (job.status === "failed" && !new RegExp(h.error).test(message)) add("hostile input mishandled", `${job.id} (${h.kind}): failed with "${message}", expected /${h.error}/`);
       if (job.status === "completed" && !h.mayComplete) add("hostile input mishandled", `${job.id} (${h.kind}): completed, expected it to fail with /${h.error}/`);
       if (job.status === "stopped") add("hostile input mishandled", `${job.id} (${h.kind}): stopped, expected it to fail with /${h.error}/`);
-    } else if (job.status === "failed") {
+    } else if (job.status === "failed" && !failedByBranch(job, ev.jobs, hostile)) {
       add("unexpected failure", `${job.id} (${job.runbook}): ${job.error?.message ?? "no error recorded"}`);
     }
 
@@ -100,6 +105,7 @@ export function check(ev: Evidence): Report {
 
   const keyed = aboveLimit(ev);
   for (const problem of keyed.problems) add("above the concurrency limit", problem);
+  for (const [what, kind] of branchProblems(ev)) add(kind, what);
 
   for (const c of ev.crashes) add("worker crashed", `${c.worker} exited ${c.code} on its own: ${firstError(c.tail)}`);
   for (const u of ev.unclear) add("unclear error", `runbook ${u.command}: exit ${u.code}, stderr ${JSON.stringify(u.stderr.slice(0, 300))}`);
@@ -112,12 +118,76 @@ export function check(ev: Evidence): Report {
     violations,
     total: [...violations.values()].reduce((n, v) => n + v.length, 0),
     jobs: { all: ev.jobs.length, byStatus, hostile: ev.hostile.length },
+    branches: {
+      runs: new Set(ev.jobs.filter((j) => j.branch_index != null).map((j) => `${j.parent_id}\u0000${j.branch_key}`)).size,
+      jobs: ev.jobs.filter((j) => j.branch_index != null).length,
+    },
     faults,
     failoverMs: failovers(ev),
     staleRefused: ev.ledger.filter((l) => !l.accepted).length,
     ledgerRows: ev.ledger.length,
     keyed: { jobs: keyed.jobs, keys: keyed.keys, peak: keyed.peak },
   };
+}
+
+/**
+ * A `parallel for` parent that failed because one of its branches ended badly for a reason the
+ * soak caused itself (a hostile edit, an operator's stop): its error names that element.
+ */
+function failedByBranch(job: JobEvidence, jobs: JobEvidence[], hostile: Map<string, unknown>): boolean {
+  const m = /^branch for element (.*) failed: /.exec(job.error?.message ?? "");
+  if (!m) return false;
+  return jobs.some((b) => b.parent_id === job.id && b.branch_label === m[1] && (hostile.has(b.id) || b.status === "stopped"));
+}
+
+/**
+ * The branch invariants (docs/runtime.md, "Parallel branches"): each element of a run is one
+ * job, created once; no more than the run's `limit` of them exist unfinished at one instant; a
+ * completed parent had every branch completed. "At one instant" is in the order the history
+ * rows were inserted (their ids), not their times: `at` is a transaction's start, and the
+ * parent's transaction that starts the next branch may begin before the ending it waits for
+ * (it sees it once the lock it waits on is released).
+ */
+function branchProblems(ev: Evidence): [string, ViolationKind][] {
+  const out: [string, ViolationKind][] = [];
+  const history = groupBy(ev.history, (h) => h.job_id);
+  const byId = new Map(ev.jobs.map((j) => [j.id, j]));
+  const runs = groupBy(
+    ev.jobs.filter((j) => j.branch_index != null && j.parent_id !== null),
+    (j) => `${j.parent_id}\u0000${j.branch_key}`,
+  );
+  for (const branches of runs.values()) {
+    const parent = byId.get(branches[0].parent_id!);
+    const where = `${branches[0].parent_id} run ${branches[0].branch_key}`;
+    const seen = new Set<number>();
+    for (const b of branches) {
+      if (seen.has(b.branch_index!)) out.push([`${where}: element ${b.branch_index} has two jobs`, "branch started twice"]);
+      seen.add(b.branch_index!);
+      const created = (history.get(b.id) ?? []).filter((t) => t.from_status === null).length;
+      if (created !== 1) out.push([`${b.id}: created ${created} times`, "branch started twice"]);
+    }
+    const limit = typeof parent?.params.limit === "number" ? parent.params.limit : null;
+    if (limit !== null) {
+      const events: [number, number][] = [];
+      for (const b of branches) {
+        const hist = history.get(b.id) ?? [];
+        const from = hist.find((t) => t.from_status === null);
+        const to = hist.find((t) => ENDED.has(t.to_status));
+        if (from) events.push([from.id, 1], [to ? to.id : Infinity, -1]);
+      }
+      events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let n = 0;
+      let max = 0;
+      for (const [, d] of events) max = Math.max(max, (n += d));
+      if (max > limit) out.push([`${where}: ${max} branches unfinished at once, limit ${limit}`, "branch limit exceeded"]);
+    }
+    if (parent?.status === "completed") {
+      const k = typeof parent.params.k === "number" ? parent.params.k : branches.length;
+      const done = new Set(branches.filter((b) => b.status === "completed" && b.branch_index! < k).map((b) => b.branch_index));
+      if (done.size !== k) out.push([`${where}: parent completed with ${done.size} of its ${k} elements' branches completed`, "branch missing"]);
+    }
+  }
+  return out;
 }
 
 /**

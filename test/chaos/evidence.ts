@@ -18,6 +18,10 @@ export interface JobEvidence {
   concurrency_limit?: number | null;
   /** When it ended (a completion has no history row: migration 0008). */
   finished_at: Date | null;
+  /** A `parallel for` branch (migration 0012): its run, element index and label; else null. */
+  branch_key?: number | null;
+  branch_index?: number | null;
+  branch_label?: string | null;
 }
 
 export interface StreamEvidence {
@@ -91,7 +95,7 @@ export interface Evidence {
 /** Reads the database's part of the evidence. */
 export async function readEvidence(pool: pg.Pool): Promise<Pick<Evidence, "jobs" | "streams" | "history" | "ledger">> {
   const [jobs, streams, history, ledger] = await Promise.all([
-    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error, concurrency_key, concurrency_limit, finished_at FROM jobs ORDER BY id"),
+    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error, concurrency_key, concurrency_limit, finished_at, branch_key, branch_index, branch_label FROM jobs ORDER BY id"),
     pool.query<StreamEvidence>("SELECT job_id, seq, stream, value FROM job_streams ORDER BY job_id, seq"),
     jobsHistory(pool, null),
     pool.query<LedgerEvidence>("SELECT id::int, job, pos, attempt, worker, epoch::int, accepted, at FROM chaos_ledger ORDER BY id"),

@@ -32,6 +32,13 @@ export function expectationOf(runbook: string, params: Record<string, Json>): Ex
       const k = num(params.k, 3);
       return { output: [`started ${k}`, ...range(k).map((i) => `child ${i} done`), "children done"], boundaries: [1] };
     }
+    case "chaos_fanout": {
+      // The `parallel for` waits at a checkpoint of its own (the park that starts the branches).
+      const k = num(params.k, 3);
+      return { output: [`results ${JSON.stringify(range(k).map((i) => i * 10))}`], boundaries: [1] };
+    }
+    case "chaos_fanout__branch1":
+      return { output: [], boundaries: [1] };
     case "chaos_flaky":
       return { output: ["succeeded", "done"], boundaries: [1] };
     case "chaos_keyed": {
@@ -60,8 +67,9 @@ export function randomJob(rng: Prng): { runbook: string; params: Record<string, 
   if (r < 0.35) return { runbook: "chaos_steps", params: { n: rng.int(2, 8), ms: rng.pick([10, 50, 150, 400]) } };
   if (r < 0.5) return { runbook: "chaos_sleepy", params: { n: rng.int(1, 4), nap: rng.pick([100, 300, 1000, 2500]) } };
   if (r < 0.65) return { runbook: "chaos_waiter", params: { patience: rng.pick([3000, 8000, 20000]) } };
-  if (r < 0.78) return { runbook: "chaos_parent", params: { k: rng.int(1, 4) } };
+  if (r < 0.72) return { runbook: "chaos_parent", params: { k: rng.int(1, 4) } };
+  if (r < 0.80) return { runbook: "chaos_fanout", params: { k: rng.int(1, 6), limit: rng.int(1, 3), ms: rng.pick([10, 50, 200]) } };
   // Two hosts under `concurrency (key: host, limit: 2)`: enough jobs per host to queue behind it.
-  if (r < 0.88) return { runbook: "chaos_keyed", params: { host: rng.pick(["h1", "h2"]), n: rng.int(1, 4), ms: rng.pick([10, 50, 150]) } };
+  if (r < 0.90) return { runbook: "chaos_keyed", params: { host: rng.pick(["h1", "h2"]), n: rng.int(1, 4), ms: rng.pick([10, 50, 150]) } };
   return { runbook: "chaos_flaky", params: { fails: rng.int(0, 3) } };
 }

@@ -16,6 +16,7 @@ export function formatReport(settings: Settings, r: SoakResult): string {
   if (r.missing.length) out.push(`NOT INJECTED: ${r.missing.join(", ")}`);
   const statuses = [...report.jobs.byStatus].sort().map(([s, n]) => `${n} ${s}`).join(", ");
   out.push(`jobs: ${report.jobs.all} (${statuses}); ${report.jobs.hostile} hostile edits`);
+  out.push(`parallel for: ${report.branches.runs} runs, ${report.branches.jobs} branch jobs`);
   out.push(`ledger: ${report.ledgerRows} side effects recorded, ${report.staleRefused} calls of a lost lease refused by the epoch fence`);
   const f = report.failoverMs;
   out.push(
