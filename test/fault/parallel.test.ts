@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { jobsHistory } from "../../runtime/sql/inspect.js";
 import { assignSlots } from "../../runtime/slots.js";
 import { Cluster, FIXTURES, finishedCounts, waitFor } from "./harness.js";
 
@@ -32,10 +33,9 @@ interface Interval {
  * before the ending it then waits for and sees.
  */
 async function intervals(jobs: string[], alive = false): Promise<Interval[]> {
-  const { rows } = await c.db.pool.query<{ id: number; job_id: string; at: Date; from_status: string | null; to_status: string; worker: string | null }>(
-    "SELECT id::int, job_id, at, from_status, to_status, worker FROM job_history WHERE job_id = ANY($1) ORDER BY id",
-    [jobs],
-  );
+  // As `runbook job` shows it: a first claim is in the job row, not a history row (migration
+  // 0008); creations and the ends of awaited jobs (branches) are rows, with ids.
+  const rows = (await jobsHistory(c.db.pool, jobs)).map((r) => ({ ...r, id: r.id === null ? NaN : Number(r.id) }));
   const out: Interval[] = [];
   const open = new Map<string, { at: number; worker: string | null }>();
   for (const r of rows) {
