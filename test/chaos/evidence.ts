@@ -105,12 +105,20 @@ export async function readEvidence(pool: pg.Pool): Promise<Pick<Evidence, "jobs"
 
 /**
  * The history as `runbook job` shows it, with the first claims and completions the job rows hold
- * instead of rows (migration 0008), numbered in the order of time (then of the stored rows' ids),
- * so the checker sees every transition, in order.
+ * instead of rows (migration 0008), numbered so the checker sees every transition in order: the
+ * stored rows keep their id order (a row's `at` is its transaction's start, so ids order two
+ * transactions' rows better than times do), and each row read from a job row goes in before the
+ * first stored row that is later in time.
  */
 function numbered(rows: Awaited<ReturnType<typeof jobsHistory>>): HistoryEvidence[] {
-  const key = (r: (typeof rows)[number]) => (r.id === null ? Number.MAX_SAFE_INTEGER : Number(r.id));
-  return [...rows]
-    .sort((a, b) => a.at.getTime() - b.at.getTime() || key(a) - key(b))
-    .map((r, i) => ({ id: i + 1, job_id: r.job_id, at: r.at, from_status: r.from_status, to_status: r.to_status, worker: r.worker, reason: r.reason }));
+  const stored = rows.filter((r) => r.id !== null).sort((a, b) => Number(a.id) - Number(b.id));
+  const fromJobRow = rows.filter((r) => r.id === null).sort((a, b) => a.at.getTime() - b.at.getTime());
+  const merged: typeof rows = [];
+  let i = 0;
+  for (const r of stored) {
+    while (i < fromJobRow.length && fromJobRow[i].at < r.at) merged.push(fromJobRow[i++]);
+    merged.push(r);
+  }
+  merged.push(...fromJobRow.slice(i));
+  return merged.map((r, n) => ({ id: n + 1, job_id: r.job_id, at: r.at, from_status: r.from_status, to_status: r.to_status, worker: r.worker, reason: r.reason }));
 }
