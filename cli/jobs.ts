@@ -58,7 +58,7 @@ export async function start(name: string, opts: StartOptions): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // jobs, job, output
 
-export async function jobs(opts: { status?: string; json?: boolean; limit?: string }): Promise<void> {
+export async function jobs(opts: { status?: string; json?: boolean; limit?: string; schedule?: string }): Promise<void> {
   if (opts.limit !== undefined && !/^\d+$/.test(opts.limit)) throw new CliError(`--limit ${opts.limit} is not a whole number of jobs (1 or more)`, 2);
   const limit = opts.limit === undefined ? undefined : Number(opts.limit);
   if (limit !== undefined && limit < 1) throw new CliError(`--limit ${opts.limit} is not a whole number of jobs (1 or more)`, 2);
@@ -67,7 +67,7 @@ export async function jobs(opts: { status?: string; json?: boolean; limit?: stri
     const want = limit ?? DEFAULT_JOBS_LIMIT;
     const page: JobPage = { jobs: [], next: null };
     do {
-      const more = await op.jobs({ status: opts.status, limit: Math.min(MAX_PAGE, want - page.jobs.length), cursor: page.next ?? undefined });
+      const more = await op.jobs({ status: opts.status, schedule: opts.schedule, limit: Math.min(MAX_PAGE, want - page.jobs.length), cursor: page.next ?? undefined });
       page.jobs.push(...more.jobs);
       page.next = more.next;
     } while (page.next && page.jobs.length < want);
@@ -77,7 +77,8 @@ export async function jobs(opts: { status?: string; json?: boolean; limit?: stri
       return;
     }
     if (page.jobs.length === 0) {
-      printLine(opts.status ? `no ${opts.status} jobs` : "no jobs");
+      const of = opts.schedule ? ` of schedule ${opts.schedule}` : "";
+      printLine(opts.status ? `no ${opts.status} jobs${of}` : `no jobs${of}`);
       return;
     }
     printTable(
@@ -92,7 +93,7 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
     const detail = await op.job(id);
     const { records: streams } = await op.output(id, 0, 1000);
     if (opts.json) {
-      printJson({ ...detail, streams });
+      printJson({ ...detail, schedule: detail.job.schedule, streams });
       return;
     }
     const j = detail.job;
@@ -111,6 +112,7 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
       ...(j.finished_at ? [["took", humanDuration(j.finished_at.getTime() - j.created_at.getTime())] as [string, string]] : []),
       ["checkpoint", j.checkpoint_at ? `${j.checkpoint_label ?? "(unlabelled)"} at ${j.checkpoint_at.toISOString()}, ${relativeTime(j.checkpoint_at)} (${j.checkpoints} in all)` : "none yet"],
       ...(j.parent_id ? [["parent", j.parent_id + (j.branch_label != null ? ` (parallel for branch, element ${j.branch_label})` : "")] as [string, string]] : []),
+      ...(j.schedule ? [["schedule", `${j.schedule.name}, tick ${j.schedule.tick.toISOString()}`] as [string, string]] : []),
       ["params", JSON.stringify(j.params)],
       ...(j.status === "completed" ? [["result", JSON.stringify(j.result)] as [string, string]] : []),
       ...(j.error ? [["error", errorLine(j.error)] as [string, string]] : []),

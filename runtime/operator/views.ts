@@ -6,8 +6,20 @@ import type { BranchSummary, JobSummary } from "../sql/inspect.js";
 import type { QueuedReason } from "../sql/placement.js";
 import type { WorkerStatus } from "../sql/workers.js";
 
+/** The schedule tick that made a job (migration 0009). */
+export interface ScheduleRef {
+  name: string;
+  tick: Date;
+}
+
+/** A job's two schedule columns as one field, `schedule`: {name, tick}, or null. */
+export type WithSchedule<T> = Omit<T, "schedule" | "schedule_tick"> & { schedule: ScheduleRef | null };
+
 /** A job without its raw checkpoint state (see `JobDetail.locals`) and lease epoch. */
-export type JobView = Omit<JobRow, "state" | "lease_epoch">;
+export type JobView = WithSchedule<Omit<JobRow, "state" | "lease_epoch">>;
+
+/** A job in a list. */
+export type JobListItem = WithSchedule<JobSummary>;
 
 /** One frame of the job's latest checkpoint: the runbook it runs and its named locals. */
 export interface FrameLocals {
@@ -22,7 +34,7 @@ export interface JobDetail {
   waiting: QueuedReason | null;
   history: HistoryRow[];
   /** The jobs it started (`start`, the branches of a `parallel for`), oldest first. */
-  children: JobSummary[];
+  children: JobListItem[];
   /** Its `parallel for` branches (every run), with their elements, in run and element order. */
   branches: BranchSummary[];
   /**
@@ -44,7 +56,7 @@ export interface JobQuery {
 }
 
 export interface JobPage {
-  jobs: JobSummary[];
+  jobs: JobListItem[];
   /** Pass as `cursor` for the next page; null on the last page. */
   next: string | null;
 }
