@@ -6,6 +6,7 @@ import { DEFAULT_JOBS_LIMIT, MAX_PAGE } from "../runtime/operator/jobs.js";
 import type { JobPage, JobView } from "../runtime/operator/views.js";
 import type { ControlVerb } from "../runtime/sql/control.js";
 import { reasonText } from "../runtime/sql/placement.js";
+import type { Diagnostic } from "../grammar/diagnostic.js";
 import { compileBundles } from "./bundles.js";
 import { CliError } from "./errors.js";
 import { followToExit } from "./follow.js";
@@ -19,8 +20,16 @@ import { withOperator } from "./session.js";
 
 export async function publish(paths: string[], opts: { runChangedActivities?: boolean; json?: boolean } = {}): Promise<void> {
   const { bundles } = await compileBundles(paths, { activityDrift: opts.runChangedActivities ? "run" : "refuse" });
+  // The schedules files beside the runbooks (cli/schedule-apply.ts): a bad line publishes nothing.
+  const { applyScheduleFiles, readScheduleFiles, resolveScheduleFiles } = await import("./schedule-apply.js");
+  const schedules = readScheduleFiles(paths);
+  await refuseDiagnostics(schedules.files.flatMap((f) => f.diagnostics), schedules.sources);
   await withOperator(async (op) => {
+    const { resolved, diagnostics } = await resolveScheduleFiles(op.db, schedules.files, bundles);
+    await refuseDiagnostics(diagnostics, schedules.sources);
     const published = await op.publish(bundles);
+    const applied = await applyScheduleFiles(op.db, resolved);
+    if (!opts.json) for (const a of applied) printLine(`schedule ${a.name}: ${a.result} (${a.file})`);
     if (opts.json) {
       printJson(published.map((p) => ({ runbook: p.runbook, result: p.result, hash: p.hash })));
       return;
@@ -30,6 +39,14 @@ export async function publish(paths: string[], opts: { runChangedActivities?: bo
       printLine(`${p.runbook}: ${what} ${p.hash.slice(0, 12)}`);
     }
   });
+}
+
+/** Prints diagnostics to stderr; any error refuses the publish before anything is stored. */
+async function refuseDiagnostics(diagnostics: Diagnostic[], sources: ReadonlyMap<string, string>): Promise<void> {
+  if (diagnostics.length === 0) return;
+  const { formatDiagnostics } = await import("../compiler/report.js");
+  process.stderr.write(formatDiagnostics(diagnostics, sources, "text"));
+  if (diagnostics.some((d) => d.severity === "error")) throw new CliError("nothing was published: fix the errors above", 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,13 +8,17 @@ import { Cron } from "croner";
 export function cronProblem(expr: string, tz: string): string | null {
   const zone = zoneProblem(tz);
   if (zone) return zone;
+  const fields = expr.trim() === "" ? 0 : expr.trim().split(/\s+/).length;
+  const form = 'five fields "min hour day month weekday", or six with seconds first';
+  // Only the count of fields is ours (croner's own message for it mentions seven).
+  if (fields !== 5 && fields !== 6) return `cron ${JSON.stringify(expr)} has ${fields} field${fields === 1 ? "" : "s"}: write ${form}`;
   try {
     cronOf(expr, tz).nextRun(new Date(0));
     return null;
   } catch (e) {
     // croner says "CronPattern: Invalid value for minute: 61".
-    const why = (e as Error).message.replace(/^CronPattern:\s*/, "");
-    return `cron ${JSON.stringify(expr)} is not valid: ${why.charAt(0).toLowerCase()}${why.slice(1)} (five fields "min hour day month weekday", or six with seconds first)`;
+    const why = (e as Error).message.replace(/^CronPattern:\s*/, "").replace(/\.$/, "");
+    return `cron ${JSON.stringify(expr)} is not valid: ${why.charAt(0).toLowerCase()}${why.slice(1)} (${form})`;
   }
 }
 

@@ -96,8 +96,9 @@ describe("cron and zones (croner)", () => {
 
   it("names what is wrong with a bad cron or zone in one line", () => {
     expect(cronProblem("61 * * * *", "UTC")).toMatch(/^cron "61 \* \* \* \*" is not valid: invalid value for minute: 61/);
-    expect(cronProblem("* * *", "UTC")).toMatch(/^cron "\* \* \*" is not valid/);
-    expect(cronProblem("0 0 * * * * 2030", "UTC")).toMatch(/5 or 6 parts/);
+    expect(cronProblem("* * *", "UTC")).toBe('cron "* * *" has 3 fields: write five fields "min hour day month weekday", or six with seconds first');
+    expect(cronProblem("0 0 * * * * 2030", "UTC")).toMatch(/^cron "0 0 \* \* \* \* 2030" has 7 fields/);
+    expect(cronProblem("0 2 * * FOO", "UTC")).toMatch(/^cron "0 2 \* \* FOO" is not valid: /);
     expect(cronProblem("0 2 * * *", "Mars/Base")).toBe('time zone "Mars/Base" is not known (use an IANA name like UTC, Europe/Paris or America/New_York)');
     expect(cronProblem("0 2 * * MON-FRI", "America/New_York")).toBeNull();
   });
