@@ -2,8 +2,8 @@
 // kill -9 mid-run; each overlap policy, its jobs held by gates (never by timing); and catch-up
 // after every worker stopped for a minute.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Cluster, LONG_TIMEOUT_MS, finishedCounts, waitFor } from "../fault/harness.js";
-import { contiguous, dbNow, jobsOf, passed, setSchedule, ticksOf, ticksRecorded } from "./helpers.js";
+import { Cluster, LONG_TIMEOUT_MS, finishedCounts, waitFor } from "./harness.js";
+import { contiguous, dbNow, jobsOf, passed, setSchedule, ticksOf, ticksRecorded } from "../schedules/helpers.js";
 
 let c: Cluster;
 beforeAll(async () => {
