@@ -134,6 +134,8 @@ export async function fireSchedule(db: Queryable, s: ScheduleRow, ctx: PassConte
 export interface PassResult {
   schedule: string;
   fired: number;
+  /** Ticks recorded missed (after an outage, older than the catch-up window). */
+  missed: number;
 }
 
 /** One fire pass: every due schedule nobody else holds, in one transaction. */
@@ -144,7 +146,7 @@ export async function firePass(pool: pg.Pool, outageMs: number): Promise<PassRes
     const out: PassResult[] = [];
     for (const s of await lockDueSchedules(client, SCHEDULES_PER_PASS)) {
       const plan = await fireSchedule(client, s, ctx);
-      out.push({ schedule: s.name, fired: plan.fire.length });
+      out.push({ schedule: s.name, fired: plan.fire.length, missed: plan.ticks.reduce((n, t) => n + (t.missed ?? 0), 0) });
     }
     return out;
   });

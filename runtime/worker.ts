@@ -215,7 +215,12 @@ export class Worker {
     if (this.firing || this.stopping || this.outage.down) return;
     this.firing = true;
     try {
-      for (const r of await firePass(this.db.pool, this.timeoutMs)) if (r.fired > 0) this.log(`schedule ${r.schedule}: fired ${r.fired} tick${r.fired === 1 ? "" : "s"}`);
+      // Only what an operator did not expect is said: a catch-up and missed ticks (every tick is
+      // in schedule_ticks and the jobs' history anyway).
+      for (const r of await firePass(this.db.pool, this.timeoutMs)) {
+        if (r.missed > 0) this.log(`schedule ${r.schedule}: ${r.missed} tick${r.missed === 1 ? "" : "s"} missed while no worker ran schedules (runbook schedule show ${r.schedule})`);
+        if (r.fired > 1) this.log(`schedule ${r.schedule}: fired ${r.fired} ticks at once (catching up)`);
+      }
     } catch (e) {
       // The next pass does it again: nothing of a failed pass was committed.
       if (!isConnectionError(e)) this.log(`schedule pass failed: ${(e as Error).message}`);

@@ -42,6 +42,8 @@ CREATE TABLE schedule_ticks (
   CHECK ((outcome IN ('fired', 'triggered')) = (job_id IS NOT NULL)),
   CHECK ((outcome = 'missed') = (last_tick IS NOT NULL AND missed IS NOT NULL))
 );
+-- Retention removes tick records by age, like finished jobs (runtime/retention.ts).
+CREATE INDEX schedule_ticks_at ON schedule_ticks (at);
 
 -- When a fire pass last ran (any worker). Ticks that fell due after a pass more than a lease
 -- timeout ago fell in an outage: the catch-up window decides whether they are fired.

@@ -150,3 +150,20 @@ export async function recordTicks(db: Queryable, schedule: string, ticks: TickRe
 export async function advanceSchedule(db: Queryable, name: string, nextAt: Date | null, pending: Date | null): Promise<void> {
   await db.query("UPDATE schedules SET next_at = $2, pending_tick = $3 WHERE name = $1", [name, nextAt, pending]);
 }
+
+/**
+ * Removes up to `limit` tick records older than `olderThanMs` (retention.ts, with finished
+ * jobs); a queued tick stays until its turn comes. Returns how many.
+ */
+export async function pruneTicks(db: Queryable, olderThanMs: number, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM schedule_ticks t USING (
+       SELECT schedule, tick FROM schedule_ticks
+       WHERE at < now() - $1 * interval '1 millisecond' AND outcome <> 'queued'
+       ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED
+     ) old
+     WHERE t.schedule = old.schedule AND t.tick = old.tick`,
+    [olderThanMs, limit],
+  );
+  return rowCount ?? 0;
+}
