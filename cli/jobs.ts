@@ -21,7 +21,7 @@ import { withOperator } from "./session.js";
 export async function publish(paths: string[], opts: { runChangedActivities?: boolean; json?: boolean } = {}): Promise<void> {
   const { bundles } = await compileBundles(paths, { activityDrift: opts.runChangedActivities ? "run" : "refuse" });
   // The schedules files beside the runbooks (cli/schedule-apply.ts): a bad line publishes nothing.
-  const { applyScheduleFiles, readScheduleFiles, resolveScheduleFiles } = await import("./schedule-apply.js");
+  const { applyScheduleFiles, paramWarnings, readScheduleFiles, resolveScheduleFiles } = await import("./schedule-apply.js");
   const schedules = readScheduleFiles(paths);
   await refuseDiagnostics(schedules.files.flatMap((f) => f.diagnostics), schedules.sources);
   await withOperator(async (op) => {
@@ -29,6 +29,7 @@ export async function publish(paths: string[], opts: { runChangedActivities?: bo
     await refuseDiagnostics(diagnostics, schedules.sources);
     const published = await op.publish(bundles);
     const applied = await applyScheduleFiles(op.db, resolved);
+    for (const w of await paramWarnings(op.db, bundles, resolved)) printNote(`warning: ${w}`);
     if (!opts.json) for (const a of applied) printLine(`schedule ${a.name}: ${a.result} (${a.file})`);
     if (opts.json) {
       printJson(published.map((p) => ({ runbook: p.runbook, result: p.result, hash: p.hash })));

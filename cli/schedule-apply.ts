@@ -4,6 +4,7 @@
 // line removes it; schedules made with `runbook schedule set` are never touched.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { validateValue, type Type } from "../compiler/types.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
 import { Ticks } from "../runtime/cron.js";
 import type { Db } from "../runtime/db/connect.js";
@@ -120,4 +121,34 @@ function canonical(v: Json): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v !== null && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}`;
   return JSON.stringify(v);
+}
+
+/**
+ * Schedules not declared in these files whose stored parameters the runbook's new version (in
+ * this publish) no longer takes: one warning line each, for stderr. Their jobs would fail.
+ */
+export async function paramWarnings(db: Db, bundles: Bundle[], files: Resolved[]): Promise<string[]> {
+  const declared = new Set(files.flatMap((f) => f.specs.map((s) => s.name)));
+  const byRunbook = new Map(bundles.map((b) => [b.runbook, b.params]));
+  const out: string[] = [];
+  for (const s of await listSchedules(db.pool)) {
+    const params = byRunbook.get(s.runbook);
+    if (!params || declared.has(s.name)) continue;
+    const problem = paramsProblem(params, s.params);
+    if (problem) out.push(`schedule ${s.name}: ${problem} in the new version of ${s.runbook}; its jobs will fail until it is set again`);
+  }
+  return out;
+}
+
+function paramsProblem(params: ParamInfo[], values: Record<string, Json>): string | null {
+  for (const name of Object.keys(values)) if (!params.some((p) => p.name === name)) return `parameter ${name} is no longer declared`;
+  for (const p of params) {
+    if (!Object.hasOwn(values, p.name)) {
+      if (!p.hasDefault) return `parameter ${p.name} (${p.type}) is now required`;
+      continue;
+    }
+    const problem = validateValue(values[p.name], p.typeData as unknown as Type);
+    if (problem) return `parameter ${p.name} is now ${p.type}: ${problem}`;
+  }
+  return null;
 }
