@@ -108,9 +108,10 @@ export function planTicks(s: ScheduleRow, open: readonly string[], ctx: PassCont
   return plan;
 }
 
+/** The unfinished job a skipped or queued tick gave way to, for its record. */
 function describe(open: readonly string[], fired: Date[]): string {
-  const ids = [...open];
-  return ids.length > 0 ? `job ${ids[ids.length - 1]}` : fired.length > 0 ? "the job of the tick before" : "the previous job";
+  if (open.length > 0) return `job ${open[open.length - 1]}`;
+  return fired.length > 0 ? `the job of tick ${fired[fired.length - 1].toISOString()}` : "the previous job";
 }
 
 /** Writes one schedule's plan in the caller's transaction (the schedule row locked by it). */

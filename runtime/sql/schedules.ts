@@ -36,6 +36,11 @@ export async function putSchedule(db: Queryable, s: ScheduleSpec, from: Schedule
        next_at = excluded.next_at, pending_tick = NULL, updated_at = now()`,
     [s.name, s.runbook, s.cron, s.tz, JSON.stringify(s.params), s.group, s.overlap, s.catchupMs, from.source, from.source === "file" ? from.file : null, nextAt],
   );
+  // A tick that waited behind the running job is dropped with the old settings: its record says so.
+  await db.query(
+    "UPDATE schedule_ticks SET outcome = 'skipped', reason = 'the schedule was replaced while this tick waited', at = now() WHERE schedule = $1 AND outcome = 'queued'",
+    [s.name],
+  );
 }
 
 export async function getSchedule(db: Queryable, name: string, lock = false): Promise<ScheduleRow | null> {

@@ -21,8 +21,7 @@ afterAll(async () => {
 const EVERY_2S = "*/2 * * * * *";
 
 it("every 2 s for 30 s on two workers, one killed with kill -9 mid-run: one job per tick, no tick lost", async () => {
-  await setSchedule(c, "every2", ["--runbook", "steps", "--cron", EVERY_2S, "--overlap", "allow", "--param", "n=1", "--param", "ms=1500"]);
-  const first = new Date((await c.db.pool.query<{ next_at: Date }>("SELECT next_at FROM schedules WHERE name = 'every2'")).rows[0].next_at);
+  const first = await setSchedule(c, "every2", ["--runbook", "steps", "--cron", EVERY_2S, "--overlap", "allow", "--param", "n=1", "--param", "ms=1500"]);
   const end = first.getTime() + 30_000;
   // Killed while it runs a tick's job (its step started, not ended).
   const victim = await waitFor("s1 running a tick's job", async () => {
@@ -58,7 +57,7 @@ it("overlap skip, queue and allow while the first job is held at a gate", async 
   for (const policy of ["skip", "queue", "allow"]) {
     await setSchedule(c, `ov-${policy}`, ["--runbook", "steps", "--cron", EVERY_2S, "--overlap", policy, "--param", "n=1", "--param", "ms=0", "--param", `gate=ov-${policy}`]);
   }
-  // Four ticks each after the first job reached its gate.
+  // Five ticks recorded each, the first job held at its gate.
   await c.reached(["ov-skip:1", "ov-queue:1", "ov-allow:1"]);
   const held = new Map<string, number>();
   for (const p of ["skip", "queue", "allow"]) {

@@ -13,10 +13,12 @@ export interface Tick {
   at: Date;
 }
 
-export async function setSchedule(c: Cluster, name: string, args: string[]): Promise<void> {
+/** `runbook schedule set NAME ARGS`; returns the first tick it printed. */
+export async function setSchedule(c: Cluster, name: string, args: string[]): Promise<Date> {
   const r = await c.cli(["schedule", "set", name, ...args]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
+  return new Date(/; next (\S+)\n$/.exec(r.stdout)![1]);
 }
 
 export async function dbNow(c: Cluster): Promise<Date> {
