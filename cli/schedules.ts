@@ -10,6 +10,7 @@ import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
 import { CliError } from "./errors.js";
 import { humanDuration, relativeTime } from "./human-time.js";
 import { suggestName } from "../runtime/operator/jobs.js";
+import { scheduleView as scheduleJson } from "../runtime/operator/schedules.js";
 import { printJson, printTable } from "./print.js";
 import { withDb } from "./session.js";
 import { parseJobParams } from "./params.js";
@@ -53,26 +54,6 @@ export async function set(name: string, opts: SetOptions): Promise<void> {
     });
     process.stdout.write(`schedule ${name}: ${spec.runbook} at "${spec.cron}" (${spec.tz}); next ${next ? next.toISOString() : "never (the cron has no further time)"}\n`);
   });
-}
-
-/** What `schedule list --json` prints for one schedule. */
-export function scheduleJson(s: ScheduleRow) {
-  return {
-    name: s.name,
-    runbook: s.runbook,
-    cron: s.cron,
-    tz: s.tz,
-    params: s.params,
-    group: s.worker_group ?? "default",
-    paused: s.paused,
-    overlap: s.overlap,
-    catchup_ms: Number(s.catchup_ms),
-    // A paused schedule fires nothing; resuming starts from the first tick after the resume.
-    next: s.paused || !s.next_at ? null : s.next_at.toISOString(),
-    queued_tick: s.pending_tick?.toISOString() ?? null,
-    source: s.source,
-    file: s.source_file,
-  };
 }
 
 export async function list(opts: { json?: boolean }): Promise<void> {

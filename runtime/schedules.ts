@@ -120,7 +120,8 @@ export async function fireSchedule(db: Queryable, s: ScheduleRow, ctx: PassConte
   const version = plan.fire.length > 0 ? await publishedVersion(db, s.runbook) : null;
   const records = [...plan.ticks];
   if (version) {
-    // The group (s.worker_group) goes with the job once jobs have one (placement, migration 0011).
+    // The group (s.worker_group) goes with the job once jobs have one (placement, migration
+    // 0011): `group: s.worker_group` here and in triggerSchedule.
     const jobs = plan.fire.map((tick) => ({ id: tickJobId(s.name, tick), runbook: s.runbook, version, params: s.params, schedule: { name: s.name, tick } }));
     await insertJobs(db, jobs, `fired by schedule ${s.name}`);
     for (const j of jobs) records.push({ tick: j.schedule.tick, outcome: "fired", jobId: j.id });

@@ -1,7 +1,7 @@
 // What the operator API answers with: the shapes the CLI prints and the HTTP API sends as JSON.
 // Types only; the functions that build them are beside their actions (jobs.ts, fleet.ts, ...).
 import type { Json, ParamInfo } from "../abi.js";
-import type { DeploymentRow, HistoryRow, JobRow, StreamRow } from "../rows.js";
+import type { DeploymentRow, HistoryRow, JobRow, Overlap, StreamRow } from "../rows.js";
 import type { BranchSummary, JobSummary } from "../sql/inspect.js";
 import type { QueuedReason } from "../sql/placement.js";
 import type { WorkerStatus } from "../sql/workers.js";
@@ -120,4 +120,25 @@ export interface RunbookView {
   /** The version `start NAME` runs. */
   current: { hash: string; params: ParamInfo[]; published_at: Date | null };
   versions: { hash: string; created_at: Date; current: boolean }[];
+}
+
+/** A schedule as `schedule list --json` and GET /api/schedules show it. */
+export interface ScheduleView {
+  name: string;
+  runbook: string;
+  cron: string;
+  tz: string;
+  params: Record<string, Json>;
+  /** The worker group its jobs go to ("default" when none is set). */
+  group: string;
+  paused: boolean;
+  overlap: Overlap;
+  catchup_ms: number;
+  /** The next tick, ISO-8601 UTC; null while paused (or when the cron has no further time). */
+  next: string | null;
+  /** overlap queue: the tick waiting for the running job to finish. */
+  queued_tick: string | null;
+  /** Made by `runbook schedule set` (cli) or declared in a schedules file (file). */
+  source: "cli" | "file";
+  file: string | null;
 }

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Operator } from "../../runtime/operator/index.js";
 import { Cluster } from "../fault/harness.js";
 import { runbook } from "../runtime/process.js";
 
@@ -70,6 +71,8 @@ describe("set, list, show, pause, resume, trigger, remove; the jobs of a schedul
     const [s] = JSON.parse((await cli("schedule", "list", "--json")).stdout);
     expect(s).toMatchObject({ name: "nightly", runbook: "steps", cron: "30 2 * * *", tz: "Europe/Paris", params: { n: 2 }, group: "dc1", paused: false, overlap: "queue", catchup_ms: 3_600_000, source: "cli", file: null });
     expect(s.next).toMatch(/^\d{4}-\d\d-\d\dT(00|01):30:00\.000Z$/); // 02:30 in Paris is 00:30 or 01:30 UTC
+    // The operator API (GET /api/schedules) shows the same.
+    expect(JSON.parse(JSON.stringify(await new Operator(c.db, "test").schedules()))).toEqual(JSON.parse((await cli("schedule", "list", "--json")).stdout));
     const text = (await cli("schedule", "list")).stdout;
     expect(text).toMatch(/^NAME +RUNBOOK +CRON +TZ +OVERLAP +STATE +NEXT +FROM\nnightly +steps +30 2 \* \* \* +Europe\/Paris +queue +active +\d{4}-/);
   });
