@@ -14,7 +14,7 @@ import type { Bundle } from "../runtime/publish.js";
 import type { ScheduleRow } from "../runtime/rows.js";
 import { dbNow, listSchedules, putSchedule, removeSchedule, schedulesOfFile, type ScheduleSpec } from "../runtime/sql/schedules.js";
 import { currentVersion } from "../runtime/sql/versions.js";
-import { CliError } from "./errors.js";
+import { OperatorError } from "../runtime/operator/errors.js";
 import { parseJobParams } from "./params.js";
 import { CODES, SCHEDULES_FILE, readScheduleFile, type ScheduleFile } from "./schedule-file.js";
 
@@ -68,7 +68,7 @@ export async function resolveScheduleFiles(db: Db, files: ScheduleFile[], bundle
       try {
         values = parseJobParams(e.runbook, params, e.params.map((p) => p.flag));
       } catch (err) {
-        if (!(err instanceof CliError)) throw err;
+        if (!(err instanceof OperatorError)) throw err;
         // Point at the parameter the message names, else at the runbook (a missing one).
         const at = e.params.find((p) => err.message.includes(`parameter ${p.flag.slice(0, p.flag.indexOf("="))} `))?.span ?? e.runbookSpan;
         diagnostics.push({ severity: "error", code: CODES.param, message: err.message, span: at });
