@@ -5,14 +5,14 @@ import type { Db } from "../runtime/db/connect.js";
 import { withTransaction } from "../runtime/db/tx.js";
 import type { Queryable, ScheduleRow, TickRow } from "../runtime/rows.js";
 import { triggerSchedule } from "../runtime/schedules.js";
-import { dbNow, getSchedule, listSchedules, putSchedule, recentTicks, removeSchedule, setPaused, type ScheduleSpec } from "../runtime/sql/schedules.js";
+import { dbNow, getSchedule, listSchedules, putSchedule, recentTicks, removeSchedule, type ScheduleSpec } from "../runtime/sql/schedules.js";
 import { currentVersion, publishedNames } from "../runtime/sql/versions.js";
 import { CliError } from "./errors.js";
 import { humanDuration, relativeTime } from "./human-time.js";
 import { suggestName } from "../runtime/operator/jobs.js";
 import { scheduleView as scheduleJson } from "../runtime/operator/schedules.js";
-import { printJson, printTable } from "./print.js";
-import { withDb } from "./session.js";
+import { printJson, printLine, printTable } from "./print.js";
+import { withDb, withOperator } from "./session.js";
 import { parseJobParams } from "./params.js";
 import { checkCatchup, checkCron, checkGroup, checkName, checkOverlap, checkZone, type Checked } from "./schedule-spec.js";
 
@@ -110,14 +110,9 @@ function tickText(t: TickRow): string {
 }
 
 export async function pause(name: string, paused: boolean): Promise<void> {
-  await withDb(async (db) => {
-    const next = await withTransaction(db.pool, async (c) => {
-      const s = await mustGet(c, name, true);
-      const nextAt = paused ? s.next_at : new Ticks(s.cron, s.tz).after(await dbNow(c));
-      await setPaused(c, name, paused, nextAt);
-      return nextAt;
-    });
-    process.stdout.write(paused ? `schedule ${name}: paused\n` : `schedule ${name}: resumed; next ${next?.toISOString() ?? "never"}\n`);
+  await withOperator(async (op) => {
+    const s = await (paused ? op.pauseSchedule(name) : op.resumeSchedule(name));
+    printLine(paused ? `schedule ${name}: paused` : `schedule ${name}: resumed; next ${s.next ?? "never"}`);
   });
 }
 

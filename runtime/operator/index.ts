@@ -4,8 +4,8 @@
 // (jobs.ts, fleet.ts, runbooks.ts, access.ts); this class binds them to a database and to the
 // actor whose name goes into the jobs' history ("operator alice", "token ci", "webhook deploy").
 //
-// Schedules: their list is here (GET /api/schedules); changing them is the CLI's for now
-// (cli/schedules.ts).
+// Schedules: their list, pause and resume are here; set, remove and trigger are the CLI's for
+// now (cli/schedules.ts).
 import type { Json } from "../abi.js";
 import type { Db } from "../db/connect.js";
 import { Follower, type FollowOptions } from "../follow.js";
@@ -66,6 +66,8 @@ export class Operator {
 
   // schedules
   schedules = () => schedules.schedules(this.db);
+  pauseSchedule = (name: string) => schedules.pauseSchedule(this.db, name, true);
+  resumeSchedule = (name: string) => schedules.pauseSchedule(this.db, name, false);
 }
 
 export { OperatorError, httpStatus } from "./errors.js";

@@ -1,8 +1,13 @@
-// The operator's view of schedules (the CLI's `schedule list` and GET /api/schedules share it).
-// Changing schedules is cli/schedules.ts for now; the SQL is in runtime/sql/schedules.ts.
+// The operator's schedules: the list (the CLI's `schedule list`, GET /api/schedules) and pause
+// and resume (the CLI, POST /api/schedules/:name/pause|resume). Setting, removing and
+// triggering are cli/schedules.ts for now; the SQL is in runtime/sql/schedules.ts.
+import { Ticks } from "../cron.js";
 import type { Db } from "../db/connect.js";
+import { withTransaction } from "../db/tx.js";
 import type { ScheduleRow } from "../rows.js";
-import { listSchedules } from "../sql/schedules.js";
+import { dbNow, getSchedule, listSchedules, setPaused } from "../sql/schedules.js";
+import { OperatorError } from "./errors.js";
+import { suggestName } from "./jobs.js";
 import type { ScheduleView } from "./views.js";
 
 export function scheduleView(s: ScheduleRow): ScheduleView {
@@ -26,4 +31,18 @@ export function scheduleView(s: ScheduleRow): ScheduleView {
 
 export async function schedules(db: Db): Promise<ScheduleView[]> {
   return (await listSchedules(db.pool)).map(scheduleView);
+}
+
+/** Pauses, or resumes from the first tick after now; returns the schedule as it is then. */
+export async function pauseSchedule(db: Db, name: string, paused: boolean): Promise<ScheduleView> {
+  return withTransaction(db.pool, async (c) => {
+    const s = await getSchedule(c, name, true);
+    if (!s) {
+      const names = (await listSchedules(c)).map((x) => x.name);
+      throw new OperatorError(`no schedule ${name}${names.length ? suggestName(names, name) : " (there are no schedules)"}`, "not-found");
+    }
+    const nextAt = paused ? s.next_at : new Ticks(s.cron, s.tz).after(await dbNow(c));
+    await setPaused(c, name, paused, nextAt);
+    return scheduleView({ ...s, paused, next_at: nextAt });
+  });
 }

@@ -82,6 +82,11 @@ describe("set, list, show, pause, resume, trigger, remove; the jobs of a schedul
     expect(JSON.parse((await cli("schedule", "list", "--json")).stdout)[0]).toMatchObject({ paused: true, next: null });
     expect((await cli("schedule", "resume", "nightly")).stdout).toMatch(/^schedule nightly: resumed; next \d{4}-/);
     expect(JSON.parse((await cli("schedule", "list", "--json")).stdout)[0].paused).toBe(false);
+    // The same through the operator API (POST /api/schedules/:name/pause|resume).
+    const op = new Operator(c.db, "test");
+    expect(await op.pauseSchedule("nightly")).toMatchObject({ name: "nightly", paused: true, next: null });
+    expect((await op.resumeSchedule("nightly")).next).toMatch(/^\d{4}-/);
+    await expect(op.pauseSchedule("nightlly")).rejects.toMatchObject({ kind: "not-found", message: "no schedule nightlly (did you mean nightly?)" });
   });
 
   it("trigger starts the job now; jobs --schedule and job show the schedule and the tick", async () => {
