@@ -81,7 +81,7 @@ export async function show(name: string, opts: { json?: boolean; limit?: string 
     line("runbook", s.runbook);
     line("cron", `${s.cron} (${s.tz})`);
     line("params", JSON.stringify(s.params));
-    line("group", j.group);
+    line("group", j.group ?? "the runbook's (else default)");
     line("overlap", s.overlap + (s.pending_tick ? `, tick ${s.pending_tick.toISOString()} waits` : ""));
     line("catch-up", j.catchup_ms ? humanDuration(j.catchup_ms) : "none");
     line("state", s.paused ? "paused" : "active");

@@ -120,9 +120,8 @@ export async function fireSchedule(db: Queryable, s: ScheduleRow, ctx: PassConte
   const version = plan.fire.length > 0 ? await publishedVersion(db, s.runbook) : null;
   const records = [...plan.ticks];
   if (version) {
-    // The group (s.worker_group) goes with the job once jobs have one (placement, migration
-    // 0011): `group: s.worker_group` here and in triggerSchedule.
-    const jobs = plan.fire.map((tick) => ({ id: tickJobId(s.name, tick), runbook: s.runbook, version, params: s.params, schedule: { name: s.name, tick } }));
+    // No group of its own: the runbook's declared group, else `default` (insertJobs decides).
+    const jobs = plan.fire.map((tick) => ({ id: tickJobId(s.name, tick), runbook: s.runbook, version, params: s.params, group: s.worker_group ?? undefined, schedule: { name: s.name, tick } }));
     await insertJobs(db, jobs, `fired by schedule ${s.name}`);
     for (const j of jobs) records.push({ tick: j.schedule.tick, outcome: "fired", jobId: j.id });
   } else {
@@ -165,7 +164,7 @@ export async function triggerSchedule(db: Queryable, s: ScheduleRow): Promise<Tr
   if (!version) return { kind: "unpublished", runbook: s.runbook };
   const tick = await dbNow(db);
   const id = tickJobId(s.name, tick);
-  await insertJobs(db, [{ id, runbook: s.runbook, version, params: s.params, schedule: { name: s.name, tick } }], `triggered from schedule ${s.name} by ${process.env.USER ?? "an operator"}`);
+  await insertJobs(db, [{ id, runbook: s.runbook, version, params: s.params, group: s.worker_group ?? undefined, schedule: { name: s.name, tick } }], `triggered from schedule ${s.name} by ${process.env.USER ?? "an operator"}`);
   await recordTicks(db, s.name, [{ tick, outcome: "triggered", jobId: id }]);
   return { kind: "fired", jobId: id, tick };
 }

@@ -17,7 +17,7 @@ export function scheduleView(s: ScheduleRow): ScheduleView {
     cron: s.cron,
     tz: s.tz,
     params: s.params,
-    group: s.worker_group ?? "default",
+    group: s.worker_group,
     paused: s.paused,
     overlap: s.overlap,
     catchup_ms: Number(s.catchup_ms),

@@ -129,8 +129,8 @@ export interface ScheduleView {
   cron: string;
   tz: string;
   params: Record<string, Json>;
-  /** The worker group its jobs go to ("default" when none is set). */
-  group: string;
+  /** The worker group its jobs go to; null: the runbook's declared group, else `default`. */
+  group: string | null;
   paused: boolean;
   overlap: Overlap;
   catchup_ms: number;

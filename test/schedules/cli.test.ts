@@ -101,6 +101,7 @@ describe("set, list, show, pause, resume, trigger, remove; the jobs of a schedul
     const shown = JSON.parse((await cli("job", id, "--json")).stdout);
     expect(shown.schedule).toEqual({ name: "nightly", tick });
     expect(shown.job.schedule).toEqual({ name: "nightly", tick });
+    expect(shown.job.worker_group).toBe("dc1"); // the schedule's --group, through insertJobs
     expect((await cli("job", id)).stdout).toContain(`schedule:   nightly, tick ${tick}\n`);
     // A job not made by a schedule has schedule null.
     const [other] = await c.enqueue("steps", { n: 1 });
