@@ -6,6 +6,7 @@ import { DEFAULT_JOBS_LIMIT, MAX_PAGE } from "../runtime/operator/jobs.js";
 import type { JobPage, JobView } from "../runtime/operator/views.js";
 import type { ControlVerb } from "../runtime/sql/control.js";
 import { reasonText } from "../runtime/sql/placement.js";
+import type { Diagnostic } from "../grammar/diagnostic.js";
 import { compileBundles } from "./bundles.js";
 import { CliError } from "./errors.js";
 import { followToExit } from "./follow.js";
@@ -19,8 +20,17 @@ import { withOperator } from "./session.js";
 
 export async function publish(paths: string[], opts: { runChangedActivities?: boolean; json?: boolean } = {}): Promise<void> {
   const { bundles } = await compileBundles(paths, { activityDrift: opts.runChangedActivities ? "run" : "refuse" });
+  // The schedules files beside the runbooks (cli/schedule-apply.ts): a bad line publishes nothing.
+  const { applyScheduleFiles, paramWarnings, readScheduleFiles, resolveScheduleFiles } = await import("./schedule-apply.js");
+  const schedules = readScheduleFiles(paths);
+  await refuseDiagnostics(schedules.files.flatMap((f) => f.diagnostics), schedules.sources);
   await withOperator(async (op) => {
+    const { resolved, diagnostics } = await resolveScheduleFiles(op.db, schedules.files, bundles);
+    await refuseDiagnostics(diagnostics, schedules.sources);
     const published = await op.publish(bundles);
+    const applied = await applyScheduleFiles(op.db, resolved);
+    for (const w of await paramWarnings(op.db, bundles, resolved)) printNote(`warning: ${w}`);
+    if (!opts.json) for (const a of applied) printLine(`schedule ${a.name}: ${a.result} (${a.file})`);
     if (opts.json) {
       printJson(published.map((p) => ({ runbook: p.runbook, result: p.result, hash: p.hash })));
       return;
@@ -30,6 +40,14 @@ export async function publish(paths: string[], opts: { runChangedActivities?: bo
       printLine(`${p.runbook}: ${what} ${p.hash.slice(0, 12)}`);
     }
   });
+}
+
+/** Prints diagnostics to stderr; any error refuses the publish before anything is stored. */
+async function refuseDiagnostics(diagnostics: Diagnostic[], sources: ReadonlyMap<string, string>): Promise<void> {
+  if (diagnostics.length === 0) return;
+  const { formatDiagnostics } = await import("../compiler/report.js");
+  process.stderr.write(formatDiagnostics(diagnostics, sources, "text"));
+  if (diagnostics.some((d) => d.severity === "error")) throw new CliError("nothing was published: fix the errors above", 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -58,7 +76,7 @@ export async function start(name: string, opts: StartOptions): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // jobs, job, output
 
-export async function jobs(opts: { status?: string; json?: boolean; limit?: string }): Promise<void> {
+export async function jobs(opts: { status?: string; json?: boolean; limit?: string; schedule?: string }): Promise<void> {
   if (opts.limit !== undefined && !/^\d+$/.test(opts.limit)) throw new CliError(`--limit ${opts.limit} is not a whole number of jobs (1 or more)`, 2);
   const limit = opts.limit === undefined ? undefined : Number(opts.limit);
   if (limit !== undefined && limit < 1) throw new CliError(`--limit ${opts.limit} is not a whole number of jobs (1 or more)`, 2);
@@ -67,7 +85,7 @@ export async function jobs(opts: { status?: string; json?: boolean; limit?: stri
     const want = limit ?? DEFAULT_JOBS_LIMIT;
     const page: JobPage = { jobs: [], next: null };
     do {
-      const more = await op.jobs({ status: opts.status, limit: Math.min(MAX_PAGE, want - page.jobs.length), cursor: page.next ?? undefined });
+      const more = await op.jobs({ status: opts.status, schedule: opts.schedule, limit: Math.min(MAX_PAGE, want - page.jobs.length), cursor: page.next ?? undefined });
       page.jobs.push(...more.jobs);
       page.next = more.next;
     } while (page.next && page.jobs.length < want);
@@ -77,7 +95,8 @@ export async function jobs(opts: { status?: string; json?: boolean; limit?: stri
       return;
     }
     if (page.jobs.length === 0) {
-      printLine(opts.status ? `no ${opts.status} jobs` : "no jobs");
+      const of = opts.schedule ? ` of schedule ${opts.schedule}` : "";
+      printLine(opts.status ? `no ${opts.status} jobs${of}` : `no jobs${of}`);
       return;
     }
     printTable(
@@ -92,7 +111,7 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
     const detail = await op.job(id);
     const { records: streams } = await op.output(id, 0, 1000);
     if (opts.json) {
-      printJson({ ...detail, streams });
+      printJson({ ...detail, schedule: detail.job.schedule, streams });
       return;
     }
     const j = detail.job;
@@ -111,6 +130,7 @@ export async function job(id: string, opts: { json?: boolean }): Promise<void> {
       ...(j.finished_at ? [["took", humanDuration(j.finished_at.getTime() - j.created_at.getTime())] as [string, string]] : []),
       ["checkpoint", j.checkpoint_at ? `${j.checkpoint_label ?? "(unlabelled)"} at ${j.checkpoint_at.toISOString()}, ${relativeTime(j.checkpoint_at)} (${j.checkpoints} in all)` : "none yet"],
       ...(j.parent_id ? [["parent", j.parent_id + (j.branch_label != null ? ` (parallel for branch, element ${j.branch_label})` : "")] as [string, string]] : []),
+      ...(j.schedule ? [["schedule", `${j.schedule.name}, tick ${j.schedule.tick.toISOString()}`] as [string, string]] : []),
       ["params", JSON.stringify(j.params)],
       ...(j.status === "completed" ? [["result", JSON.stringify(j.result)] as [string, string]] : []),
       ...(j.error ? [["error", errorLine(j.error)] as [string, string]] : []),

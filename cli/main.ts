@@ -92,6 +92,7 @@ program
   .description("list jobs")
   .option("--status <status>", "only jobs in this status")
   .option("--limit <n>", "newest N jobs (default 100)")
+  .option("--schedule <name>", "only the jobs of this schedule's ticks")
   .option("--json", "JSON output")
   .action(async (opts) => (await import("./jobs.js")).jobs(opts));
 
@@ -218,6 +219,50 @@ webhook
   .action(async (name: string, opts) => (await import("./access.js")).webhookCreate(name, opts));
 webhook.command("list").description("list webhooks (never their secrets)").option("--json", "JSON output").action(async (opts) => (await import("./access.js")).webhookList(opts));
 webhook.command("revoke").description("revoke a webhook").argument("<name>").action(async (name: string) => (await import("./access.js")).webhookRevoke(name));
+
+const schedule = program.command("schedule").description("cron schedules: the live workers start a job at each tick");
+schedule
+  .command("set")
+  .description("create or replace a schedule")
+  .argument("<name>")
+  .requiredOption("--runbook <name>", "the published runbook to start")
+  .requiredOption("--cron <expr>", "five fields (min hour day month weekday), or six with seconds first")
+  .option("--tz <zone>", "IANA time zone the cron is read in", "UTC")
+  .option("--param <k=v>", "a parameter of the jobs (repeatable)", collect, [])
+  .option("--group <name>", "the worker group the jobs go to")
+  .addOption(new Option("--overlap <policy>", "a tick while the previous job runs").choices(["skip", "queue", "allow"]).default("skip"))
+  .option("--catchup <duration>", "after an outage, fire the ticks missed within this long (like 1h)", "0")
+  .action(async (name: string, opts) => (await import("./schedules.js")).set(name, opts));
+schedule
+  .command("list")
+  .description("list schedules: runbook, cron, zone, overlap, paused, next tick")
+  .option("--json", "JSON output")
+  .action(async (opts) => (await import("./schedules.js")).list(opts));
+schedule
+  .command("show")
+  .description("show a schedule and what became of its latest ticks (fired, skipped, queued, missed)")
+  .argument("<name>")
+  .option("--limit <n>", "newest N ticks", "20")
+  .option("--json", "JSON output")
+  .action(async (name: string, opts) => (await import("./schedules.js")).show(name, opts));
+for (const verb of ["pause", "resume"] as const) {
+  schedule
+    .command(verb)
+    .description(verb === "pause" ? "fire no more ticks until resumed" : "fire again, from the first tick after now")
+    .argument("<name>")
+    .action(async (name: string) => (await import("./schedules.js")).pause(name, verb === "pause"));
+}
+schedule
+  .command("remove")
+  .description("remove a schedule made by `schedule set` (its jobs stay)")
+  .argument("<name>")
+  .action(async (name: string) => (await import("./schedules.js")).remove(name));
+schedule
+  .command("trigger")
+  .description("start the schedule's job now, whatever its overlap policy; prints the job id")
+  .argument("<name>")
+  .option("--json", "JSON output: {\"id\", \"tick\"}")
+  .action(async (name: string, opts) => (await import("./schedules.js")).trigger(name, opts));
 
 const db = program.command("db").description("the embedded database under .runbook/");
 db.command("stop").action(async () => (await import("./db.js")).stop());

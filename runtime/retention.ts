@@ -6,6 +6,7 @@
 import type pg from "pg";
 import { withClient } from "./db/tx.js";
 import { pruneBatch } from "./sql/prune.js";
+import { pruneTicks } from "./sql/schedules.js";
 
 /** Any constant works; the same in every process. */
 const RETENTION_LOCK = 7_243_003;
@@ -20,17 +21,25 @@ export interface PruneOptions {
   maxBatches?: number;
 }
 
-/** Prunes in batches until none is left (or maxBatches); returns how many jobs were removed. */
+/**
+ * Prunes in batches until none is left (or maxBatches); returns how many jobs were removed.
+ * Schedules' tick records of the same age go too, batched the same way (not counted).
+ */
 export async function prune(pool: pg.Pool, o: PruneOptions): Promise<number> {
   const batch = o.batch ?? 500;
-  let total = 0;
-  for (let i = 0; i < (o.maxBatches ?? Infinity); i++) {
-    const n = await pruneBatch(pool, o.olderThanMs, batch);
-    total += n;
-    if (n < batch) break;
-    await new Promise((r) => setTimeout(r, o.pauseMs ?? 20));
-  }
-  return total;
+  const batches = async (one: () => Promise<number>): Promise<number> => {
+    let total = 0;
+    for (let i = 0; i < (o.maxBatches ?? Infinity); i++) {
+      const n = await one();
+      total += n;
+      if (n < batch) break;
+      await new Promise((r) => setTimeout(r, o.pauseMs ?? 20));
+    }
+    return total;
+  };
+  const jobs = await batches(() => pruneBatch(pool, o.olderThanMs, batch));
+  await batches(() => pruneTicks(pool, o.olderThanMs, batch));
+  return jobs;
 }
 
 /**

@@ -70,6 +70,9 @@ export interface JobRow {
   concurrency_limit: number | null;
   /** The place it holds under its key (0 .. limit-1); null: none, or waiting for one. */
   key_place: number | null;
+  /** The schedule that made the job, and its tick (0009); null for other jobs. */
+  schedule: string | null;
+  schedule_tick: Date | null;
 }
 
 /** `versions`: a published bundle of compiled runbooks under the hash of its code. */
@@ -157,4 +160,47 @@ export interface DeploymentRow {
   /** The worker group whose slots it shares out. */
   worker_group: string;
   created_at: Date;
+}
+
+export type Overlap = "skip" | "queue" | "allow";
+export const OVERLAPS: readonly Overlap[] = ["skip", "queue", "allow"];
+
+/** `schedules`: a cron schedule whose ticks the live workers fire (runtime/schedules.ts). */
+export interface ScheduleRow {
+  name: string;
+  runbook: string;
+  /** Five fields, or six with seconds first. */
+  cron: string;
+  /** IANA time zone the cron is read in. */
+  tz: string;
+  params: Record<string, Json>;
+  /** The worker group its jobs go to (null: the default group). */
+  worker_group: string | null;
+  overlap: Overlap;
+  /** bigint: arrives as text. */
+  catchup_ms: string;
+  paused: boolean;
+  source: "cli" | "file";
+  source_file: string | null;
+  /** The next tick not yet handled; null when the cron has no further time. */
+  next_at: Date | null;
+  /** overlap queue: the tick waiting for the running job to finish. */
+  pending_tick: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type TickOutcome = "fired" | "skipped" | "queued" | "triggered" | "missed";
+
+/** `schedule_ticks`: what became of one tick (or, for missed, a run of them). */
+export interface TickRow {
+  schedule: string;
+  tick: Date;
+  outcome: TickOutcome;
+  job_id: string | null;
+  /** missed: the last tick of the run, and how many. */
+  last_tick: Date | null;
+  missed: number | null;
+  reason: string | null;
+  at: Date;
 }

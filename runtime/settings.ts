@@ -58,6 +58,12 @@ export function renewWithinMs(timing: { heartbeatMs: number; timeoutMs: number }
 /** How often a worker tries a retention pass (one worker at a time does it). */
 export const RETENTION_EVERY_MS = 3_600_000;
 
+/**
+ * How often each worker runs a schedule fire pass (runtime/schedules.ts): a tick's job is
+ * queued at most this long after the tick, give or take the machine's load.
+ */
+export const SCHEDULE_EVERY_MS = 1_000;
+
 /** `Worker.stop()` without a grace period (a program's own worker; the CLI passes drainTimeoutMs). */
 export const STOP_GRACE_MS = 30_000;
 

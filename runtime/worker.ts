@@ -23,8 +23,9 @@ import { NotificationListener } from "./notifications.js";
 import { Programs } from "./programs.js";
 import type { Pins } from "./activity-pins.js";
 import { runJob, type RunnerEnv } from "./runner.js";
-import { DEFAULT_GROUP, DEFAULTS, RETENTION_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch, renewWithinMs } from "./settings.js";
+import { DEFAULT_GROUP, DEFAULTS, RETENTION_EVERY_MS, SCHEDULE_EVERY_MS, STOP_GRACE_MS, defaultClaimBatch, renewWithinMs } from "./settings.js";
 import { retentionPass } from "./retention.js";
+import { firePass } from "./schedules.js";
 import { eligibleWorkers, slotsOf } from "./slots.js";
 import type { ClaimedJob } from "./sql/claim.js";
 import type { NumberedRecord } from "./sql/checkpoint.js";
@@ -73,6 +74,8 @@ export interface WorkerOptions {
   retentionMs?: number;
   /** How often to try a retention pass (default: settings.ts RETENTION_EVERY_MS). */
   retentionEveryMs?: number;
+  /** How often to run a schedule fire pass (default: settings.ts SCHEDULE_EVERY_MS). */
+  scheduleEveryMs?: number;
   /** Diagnostics of the worker itself (not of jobs). */
   log?: (line: string) => void;
 }
@@ -201,7 +204,29 @@ export class Worker {
     this.timers.push(setInterval(() => this.kick(), this.pollMs));
     const retentionMs = this.options.retentionMs ?? DEFAULTS.retentionMs;
     if (retentionMs > 0) this.timers.push(setInterval(() => void this.retain(retentionMs), this.options.retentionEveryMs ?? RETENTION_EVERY_MS));
+    this.timers.push(setInterval(() => void this.fireSchedules(), this.options.scheduleEveryMs ?? SCHEDULE_EVERY_MS));
     this.kick();
+  }
+
+  private firing = false;
+
+  /** One schedule fire pass (runtime/schedules.ts); the jobs it queues notify the claimers. */
+  private async fireSchedules(): Promise<void> {
+    if (this.firing || this.stopping || this.outage.down) return;
+    this.firing = true;
+    try {
+      // Only what an operator did not expect is said: a catch-up and missed ticks (every tick is
+      // in schedule_ticks and the jobs' history anyway).
+      for (const r of await firePass(this.db.pool, this.timeoutMs)) {
+        if (r.missed > 0) this.log(`schedule ${r.schedule}: ${r.missed} tick${r.missed === 1 ? "" : "s"} missed while no worker ran schedules (runbook schedule show ${r.schedule})`);
+        if (r.fired > 1) this.log(`schedule ${r.schedule}: fired ${r.fired} ticks at once (catching up)`);
+      }
+    } catch (e) {
+      // The next pass does it again: nothing of a failed pass was committed.
+      if (!isConnectionError(e)) this.log(`schedule pass failed: ${(e as Error).message}`);
+    } finally {
+      this.firing = false;
+    }
   }
 
   private retaining = false;

@@ -4,8 +4,8 @@
 // (jobs.ts, fleet.ts, runbooks.ts, access.ts); this class binds them to a database and to the
 // actor whose name goes into the jobs' history ("operator alice", "token ci", "webhook deploy").
 //
-// Schedules (issue 14, `schedules`) join here as schedules()/pauseSchedule()/resumeSchedule()
-// when they are on main; until then /api/schedules answers an empty list.
+// Schedules: their list, pause and resume are here; set, remove and trigger are the CLI's for
+// now (cli/schedules.ts).
 import type { Json } from "../abi.js";
 import type { Db } from "../db/connect.js";
 import { Follower, type FollowOptions } from "../follow.js";
@@ -16,6 +16,7 @@ import * as access from "./access.js";
 import * as fleet from "./fleet.js";
 import * as jobs from "./jobs.js";
 import * as runbooks from "./runbooks.js";
+import * as schedules from "./schedules.js";
 import type { JobQuery, StartRequest } from "./views.js";
 
 export class Operator {
@@ -63,8 +64,10 @@ export class Operator {
   revokeWebhook = (name: string) => access.revokeWebhook(this.db, name);
   callWebhook = (secret: string, body: unknown) => access.callWebhook(this.db, secret, body);
 
-  // schedules: see the note at the top
-  schedules = async (): Promise<unknown[]> => [];
+  // schedules
+  schedules = () => schedules.schedules(this.db);
+  pauseSchedule = (name: string) => schedules.pauseSchedule(this.db, name, true);
+  resumeSchedule = (name: string) => schedules.pauseSchedule(this.db, name, false);
 }
 
 export { OperatorError, httpStatus } from "./errors.js";

@@ -14,7 +14,7 @@ import { branchesOf, childJobs, jobHistory, jobsWithPrefix, listJobPage, streams
 import { queuedReason } from "../sql/placement.js";
 import { currentVersion, publishedNames } from "../sql/versions.js";
 import { OperatorError } from "./errors.js";
-import type { JobDetail, JobPage, JobQuery, JobView, OutputPage, StartRequest } from "./views.js";
+import type { JobDetail, JobPage, JobQuery, JobView, OutputPage, StartRequest, WithSchedule } from "./views.js";
 
 /** Jobs a list shows when given no limit: the newest screenfuls, not a whole history. */
 export const DEFAULT_JOBS_LIMIT = 100;
@@ -48,13 +48,17 @@ export async function listJobs(db: Db, q: JobQuery): Promise<JobPage> {
   if (q.status !== undefined && !JOB_STATUSES.includes(q.status as JobStatus)) {
     throw new OperatorError(`unknown status ${q.status}: use one of ${JOB_STATUSES.join(", ")}`, "invalid");
   }
-  // Schedules (issue 14, `schedules`) add a job's schedule; until then no job has one.
-  if (q.schedule !== undefined) throw new OperatorError("schedules are not on this server yet: no job has a schedule", "invalid");
   const limit = q.limit ?? DEFAULT_JOBS_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new OperatorError(`limit must be a whole number from 1 to ${MAX_PAGE}`, "invalid");
   const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-  const page = await listJobPage(db.pool, { status: q.status as JobStatus | undefined, runbook: q.runbook, parent: q.parent }, limit, cursor);
-  return { jobs: page.jobs, next: page.next ? encodeCursor(page.next) : null };
+  const page = await listJobPage(db.pool, { status: q.status as JobStatus | undefined, runbook: q.runbook, parent: q.parent, schedule: q.schedule }, limit, cursor);
+  return { jobs: page.jobs.map(withSchedule), next: page.next ? encodeCursor(page.next) : null };
+}
+
+/** A job's schedule columns as its `schedule` field. */
+function withSchedule<T extends { schedule: string | null; schedule_tick: Date | null }>(j: T): WithSchedule<T> {
+  const { schedule, schedule_tick, ...rest } = j;
+  return { ...rest, schedule: schedule && schedule_tick ? { name: schedule, tick: schedule_tick } : null };
 }
 
 function encodeCursor(c: JobCursor): string {
@@ -82,7 +86,7 @@ export async function jobDetail(db: Db, id: string): Promise<JobDetail> {
   const row = await mustGetJob(db, id);
   const [history, children, waiting, branches] = await Promise.all([jobHistory(db.pool, id), childJobs(db.pool, id), queuedReason(db.pool, row), branchesOf(db.pool, id)]);
   const { state, lease_epoch: _, ...job } = row;
-  return { job: job satisfies JobView, waiting, history, children, branches, locals: state ? localsOf(state as StoredState) : null };
+  return { job: withSchedule(job) satisfies JobView, waiting, history, children: children.map(withSchedule), branches, locals: state ? localsOf(state as StoredState) : null };
 }
 
 function localsOf(state: StoredState): JobDetail["locals"] {
@@ -130,7 +134,8 @@ async function suggestJob(db: Db, id: string): Promise<string> {
   return like.length ? ` (did you mean ${like.join(", ")}?)` : "";
 }
 
-function suggestName(names: string[], name: string): string {
+/** " (did you mean ...?)" for a name not found among `names`, or what there is. */
+export function suggestName(names: string[], name: string): string {
   if (names.length === 0) return " (nothing is published yet: run `runbook publish PATH` or `runbook run FILE`)";
   const close = names.filter((n) => editDistance(n.toLowerCase(), name.toLowerCase()) <= Math.max(1, Math.floor(name.length / 4)));
   return close.length ? ` (did you mean ${close.join(", ")}?)` : ` (published: ${names.slice(0, 10).join(", ")}${names.length > 10 ? ", ..." : ""})`;

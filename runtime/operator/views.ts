@@ -1,13 +1,25 @@
 // What the operator API answers with: the shapes the CLI prints and the HTTP API sends as JSON.
 // Types only; the functions that build them are beside their actions (jobs.ts, fleet.ts, ...).
 import type { Json, ParamInfo } from "../abi.js";
-import type { DeploymentRow, HistoryRow, JobRow, StreamRow } from "../rows.js";
+import type { DeploymentRow, HistoryRow, JobRow, Overlap, StreamRow } from "../rows.js";
 import type { BranchSummary, JobSummary } from "../sql/inspect.js";
 import type { QueuedReason } from "../sql/placement.js";
 import type { WorkerStatus } from "../sql/workers.js";
 
+/** The schedule tick that made a job (migration 0009). */
+export interface ScheduleRef {
+  name: string;
+  tick: Date;
+}
+
+/** A job's two schedule columns as one field, `schedule`: {name, tick}, or null. */
+export type WithSchedule<T> = Omit<T, "schedule" | "schedule_tick"> & { schedule: ScheduleRef | null };
+
 /** A job without its raw checkpoint state (see `JobDetail.locals`) and lease epoch. */
-export type JobView = Omit<JobRow, "state" | "lease_epoch">;
+export type JobView = WithSchedule<Omit<JobRow, "state" | "lease_epoch">>;
+
+/** A job in a list. */
+export type JobListItem = WithSchedule<JobSummary>;
 
 /** One frame of the job's latest checkpoint: the runbook it runs and its named locals. */
 export interface FrameLocals {
@@ -22,7 +34,7 @@ export interface JobDetail {
   waiting: QueuedReason | null;
   history: HistoryRow[];
   /** The jobs it started (`start`, the branches of a `parallel for`), oldest first. */
-  children: JobSummary[];
+  children: JobListItem[];
   /** Its `parallel for` branches (every run), with their elements, in run and element order. */
   branches: BranchSummary[];
   /**
@@ -44,7 +56,7 @@ export interface JobQuery {
 }
 
 export interface JobPage {
-  jobs: JobSummary[];
+  jobs: JobListItem[];
   /** Pass as `cursor` for the next page; null on the last page. */
   next: string | null;
 }
@@ -108,4 +120,25 @@ export interface RunbookView {
   /** The version `start NAME` runs. */
   current: { hash: string; params: ParamInfo[]; published_at: Date | null };
   versions: { hash: string; created_at: Date; current: boolean }[];
+}
+
+/** A schedule as `schedule list --json` and GET /api/schedules show it. */
+export interface ScheduleView {
+  name: string;
+  runbook: string;
+  cron: string;
+  tz: string;
+  params: Record<string, Json>;
+  /** The worker group its jobs go to; null: the runbook's declared group, else `default`. */
+  group: string | null;
+  paused: boolean;
+  overlap: Overlap;
+  catchup_ms: number;
+  /** The next tick, ISO-8601 UTC; null while paused (or when the cron has no further time). */
+  next: string | null;
+  /** overlap queue: the tick waiting for the running job to finish. */
+  queued_tick: string | null;
+  /** Made by `runbook schedule set` (cli) or declared in a schedules file (file). */
+  source: "cli" | "file";
+  file: string | null;
 }

@@ -145,6 +145,8 @@ export function createApp(op: Operator, options: AppOptions = {}): App {
   app.get("/api/runbooks", async (c) => c.json(await op.runbooks()));
   app.get("/api/runbooks/:name/versions/:hash", async (c) => c.json(await op.version(c.req.param("name"), c.req.param("hash"))));
   app.get("/api/schedules", async (c) => c.json(await op.schedules()));
+  app.post("/api/schedules/:name/pause", requireRole("operator"), async (c) => c.json(await op.pauseSchedule(c.req.param("name"))));
+  app.post("/api/schedules/:name/resume", requireRole("operator"), async (c) => c.json(await op.resumeSchedule(c.req.param("name"))));
 
   // access
   app.get("/api/tokens", requireRole("admin"), async (c) => c.json(await op.tokens()));

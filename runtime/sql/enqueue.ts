@@ -17,6 +17,8 @@ export interface NewJob {
   group?: string;
   /** Higher first among due jobs of the same slot (default 0). */
   priority?: number;
+  /** A schedule's tick this job is for (0009): at most one job per tick, whatever its id. */
+  schedule?: { name: string; tick: Date };
 }
 
 /**
@@ -30,11 +32,11 @@ export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string):
   const { rows } = await db.query<{ id: string }>(
     `WITH input AS (
        -- params arrive as their stored text (see recordsText in checkpoint.ts), cast to json here.
-       SELECT * FROM json_to_recordset($1::json) AS x(id text, runbook text, version text, params text, "group" text, priority integer)
+       SELECT * FROM json_to_recordset($1::json) AS x(id text, runbook text, version text, params text, "group" text, priority integer, schedule text, schedule_tick timestamptz)
      ), inserted AS (
-       INSERT INTO jobs (id, runbook, version, slot, status, params, due_at, worker_group, priority, concurrency_key, concurrency_limit)
+       INSERT INTO jobs (id, runbook, version, slot, status, params, due_at, worker_group, priority, concurrency_key, concurrency_limit, schedule, schedule_tick)
        SELECT x.id, x.runbook, x.version, runbook_slot(x.id), 'queued', x.params::json, CASE WHEN p.concurrency_key IS NULL THEN now() END,
-              coalesce(x."group", p.declared_group, 'default'), coalesce(x.priority, 0), p.concurrency_key, p.concurrency_limit
+              coalesce(x."group", p.declared_group, 'default'), coalesce(x.priority, 0), p.concurrency_key, p.concurrency_limit, x.schedule, x.schedule_tick
        FROM input x LEFT JOIN LATERAL runbook_placement(x.version, x.runbook, x.params::json) p ON true
        ON CONFLICT (id) DO NOTHING
        RETURNING id
@@ -43,7 +45,7 @@ export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string):
        SELECT id, NULL, 'queued', $2 FROM inserted
      )
      SELECT id, pg_notify('${CHANNEL}', 'jobs') FROM inserted`,
-    [JSON.stringify(jobs.map((j) => ({ id: j.id, runbook: j.runbook, version: j.version, params: encodeJson(j.params, "the job's parameters"), group: j.group ?? null, priority: j.priority ?? null }))), reason],
+    [JSON.stringify(jobs.map((j) => ({ id: j.id, runbook: j.runbook, version: j.version, params: encodeJson(j.params, "the job's parameters"), group: j.group ?? null, priority: j.priority ?? null, schedule: j.schedule?.name ?? null, schedule_tick: j.schedule?.tick ?? null }))), reason],
   );
   return rows.map((r) => r.id);
 }

@@ -1,12 +1,14 @@
 // Reading jobs for operators: lists, one job in full, its streams and history.
 import type { HistoryRow, JobRow, JobStatus, Queryable, StreamRow } from "../rows.js";
 
-export type JobSummary = Pick<JobRow, "id" | "runbook" | "version" | "status" | "worker" | "slot" | "checkpoint_label" | "checkpoint_at" | "created_at" | "updated_at" | "finished_at" | "parent_id">;
+export type JobSummary = Pick<JobRow, "id" | "runbook" | "version" | "status" | "worker" | "slot" | "checkpoint_label" | "checkpoint_at" | "created_at" | "updated_at" | "finished_at" | "parent_id" | "schedule" | "schedule_tick">;
 
 export interface JobFilter {
   status?: JobStatus;
   runbook?: string;
   parent?: string;
+  /** The jobs of this schedule's ticks. */
+  schedule?: string;
 }
 
 /** Where a page of jobs ends: the last job's creation time (as the database's exact text) and id. */
@@ -24,13 +26,14 @@ export interface JobCursor {
 export async function listJobPage(db: Queryable, filter: JobFilter, limit: number, cursor?: JobCursor): Promise<{ jobs: JobSummary[]; next: JobCursor | null }> {
   const { rows } = await db.query<JobSummary & { cursor_at: string }>(
     `SELECT id, runbook, version, status, worker, slot, checkpoint_label, checkpoint_at, created_at, updated_at, finished_at, parent_id,
-            created_at::text AS cursor_at
+            schedule, schedule_tick, created_at::text AS cursor_at
      FROM jobs
      WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR runbook = $2) AND ($3::text IS NULL OR parent_id = $3)
+       AND ($7::text IS NULL OR schedule = $7)
        AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::text))
      ORDER BY created_at DESC, id DESC LIMIT $6`,
     // One row more than asked tells whether there is a next page.
-    [filter.status ?? null, filter.runbook ?? null, filter.parent ?? null, cursor?.at ?? null, cursor?.id ?? null, limit + 1],
+    [filter.status ?? null, filter.runbook ?? null, filter.parent ?? null, cursor?.at ?? null, cursor?.id ?? null, limit + 1, filter.schedule ?? null],
   );
   const more = rows.length > limit;
   if (more) rows.length = limit;
@@ -41,7 +44,7 @@ export async function listJobPage(db: Queryable, filter: JobFilter, limit: numbe
 /** The jobs a job started (children, and the branches of a `parallel for`), oldest first. */
 export async function childJobs(db: Queryable, parentId: string, limit = 1000): Promise<JobSummary[]> {
   const { rows } = await db.query<JobSummary>(
-    `SELECT id, runbook, version, status, worker, slot, checkpoint_label, checkpoint_at, created_at, updated_at, finished_at, parent_id
+    `SELECT id, runbook, version, status, worker, slot, checkpoint_label, checkpoint_at, created_at, updated_at, finished_at, parent_id, schedule, schedule_tick
      FROM jobs WHERE parent_id = $1 ORDER BY created_at, id LIMIT $2`,
     [parentId, limit],
   );

@@ -32,6 +32,15 @@ function clean(): Evidence {
       ...[0, 1].map((i) => ({ id: `f/0.${i}`, runbook: "chaos_fanout__branch1", params: { i: i + 1 }, status: "completed", parent_id: "f", error: null, finished_at: null, branch_key: 0, branch_index: i, branch_label: String(i + 1) })),
       { id: "g", runbook: "chaos_fanout", params: { k: 1, limit: 1, ms: 10 }, status: "failed", parent_id: null, error: { message: "branch for element 1 failed: the branch was stopped" }, finished_at: null },
       { id: "g/0.0", runbook: "chaos_fanout__branch1", params: { i: 1 }, status: "stopped", parent_id: "g", error: null, finished_at: null, branch_key: 0, branch_index: 0, branch_label: "1" },
+      { id: `tick@${at(3).toISOString()}`, runbook: "scheduled", params: {}, status: "completed", parent_id: null, error: null, schedule: "tick", schedule_tick: at(3), finished_at: at(4) },
+      { id: `tick@${at(9).toISOString()}`, runbook: "scheduled", params: {}, status: "completed", parent_id: null, error: null, schedule: "tick", schedule_tick: at(9), finished_at: at(10) },
+    ],
+    schedules: [{ name: "tick", cron: "*/3 * * * * *", tz: "UTC" }],
+    // Every 3 s: fired, skipped (an overlap policy), fired.
+    ticks: [
+      { schedule: "tick", tick: at(3), outcome: "fired", job_id: `tick@${at(3).toISOString()}`, last_tick: null, missed: null, reason: null },
+      { schedule: "tick", tick: at(6), outcome: "skipped", job_id: null, last_tick: null, missed: null, reason: "overlap skip" },
+      { schedule: "tick", tick: at(9), outcome: "fired", job_id: `tick@${at(9).toISOString()}`, last_tick: null, missed: null, reason: null },
     ],
     streams: [...out("a", ["step 1", "step 2", "done"]), ...out("b", ["waiting", "woke", "reviewed"]), ...out("c", ["step 1"]), ...out("v", ["step 1"]), ...out("f", ["results [10,20]"]), ...out("k1", ["step 1", "done"]), ...out("k2", ["step 1", "done"])],
     history: [
@@ -160,6 +169,10 @@ describe("the soak checker", () => {
     ["branch limit exceeded", (ev) => (ev.history.find((h) => h.job_id === "f/0.1" && h.from_status === null)!.id = ev.history.find((h) => h.job_id === "f/0.0" && h.to_status === "completed")!.id - 0.5)],
     ["branch missing", (ev) => (ev.jobs = ev.jobs.filter((j) => j.id !== "f/0.1"))],
     ["unexpected failure", (ev) => (ev.jobs.find((j) => j.id === "g/0.0")!.status = "completed")],
+    ["two jobs for a tick", (ev) => ev.jobs.push({ ...ev.jobs.find((j) => j.schedule)!, id: "tick-again" })], // a second job for the tick of 3 s
+    ["two jobs for a tick", (ev) => (ev.ticks![1] = { ...ev.ticks![1], outcome: "fired", job_id: `tick@${at(6).toISOString()}` })], // fired, but no job
+    ["tick lost", (ev) => ev.ticks!.splice(1, 1)], // no record of the tick of 6 s
+    ["tick lost", (ev) => (ev.ticks![1] = { ...ev.ticks![1], outcome: "missed", last_tick: at(6), missed: 1 })],
     ["unclear error", (ev) => ev.unclear.push({ command: "start chaos_steps --param n={", code: 1, stderr: "TypeError: x\n    at f (a.ts:1:2)\n" })],
   ];
   it.each(cases)("catches %s", (kind, doctor) => {

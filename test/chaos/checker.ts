@@ -8,6 +8,7 @@
 // operator's own; jobs.ts says what each soak runbook outputs and where it checkpoints.
 import type { Evidence, JobEvidence, LedgerEvidence } from "./evidence.js";
 import { expectationOf } from "./jobs.js";
+import { tickViolations } from "./ticks.js";
 
 export const VIOLATION_KINDS = [
   "lost",
@@ -26,6 +27,8 @@ export const VIOLATION_KINDS = [
   "branch started twice",
   "branch limit exceeded",
   "branch missing",
+  "two jobs for a tick",
+  "tick lost",
 ] as const;
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
@@ -107,6 +110,7 @@ export function check(ev: Evidence): Report {
   for (const problem of keyed.problems) add("above the concurrency limit", problem);
   for (const [what, kind] of branchProblems(ev)) add(kind, what);
 
+  for (const v of tickViolations(ev)) add(v.kind, v.what);
   for (const c of ev.crashes) add("worker crashed", `${c.worker} exited ${c.code} on its own: ${firstError(c.tail)}`);
   for (const u of ev.unclear) add("unclear error", `runbook ${u.command}: exit ${u.code}, stderr ${JSON.stringify(u.stderr.slice(0, 300))}`);
 

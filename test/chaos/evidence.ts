@@ -22,6 +22,26 @@ export interface JobEvidence {
   branch_key?: number | null;
   branch_index?: number | null;
   branch_label?: string | null;
+  /** The schedule and tick that made it (null: not a schedule's job). */
+  schedule?: string | null;
+  schedule_tick?: Date | null;
+}
+
+/** A schedule of the soak, and what became of its ticks (ticks.ts checks them). */
+export interface ScheduleEvidence {
+  name: string;
+  cron: string;
+  tz: string;
+}
+
+export interface TickEvidence {
+  schedule: string;
+  tick: Date;
+  outcome: string;
+  job_id: string | null;
+  last_tick: Date | null;
+  missed: number | null;
+  reason: string | null;
 }
 
 export interface StreamEvidence {
@@ -90,17 +110,21 @@ export interface Evidence {
   hostile: HostileJob[];
   crashes: { worker: string; code: number; tail: string }[];
   unclear: UnclearError[];
+  schedules?: ScheduleEvidence[];
+  ticks?: TickEvidence[];
 }
 
 /** Reads the database's part of the evidence. */
-export async function readEvidence(pool: pg.Pool): Promise<Pick<Evidence, "jobs" | "streams" | "history" | "ledger">> {
-  const [jobs, streams, history, ledger] = await Promise.all([
-    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error, concurrency_key, concurrency_limit, finished_at, branch_key, branch_index, branch_label FROM jobs ORDER BY id"),
+export async function readEvidence(pool: pg.Pool): Promise<Pick<Evidence, "jobs" | "streams" | "history" | "ledger" | "schedules" | "ticks">> {
+  const [jobs, streams, history, ledger, schedules, ticks] = await Promise.all([
+    pool.query<JobEvidence>("SELECT id, runbook, params, status, parent_id, error, concurrency_key, concurrency_limit, finished_at, branch_key, branch_index, branch_label, schedule, schedule_tick FROM jobs ORDER BY id"),
     pool.query<StreamEvidence>("SELECT job_id, seq, stream, value FROM job_streams ORDER BY job_id, seq"),
     jobsHistory(pool, null),
     pool.query<LedgerEvidence>("SELECT id::int, job, pos, attempt, worker, epoch::int, accepted, at FROM chaos_ledger ORDER BY id"),
+    pool.query<ScheduleEvidence>("SELECT name, cron, tz FROM schedules ORDER BY name"),
+    pool.query<TickEvidence>("SELECT schedule, tick, outcome, job_id, last_tick, missed, reason FROM schedule_ticks ORDER BY schedule, tick"),
   ]);
-  return { jobs: jobs.rows, streams: streams.rows, history: numbered(history), ledger: ledger.rows };
+  return { jobs: jobs.rows, streams: streams.rows, history: numbered(history), ledger: ledger.rows, schedules: schedules.rows, ticks: ticks.rows };
 }
 
 /**

@@ -26,6 +26,9 @@ export function formatReport(settings: Settings, r: SoakResult): string {
   );
   const k = report.keyed;
   out.push(`concurrency keys: ${k.jobs} jobs under ${k.keys} keys, at most ${k.peak} of one key running, sleeping or waiting at once`);
+  const ticks = r.evidence.ticks ?? [];
+  const outcomes = [...new Set(ticks.map((t) => t.outcome))].sort().map((o) => `${ticks.filter((t) => t.outcome === o).length} ${o}`);
+  out.push(`schedules: ${(r.evidence.schedules ?? []).length}, ${ticks.length} ticks recorded${outcomes.length ? ` (${outcomes.join(", ")})` : ""}`);
   out.push("violations:");
   for (const [kind, list] of report.violations) {
     out.push(`  ${kind}: ${list.length}`);

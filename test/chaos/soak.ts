@@ -56,6 +56,9 @@ export async function runSoak(settings: Settings, log: (line: string) => void, o
     clearInterval(progress);
     loading = false;
     await load;
+    // The schedule's last ticks: its jobs then settle like the rest (ticks.ts checks them all).
+    const paused = await soak.gate.cli(["schedule", "pause", "chaos_tick"]);
+    if (paused.code !== 0) log(`runbook schedule pause chaos_tick: ${paused.stderr.trim()}`);
     log(`faults over after ${soak.faults.length} injections; settling`);
     await settle(soak, Math.max(60_000, settings.timeoutMs * 20));
     const evidence: Evidence = { ...(await readEvidence(project.pool)), faults: soak.faults, hostile: soak.hostile, crashes: fleet.crashes, unclear: soak.unclear };

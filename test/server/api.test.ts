@@ -40,6 +40,8 @@ const ENDPOINTS: [string, string, Role, unknown?][] = [
   ["POST", "/api/jobs/nope/suspend", "operator"],
   ["POST", "/api/jobs/nope/resume", "operator"],
   ["POST", "/api/jobs/nope/stop", "operator"],
+  ["POST", "/api/schedules/nope/pause", "operator"],
+  ["POST", "/api/schedules/nope/resume", "operator"],
   ["POST", "/api/workers/nobody/drain", "admin", { timeout: "1m" }],
   ["PUT", "/api/deployment", "admin", { workers: [] }],
   ["GET", "/api/tokens", "admin"],

@@ -36,7 +36,7 @@ export function schedulesPage(view, { me }) {
         table(
           ["schedule", "runbook", "cron", "next fire times", "state", operator ? "" : null].filter((x) => x !== null),
           all.map((s) => {
-            const next = s.next ?? s.next_fires ?? (s.next_at ? [s.next_at] : []);
+            const next = s.next ? [s.next] : []; // the next tick (ISO-8601), null while paused
             return h(
               "tr",
               { "data-schedule": s.name },
