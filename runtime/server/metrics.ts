@@ -12,17 +12,20 @@
 // workers' own counters (a first claim has no history line, migration 0008): what each worker's
 // count grew by since the last scrape, so a worker row removed a day after it stopped takes
 // nothing away.
-// Schedules (issue 14, `schedules`): runbook_schedule_ticks_total{outcome="fired|skipped|missed"}
-// joins here when they are on main.
+//   runbook_schedule_ticks_total{outcome}       schedule ticks fired, triggered by hand, skipped
+//                                                (overlap) and missed (beyond the catch-up window)
+// Ticks, like takeovers, are counted from the tick records read since this server started.
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
 import type { Db } from "../db/connect.js";
-import { checkpointHistogram, claimsByWorker, jobCounts, liveWorkerCount, tallyHistory } from "../sql/metrics.js";
+import { checkpointHistogram, claimsByWorker, jobCounts, liveWorkerCount, tallyHistory, tallyTicks } from "../sql/metrics.js";
 import { CHECKPOINT_BUCKETS_MS } from "../worker-metrics.js";
 
 export class Metrics {
   private readonly registry = new Registry();
   private historyAfter = "0";
   private readonly tally = { claims: 0, takeovers: 0, handovers: 0 };
+  private ticksAfter: string | null = null;
+  private readonly ticks = { fired: 0, triggered: 0, skipped: 0, missed: 0 };
   /** Each worker's claim count at the last scrape. */
   private readonly claimsSeen = new Map<string, number>();
   private scraping: Promise<void> | null = null;
@@ -36,11 +39,20 @@ export class Metrics {
     const takeovers = new Counter({ name: "runbook_lease_takeovers_total", help: "Claims of a running job whose worker's lease had expired", registers });
     const handovers = new Counter({ name: "runbook_handovers_total", help: "Running jobs handed on to another worker at a checkpoint or interrupted (drain, moved slot)", registers });
     const live = new Gauge({ name: "runbook_workers_live", help: "Workers with a fresh heartbeat", registers });
+    const ticks = new Counter({ name: "runbook_schedule_ticks_total", help: "Schedule ticks by outcome: fired, triggered by hand, skipped (overlap), missed (beyond the catch-up window)", labelNames: ["outcome"], registers });
     this.registry.registerMetric(new CheckpointLatency(db) as unknown as Metric);
     // One read of the database per scrape, shared by the metrics above (their collect()).
     this.refresh = async () => {
-      const [counts, n, t, perWorker] = await Promise.all([jobCounts(db.pool), liveWorkerCount(db.pool), tallyHistory(db.pool, this.historyAfter), claimsByWorker(db.pool)]);
+      const [counts, n, t, perWorker, tk] = await Promise.all([
+        jobCounts(db.pool),
+        liveWorkerCount(db.pool),
+        tallyHistory(db.pool, this.historyAfter),
+        claimsByWorker(db.pool),
+        tallyTicks(db.pool, this.ticksAfter),
+      ]);
       this.historyAfter = t.last;
+      this.ticksAfter = tk.last;
+      for (const outcome of ["fired", "triggered", "skipped", "missed"] as const) this.ticks[outcome] += tk[outcome];
       for (const w of perWorker) {
         this.tally.claims += Math.max(0, w.claims - (this.claimsSeen.get(w.name) ?? 0));
         this.claimsSeen.set(w.name, w.claims);
@@ -59,6 +71,8 @@ export class Metrics {
         metric.reset();
         metric.inc(v);
       }
+      ticks.reset();
+      for (const [outcome, v] of Object.entries(this.ticks)) ticks.inc({ outcome }, v);
       live.set(n);
     };
   }

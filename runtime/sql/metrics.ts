@@ -75,3 +75,35 @@ export async function tallyHistory(db: Queryable, after: string): Promise<Histor
   );
   return rows[0];
 }
+
+export interface TickTally {
+  /** The latest record time counted, as text: a Date would drop its microseconds, and the next
+   * tally (after it) would count that record again. Null: none yet. */
+  last: string | null;
+  fired: number;
+  triggered: number;
+  skipped: number;
+  /** Ticks missed (one record stands for a run of them: its `missed` count). */
+  missed: number;
+}
+
+/**
+ * Schedule ticks decided since `after`: fired, triggered by hand, skipped (overlap) and missed
+ * (an outage beyond the catch-up window), up to the records ten seconds old, for the reason
+ * tallyHistory gives. A record's `at` is set when its outcome is decided (a queued tick's again
+ * when it fires or is skipped), so each decided tick is counted once, and retention removing old
+ * records takes nothing from the counters.
+ */
+export async function tallyTicks(db: Queryable, after: string | null): Promise<TickTally> {
+  const { rows } = await db.query<TickTally>(
+    `SELECT coalesce(max(at)::text, $1::text) AS last,
+            count(*) FILTER (WHERE outcome = 'fired')::float8 AS fired,
+            count(*) FILTER (WHERE outcome = 'triggered')::float8 AS triggered,
+            count(*) FILTER (WHERE outcome = 'skipped')::float8 AS skipped,
+            coalesce(sum(missed) FILTER (WHERE outcome = 'missed'), 0)::float8 AS missed
+     FROM schedule_ticks
+     WHERE outcome <> 'queued' AND ($1::text IS NULL OR at > $1::text::timestamptz) AND at < now() - interval '10 seconds'`,
+    [after],
+  );
+  return rows[0];
+}

@@ -135,6 +135,36 @@ describe("GET /metrics", () => {
   });
 });
 
+describe("GET /metrics: schedule ticks", () => {
+  it("counts each decided tick once, by outcome, a queued one when it is decided", async () => {
+    const scrape = async () => {
+      const r = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${f.tokens.viewer}` } });
+      const parsed = parseMetrics(await r.text());
+      expect(parsed.types.get("runbook_schedule_ticks_total")).toBe("counter");
+      const by = (outcome: string) => parsed.samples.find((s) => s.name === "runbook_schedule_ticks_total" && s.labels.outcome === outcome)?.value ?? 0;
+      return { fired: by("fired"), triggered: by("triggered"), skipped: by("skipped"), missed: by("missed") };
+    };
+    const before = await scrape();
+    // Paused, so no worker fires it; the records are older than the ten seconds a tally waits.
+    await f.db.pool.query("INSERT INTO schedules (name, runbook, cron, paused, source) VALUES ('metrics-nightly', 'greet', '0 3 * * *', true, 'cli')");
+    await f.db.pool.query(
+      `INSERT INTO schedule_ticks (schedule, tick, outcome, job_id, last_tick, missed, at) VALUES
+         ('metrics-nightly', '2026-01-01T03:00Z', 'fired', 'metrics-nightly@1', NULL, NULL, now() - interval '60 seconds'),
+         ('metrics-nightly', '2026-01-02T03:00Z', 'triggered', 'metrics-nightly@2', NULL, NULL, now() - interval '60 seconds'),
+         ('metrics-nightly', '2026-01-03T03:00Z', 'skipped', NULL, NULL, NULL, now() - interval '60 seconds'),
+         ('metrics-nightly', '2026-01-04T03:00Z', 'missed', NULL, '2026-01-08T03:00Z', 5, now() - interval '60 seconds'),
+         ('metrics-nightly', '2026-01-09T03:00Z', 'queued', NULL, NULL, NULL, now() - interval '60 seconds')`,
+    );
+    const once = await scrape();
+    expect(once).toEqual({ fired: before.fired + 1, triggered: before.triggered + 1, skipped: before.skipped + 1, missed: before.missed + 5 });
+    expect(await scrape()).toEqual(once);
+    // The queued tick fires: counted then, once.
+    await f.db.pool.query("UPDATE schedule_ticks SET outcome = 'fired', job_id = 'metrics-nightly@9', at = now() - interval '30 seconds' WHERE schedule = 'metrics-nightly' AND outcome = 'queued'");
+    expect(await scrape()).toEqual({ ...once, fired: once.fired + 1 });
+    expect(await scrape()).toEqual({ ...once, fired: once.fired + 1 });
+  });
+});
+
 describe("GET /api/jobs/:id/output?follow=1", () => {
   it("streams records as server-sent events as they are committed, then the end", async () => {
     await call(base, "POST", "/api/jobs", f.tokens.operator, { runbook: "greet", params: { name: "sse", times: 2 }, id: "sse-1" });
