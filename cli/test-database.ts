@@ -17,7 +17,7 @@
 // there. A server that does not let the URL's user create roles gets the database alone, used as
 // that user.
 import { randomBytes } from "node:crypto";
-import pg from "pg";
+import pg from "../runtime/db/pg.js";
 import type { Json } from "../runtime/abi.js";
 import type { QueryFn } from "../runtime/builtins/sql.js";
 import { DEFAULT_CONNECTION, type SqlConnectionSource } from "../runtime/builtins/sql-connections.js";

@@ -4,7 +4,7 @@
 // suspend or stop for a running job). A lost connection is reopened after a second, each time
 // to where the database is now (the embedded one may have moved to another port); until then the
 // worker's polling covers what it misses, so a failure here is logged, never fatal.
-import pg from "pg";
+import pg from "./db/pg.js";
 
 export interface NotificationHandlers {
   /** The deployment or the set of live workers changed. */

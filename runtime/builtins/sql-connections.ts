@@ -5,7 +5,7 @@
 //
 // One small pool per URL, opened on first use and kept for the process; the asset is read on
 // every call, so a rotated URL takes effect at the next call.
-import pg from "pg";
+import pg from "../db/pg.js";
 import type { Json } from "../abi.js";
 import { checkAssetName, type AssetActor } from "./asset.js";
 import type { QueryFn } from "./sql.js";

@@ -3,7 +3,7 @@
 // host, never a stack trace. Every new connection to the embedded cluster looks up where it
 // listens now: `runbook db stop` and a restart may move it to another port (its old one taken),
 // and a long-running worker must follow it there.
-import pg from "pg";
+import pg from "./pg.js";
 import { decodeJson } from "../json-text.js";
 import { ensureLocalDatabase, localSqlUrl, localStatus } from "./local.js";
 import { migrate } from "./migrate.js";

@@ -8,7 +8,7 @@
 // Created once per cluster, idempotently, by runtime/db/local.ts with a generated password kept
 // in `.runbook/db.json`; its URL is stored as the asset `sql.default` of the runtime's database
 // (runtime/builtins/sql-connections.ts reads it).
-import pg from "pg";
+import pg from "./pg.js";
 import { getAsset, setAsset } from "../builtins/asset.js";
 import type { QueryFn } from "../builtins/sql.js";
 
