@@ -8,16 +8,25 @@
 // now (cli/schedules.ts).
 import type { Json } from "../abi.js";
 import type { Db } from "../db/connect.js";
-import { Follower, type FollowOptions } from "../follow.js";
+import type { Follower, FollowOptions } from "../follow.js";
 import type { Bundle } from "../publish.js";
 import type { JobRow } from "../rows.js";
 import type { ControlVerb } from "../sql/control.js";
-import * as access from "./access.js";
-import * as fleet from "./fleet.js";
-import * as jobs from "./jobs.js";
-import * as runbooks from "./runbooks.js";
-import * as schedules from "./schedules.js";
+import type { NewWebhook } from "./access.js";
 import type { JobQuery, StartRequest } from "./views.js";
+
+// Each kind's module is imported on the first call of one of its actions (and cached by the
+// module loader after that), not up front: a command uses one or two kinds, and loading all of
+// them (publishing, the fleet's slot assignment, tokens, schedules and their SQL) cost every
+// command ~15 ms of start-up. The actions were all asynchronous already: callers see no change.
+const load = {
+  runbooks: () => import("./runbooks.js"),
+  jobs: () => import("./jobs.js"),
+  fleet: () => import("./fleet.js"),
+  access: () => import("./access.js"),
+  schedules: () => import("./schedules.js"),
+  follow: () => import("../follow.js"),
+};
 
 export class Operator {
   constructor(
@@ -32,42 +41,43 @@ export class Operator {
   }
 
   // runbooks
-  publish = (bundles: Bundle[]) => runbooks.publish(this.db, bundles);
-  runbooks = () => runbooks.runbooks(this.db);
-  version = (name: string, hash: string) => runbooks.version(this.db, name, hash);
+  publish = async (bundles: Bundle[]) => (await load.runbooks()).publish(this.db, bundles);
+  runbooks = async () => (await load.runbooks()).runbooks(this.db);
+  version = async (name: string, hash: string) => (await load.runbooks()).version(this.db, name, hash);
 
   // jobs
-  start = (req: StartRequest) => jobs.startJob(this.db, this.actor, req);
-  jobs = (q: JobQuery = {}) => jobs.listJobs(this.db, q);
-  job = (id: string) => jobs.jobDetail(this.db, id);
-  jobRow = (id: string) => jobs.mustGetJob(this.db, id);
-  output = (id: string, after?: number, limit?: number) => jobs.jobOutput(this.db, id, after, limit);
-  control = (verb: ControlVerb, id: string) => jobs.controlJobAs(this.db, this.actor, verb, id);
-  signal = (id: string, name: unknown, payload: Json) => jobs.signalJob(this.db, this.actor, id, name, payload);
+  start = async (req: StartRequest) => (await load.jobs()).startJob(this.db, this.actor, req);
+  jobs = async (q: JobQuery = {}) => (await load.jobs()).listJobs(this.db, q);
+  job = async (id: string) => (await load.jobs()).jobDetail(this.db, id);
+  jobRow = async (id: string) => (await load.jobs()).mustGetJob(this.db, id);
+  output = async (id: string, after?: number, limit?: number) => (await load.jobs()).jobOutput(this.db, id, after, limit);
+  control = async (verb: ControlVerb, id: string) => (await load.jobs()).controlJobAs(this.db, this.actor, verb, id);
+  signal = async (id: string, name: unknown, payload: Json) => (await load.jobs()).signalJob(this.db, this.actor, id, name, payload);
   /** Follows a job's records to its end (see runtime/follow.ts); null when cut short by `until`. */
-  follow = (id: string, o: FollowOptions, follower = new Follower()): Promise<JobRow | null> => follower.follow(this.db.pool, id, o);
+  follow = async (id: string, o: FollowOptions, follower?: Follower): Promise<JobRow | null> =>
+    (follower ?? new (await load.follow()).Follower()).follow(this.db.pool, id, o);
 
   // the fleet
-  fleet = () => fleet.fleet(this.db);
-  deployment = (group?: string) => fleet.deploymentView(this.db, group);
-  deploy = (workers: unknown, group?: unknown) => fleet.deployWorkers(this.db, workers, group);
-  drain = (name: string, timeoutMs: number, suspend = false) => fleet.drainWorker(this.db, name, timeoutMs, suspend);
-  workerState = (name: string) => fleet.workerState(this.db, name);
+  fleet = async () => (await load.fleet()).fleet(this.db);
+  deployment = async (group?: string) => (await load.fleet()).deploymentView(this.db, group);
+  deploy = async (workers: unknown, group?: unknown) => (await load.fleet()).deployWorkers(this.db, workers, group);
+  drain = async (name: string, timeoutMs: number, suspend = false) => (await load.fleet()).drainWorker(this.db, name, timeoutMs, suspend);
+  workerState = async (name: string) => (await load.fleet()).workerState(this.db, name);
 
   // access
-  createToken = (name: string, role: string) => access.createToken(this.db, name, role);
-  tokens = () => access.tokens(this.db);
-  revokeToken = (name: string) => access.revokeToken(this.db, name);
-  authenticate = (token: string) => access.authenticate(this.db, token);
-  createWebhook = (w: access.NewWebhook) => access.createWebhook(this.db, w);
-  webhooks = () => access.webhooks(this.db);
-  revokeWebhook = (name: string) => access.revokeWebhook(this.db, name);
-  callWebhook = (secret: string, body: unknown) => access.callWebhook(this.db, secret, body);
+  createToken = async (name: string, role: string) => (await load.access()).createToken(this.db, name, role);
+  tokens = async () => (await load.access()).tokens(this.db);
+  revokeToken = async (name: string) => (await load.access()).revokeToken(this.db, name);
+  authenticate = async (token: string) => (await load.access()).authenticate(this.db, token);
+  createWebhook = async (w: NewWebhook) => (await load.access()).createWebhook(this.db, w);
+  webhooks = async () => (await load.access()).webhooks(this.db);
+  revokeWebhook = async (name: string) => (await load.access()).revokeWebhook(this.db, name);
+  callWebhook = async (secret: string, body: unknown) => (await load.access()).callWebhook(this.db, secret, body);
 
   // schedules
-  schedules = () => schedules.schedules(this.db);
-  pauseSchedule = (name: string) => schedules.pauseSchedule(this.db, name, true);
-  resumeSchedule = (name: string) => schedules.pauseSchedule(this.db, name, false);
+  schedules = async () => (await load.schedules()).schedules(this.db);
+  pauseSchedule = async (name: string) => (await load.schedules()).pauseSchedule(this.db, name, true);
+  resumeSchedule = async (name: string) => (await load.schedules()).pauseSchedule(this.db, name, false);
 }
 
 export { OperatorError, httpStatus } from "./errors.js";
