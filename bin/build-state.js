@@ -27,15 +27,19 @@ export const MANIFEST = "manifest.json";
 export function sourceStamps(root) {
   /** @type {string[]} */
   const files = [...SOURCE_FILES];
+  // Every command pays this (~200 files), so paths are sliced and joined as strings, not through
+  // path.relative/path.join (which resolve against the working directory each time).
   for (const dir of SOURCE_DIRS) {
-    for (const entry of fs.readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) files.push(path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name)));
+    const top = path.join(root, dir);
+    for (const entry of fs.readdirSync(top, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) files.push(`${dir}${(entry.parentPath ?? entry.path).slice(top.length)}${path.sep}${entry.name}`);
     }
   }
   /** @type {Record<string, string>} */
   const stamps = {};
+  const base = `${root}${path.sep}`;
   for (const file of files.sort()) {
-    const st = fs.statSync(path.join(root, file));
+    const st = fs.statSync(base + file);
     stamps[file] = `${st.size}:${st.mtimeMs}`;
   }
   return stamps;
