@@ -1,15 +1,15 @@
 // Job commands: `publish`, `start`, `jobs`, `job`, `output`, `suspend|resume|stop`, `signal`.
 // Each parses its arguments, calls the operator API (runtime/operator/) and prints through
 // cli/print.ts; what a job is and what may be done to it is decided there, not here.
+// Compiling (publish) and following (start --wait, output --follow) are imported where they are
+// used: `runbook jobs` is meant for scripts and pays for every module loaded at the top.
 import type { Json } from "../runtime/abi.js";
 import { DEFAULT_JOBS_LIMIT, MAX_PAGE } from "../runtime/operator/jobs.js";
 import type { JobPage, JobView } from "../runtime/operator/views.js";
 import type { ControlVerb } from "../runtime/sql/control.js";
 import { reasonText } from "../runtime/sql/placement.js";
 import type { Diagnostic } from "../grammar/diagnostic.js";
-import { compileBundles } from "./bundles.js";
 import { CliError } from "./errors.js";
-import { followToExit } from "./follow.js";
 import { humanDuration, relativeTime } from "./human-time.js";
 import { errorLine, printFields, printJson, printJsonLine, printLine, printNote, printRecord, printRecordJson, printTable, recordText } from "./print.js";
 import { priorityOption } from "./placement.js";
@@ -19,7 +19,7 @@ import { withOperator } from "./session.js";
 // publish
 
 export async function publish(paths: string[], opts: { runChangedActivities?: boolean; json?: boolean } = {}): Promise<void> {
-  const { bundles } = await compileBundles(paths, { activityDrift: opts.runChangedActivities ? "run" : "refuse" });
+  const { bundles } = await (await import("./bundles.js")).compileBundles(paths, { activityDrift: opts.runChangedActivities ? "run" : "refuse" });
   // The schedules files beside the runbooks (cli/schedule-apply.ts): a bad line publishes nothing.
   const { applyScheduleFiles, paramWarnings, readScheduleFiles, resolveScheduleFiles } = await import("./schedule-apply.js");
   const schedules = readScheduleFiles(paths);
@@ -69,7 +69,7 @@ export async function start(name: string, opts: StartOptions): Promise<void> {
     const { id } = await op.start({ runbook: name, params: { flags: opts.param }, id: opts.id, group: opts.group, priority: priorityOption(opts.priority) });
     if (opts.json) printJsonLine({ id });
     else printLine(id);
-    if (opts.wait) await followToExit(op, id);
+    if (opts.wait) await (await import("./follow.js")).followToExit(op, id);
   });
 }
 
@@ -164,7 +164,7 @@ export async function output(id: string, opts: { follow?: boolean; json?: boolea
     await op.jobRow(id);
     const write = opts.json ? printRecordJson : printRecord;
     if (opts.follow) {
-      await followToExit(op, id, write);
+      await (await import("./follow.js")).followToExit(op, id, write);
       return;
     }
     // Page by page: a big job's output is never held whole.
