@@ -81,6 +81,14 @@ describe("the TextMate grammar", () => {
     expect(scopeOf(19, "await")).toBe("keyword.control.async.runbook");
   });
 
+  it("scopes `parallel` as a keyword only right before `for`", () => {
+    expect(scopeOf(20, "parallel")).toBe("keyword.control.parallel.runbook");
+    expect(scopeOf(20, "for")).toBe("keyword.control.runbook");
+    expect(scopeOf(20, "in")).toBe("keyword.control.runbook");
+    // `parallel` as a local (grammar/contextual.ts: a name anywhere but before `for`)
+    expect(scopeOf(23, "parallel")).not.toMatch(/keyword/);
+  });
+
   it("scopes strings with interpolation, escapes and triple quotes", () => {
     expect(scopeOf(7, "restarting ")).toBe("string.quoted.double.runbook");
     expect(scopeOf(7, "${")).toBe("punctuation.section.interpolation.begin.runbook");
