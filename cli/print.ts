@@ -48,10 +48,16 @@ export function recordText(v: Json): string {
 
 /** A stream record as `runbook run` prints it: output on stdout, the other streams on stderr. */
 export function printRecord(r: { stream: StreamName | string; value: Json; branch?: string }): void {
+  const { to, line } = recordLine(r);
+  (to === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
+}
+
+/** Where a stream record is printed and its line (`runbook run`, `output --follow`, `runbook test`). */
+export function recordLine(r: { stream: StreamName | string; value: Json; branch?: string }): { to: "stdout" | "stderr"; line: string } {
   // A `parallel for` branch's record (output --follow of its parent): marked with its element.
   const mark = r.branch === undefined ? "" : `[${r.branch}] `;
-  if (r.stream === "output") process.stdout.write(`${mark}${recordText(r.value)}\n`);
-  else process.stderr.write(`${mark}${PREFIX[r.stream as StreamName] ?? `${r.stream}: `}${recordText(r.value)}\n`);
+  if (r.stream === "output") return { to: "stdout", line: `${mark}${recordText(r.value)}` };
+  return { to: "stderr", line: `${mark}${PREFIX[r.stream as StreamName] ?? `${r.stream}: `}${recordText(r.value)}` };
 }
 
 /** A stream record as one JSON line `{"seq","stream","value","at"}` (`output --json`). */

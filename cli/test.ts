@@ -7,7 +7,8 @@
 // activities instead of the world; `sql` gets a throw-away database (cli/test-database.ts).
 //
 // stdout: the straight run's output stream, one record per line (strings as they are, other
-// values as JSON). stderr: the other streams, then a summary. Fake secrets are masked in both.
+// values as JSON), its `parallel for` branches' records among them marked `[element] ` as
+// `runbook output --follow` marks them. stderr: the other streams, then a summary. Fake secrets are masked in both.
 // Exit 0 when the job completes and the runs agree; 1 when the project has errors, the job
 // fails, the runs differ or the fakes could not answer a call; 2 for bad usage (a missing file,
 // a bad --param, --signal or fake).
@@ -16,13 +17,14 @@ import path from "node:path";
 import type { CheckedProject } from "../compiler/checked.js";
 import { compile } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/report.js";
-import type { CompiledRunbook, ErrorRecord, Json, StreamRecord } from "../runtime/abi.js";
+import type { CompiledRunbook, ErrorRecord, Json } from "../runtime/abi.js";
 import { ActivityHost, type JobActivities } from "../runtime/activities.js";
 import { programOf, runAllModes, type JobRun, type MemoryActivity, type MemoryRun, type ModeRuns, type Signal } from "../runtime/memory.js";
 import { loadRunbook } from "../runtime/load.js";
 import { maskSecrets } from "../runtime/builtins/asset.js";
 import { CliError, refuseInput } from "./errors.js";
 import { parseParams } from "./params.js";
+import { recordLine } from "./print.js";
 import { TestActivities, type CallCounts } from "./test-activities.js";
 import { checkServerUrl, ThrowAwayDatabases } from "./test-database.js";
 import { ProjectActivities, readFakes, type FakeFlags } from "./test-fakes.js";
@@ -136,12 +138,6 @@ export function activityRunner(runbooks: CompiledRunbook[]): MemoryActivity {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-function text(v: Json): string {
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-
-const PREFIX: Record<StreamRecord["stream"], string> = { output: "", log: "log: ", warn: "warning: ", error: "error: " };
-
 export interface Report {
   stdout: string;
   stderr: string;
@@ -167,9 +163,11 @@ export function report(name: string, { runs, divergence }: ModeRuns, fakes: Fake
   const problems = fakes.problems ?? [];
   let stdout = "";
   let stderr = "";
-  for (const r of straight.streams) {
-    if (r.stream === "output") stdout += `${text(r.value)}\n`;
-    else stderr += `${PREFIX[r.stream]}${text(r.value)}\n`;
+  // The job's records and its branches', as `runbook output --follow` prints a real job's.
+  for (const r of straight.followed) {
+    const { to, line } = recordLine(r);
+    if (to === "stdout") stdout += `${line}\n`;
+    else stderr += `${line}\n`;
   }
   stderr += summary(name, runs, fakes.counts);
   if (divergence) stderr += `runbook test: ${divergence}\n`;

@@ -116,6 +116,16 @@ export interface MemoryRun extends JobRun {
   activityCalls: ActivityCall[];
   /** The first call that departed from `MemoryOptions.replay`, described; else null. */
   replayMismatch: string | null;
+  /**
+   * What `runbook output --follow` shows of this job: its own records and its `parallel for`
+   * branches' (nested ones too), in commit order, each branch's marked with its element(s) as
+   * runtime/sql/inspect.ts marks them (`b`, or `b / 2` in a nested one).
+   */
+  followed: FollowedRecord[];
+}
+
+export interface FollowedRecord extends StreamRecord {
+  branch?: string;
 }
 
 interface StoredJob {
@@ -131,8 +141,8 @@ interface StoredJob {
   suspensions: number;
   runs: number;
   notes: string[];
-  /** A `parallel for` branch: its element's label, and whether its parent stopped it. */
-  branch?: { label: string; stopped: boolean };
+  /** A `parallel for` branch: its element's label, its parent job, whether the parent stopped it. */
+  branch?: { label: string; parent: string; stopped: boolean };
 }
 
 /**
@@ -162,6 +172,8 @@ class MemoryExecutor {
   private readonly active = new Set<string>();
   private readonly recorded = new Map<string, ActivityCall[]>();
   private readonly streams = new Map<string, StreamRecord[]>();
+  /** Every committed record of every job, in commit order. */
+  private readonly committed: { job: string; record: StreamRecord }[] = [];
   private readonly calls = new Map<string, ActivityCall[]>();
   private mismatch: string | null = null;
 
@@ -202,6 +214,7 @@ class MemoryExecutor {
       children: final.order.filter((id) => id !== ROOT_JOB).map((id) => jobRun(final.jobs[id])),
       activityCalls: final.order.flatMap((id) => this.calls.get(id) ?? []),
       replayMismatch: this.mismatch,
+      followed: followedRecords(final, this.committed),
     };
   }
 
@@ -242,6 +255,7 @@ class MemoryExecutor {
       this.commit(store);
     }
     append(this.streams, id, records);
+    for (const record of records) this.committed.push({ job: id, record });
     return store;
   }
 
@@ -296,7 +310,7 @@ class MemoryExecutor {
       for (const i of step.start) {
         const child = branchId(id, join.key, i);
         store.jobs[child] = newJob(child, join.runbook, structuredClone(join.args[i]));
-        store.jobs[child].branch = { label: elementLabel(join.elements[i] ?? null), stopped: false };
+        store.jobs[child].branch = { label: elementLabel(join.elements[i] ?? null), parent: id, stopped: false };
         store.order.push(child);
       }
       this.commit(store);
@@ -459,6 +473,30 @@ function callText(c: { module: string; fn: string; args: Json; attempt: number }
 
 function newJob(id: string, runbook: string, params: Record<string, Json>): StoredJob {
   return { id, runbook, state: initialState(runbook, params), pending: null, ending: null, mailbox: [], callCount: 0, suspensions: 0, runs: 0, notes: [] };
+}
+
+/**
+ * The root job's records and its branch tree's, marked as `runbook output --follow` marks them:
+ * a branch of a job that is neither the root nor one of its branches (a `start`ed child's) is
+ * not followed there, so not here either.
+ */
+function followedRecords(store: Store, committed: { job: string; record: StreamRecord }[]): FollowedRecord[] {
+  const marks = new Map<string, string | null>([[ROOT_JOB, ""]]);
+  const markOf = (id: string): string | null => {
+    const known = marks.get(id);
+    if (known !== undefined) return known;
+    const b = store.jobs[id].branch;
+    const parent = b ? markOf(b.parent) : null;
+    const mark = b === undefined || parent === null ? null : parent === "" ? b.label : `${parent} / ${b.label}`;
+    marks.set(id, mark);
+    return mark;
+  };
+  const out: FollowedRecord[] = [];
+  for (const { job, record } of committed) {
+    const mark = markOf(job);
+    if (mark !== null) out.push(mark === "" ? record : { ...record, branch: mark });
+  }
+  return out;
 }
 
 function append<T>(log: Map<string, T[]>, id: string, items: T[]): void {

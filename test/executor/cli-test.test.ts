@@ -113,6 +113,40 @@ describe("runbook test (the command)", () => {
     expect(r.stderr).toContain("3 suspension points; runs: 4 straight, 4 interrupted at every suspension point, 8 re-running each segment before its checkpoint");
   });
 
+  it("prints the records of parallel for branches, nested ones too, each marked with its element", () => {
+    const file = project("branches", {
+      "fan.runbook": `runbook fan(hosts: list<string>) -> list<string> {
+  output "before"
+  let rs = parallel for h in hosts (limit: 1) {
+    checkpoint
+    output "restarted \${h}"
+    let parts = parallel for i in 1..2 {
+      log "part \${i} of \${h}"
+      return i
+    }
+    warn "\${h} has \${len(parts)} parts"
+    return h
+  }
+  output rs
+  return rs
+}
+`,
+    });
+    const r = runbookTest(file, "--param", 'hosts=["web1","web2"]');
+    expect(r.stderr).toContain('fan: completed, result ["web1","web2"]');
+    expect(r.code).toBe(0);
+    // In commit order: the parent, each branch in turn (one at a time in memory), the parent again.
+    expect(r.stdout).toBe('before\n[web1] restarted web1\n[web2] restarted web2\n["web1","web2"]\n');
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("["))).toEqual([
+      "[web1 / 1] log: part 1 of web1",
+      "[web1 / 2] log: part 2 of web1",
+      "[web1] warning: web1 has 2 parts",
+      "[web2 / 1] log: part 1 of web2",
+      "[web2 / 2] log: part 2 of web2",
+      "[web2] warning: web2 has 2 parts",
+    ]);
+  });
+
   it("exits 2 for a bad parameter or a missing file, 1 for compile errors", () => {
     const file = project("bad-param", { "p.runbook": "runbook p(n: number) {\n  output n\n}\n" });
     const missing = runbookTest(file);

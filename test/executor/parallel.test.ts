@@ -49,6 +49,11 @@ describe("parallel for in memory", () => {
       "fanout__branch3 a", "fanout__branch3 b", "fanout__branch3 c",
     ]);
     expect(branches[1].streams).toEqual([{ stream: "log", value: "restarting b" }]);
+    // What `runbook test` prints: the branches' records marked with their elements, in commit
+    // order, the same whichever run it is read from.
+    expect(runs.straight.followed).toEqual(["a", "b", "c"].map((h) => ({ stream: "log", value: `restarting ${h}`, branch: h })));
+    expect(runs["every-suspension"].followed).toEqual(runs.straight.followed);
+    expect(runs["before-checkpoint"].followed).toEqual(runs.straight.followed);
     // Each branch was interrupted at its own suspension points: a checkpoint and a sleep.
     expect(runs["every-suspension"].children[0].runs).toBe(3);
   });
