@@ -218,7 +218,9 @@ class Layout {
           if (!this.interpolation && STATEMENT_KEYWORDS.has(type) && stack.length > 0 && stack[stack.length - 1].kind !== "block") {
             const next = tokens[i + 1]?.tokenType;
             const prev = this.lastType();
-            if (next !== T.Colon && prev !== T.Dot && prev !== T.QuestionDot) this.closeBrackets(tok);
+            // `len(parallel for ...)`: that `for` starts no statement; the checker says to bind it
+            // with `let` first (RB2022), as for any suspending expression in a larger one.
+            if (next !== T.Colon && prev !== T.Dot && prev !== T.QuestionDot && prev !== T.Parallel) this.closeBrackets(tok);
           }
       }
       out.push(tok);

@@ -133,3 +133,23 @@ describe("reserved words", () => {
     expect(kinds("let m = {if: 1, for: 2}\nm.if = m.for")).toEqual(["Let Map", "Assign Member = Member"]);
   });
 });
+
+describe("`parallel for` inside brackets", () => {
+  // The `for` after `parallel` starts no statement, so it does not close the brackets (as a
+  // statement keyword inside brackets does, grammar/layout.ts): the tree is whole, and the
+  // checker says to bind it with `let` first (RB2022, as for `len(await j)`).
+  it("parses in a call, a list, a map and parentheses, the block spanning lines", () => {
+    const body = [
+      "let a = len(parallel for h in hosts {",
+      "  log h",
+      "  return h",
+      "})",
+      "let b = [parallel for h in hosts (limit: 2) { return h }]",
+      "let c = {all: parallel for h in hosts { return h }}",
+      "let d = (parallel for h in hosts { return h })",
+      "output a",
+    ].join("\n");
+    expect(kinds(body, "runbook t(hosts: list<string>)")).toEqual(["Let Call", "Let List", "Let Map", "Let Parallel", "Stream Name"]);
+    expect(messages("runbook t(hosts: list<string>) {\n  f(1, parallel for h in hosts { }, 2)\n}\n")).toEqual([]);
+  });
+});
