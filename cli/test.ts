@@ -7,8 +7,9 @@
 // activities instead of the world; `sql` gets a throw-away database (cli/test-database.ts).
 //
 // stdout: the straight run's output stream, one record per line (strings as they are, other
-// values as JSON), its `parallel for` branches' records among them marked `[element] ` as
-// `runbook output --follow` marks them. stderr: the other streams, then a summary. Fake secrets are masked in both.
+// values as JSON). stderr: the other streams, then a summary. Records of `parallel for`
+// branches come among the job's, marked `[element] ` as `runbook output --follow` marks them.
+// Fake secrets are masked in both.
 // Exit 0 when the job completes and the runs agree; 1 when the project has errors, the job
 // fails, the runs differ or the fakes could not answer a call; 2 for bad usage (a missing file,
 // a bad --param, --signal or fake).
