@@ -80,8 +80,10 @@ export async function writeCompletions(db: Queryable, worker: string, input: Enc
        INSERT INTO job_streams (job_id, seq, stream, value)
        SELECT x.id, r.seq, r.stream, r.value::json
        FROM done d JOIN input x ON x.id = d.id, json_to_recordset(x.records::json) AS r(seq int, stream text, value text)
+       -- Tested on the input first, so a batch with no records (or no signal, below) joins nothing.
+       WHERE x.n > 0
      ), consumed AS (
-       UPDATE signals s SET consumed_at = now() FROM done d JOIN input x ON x.id = d.id WHERE s.id = x.signal
+       UPDATE signals s SET consumed_at = now() FROM done d JOIN input x ON x.id = d.id WHERE s.id = x.signal AND x.signal IS NOT NULL
      ), history AS (
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
        SELECT x.id, 'running', d.status, $2, CASE WHEN d.status = x.status THEN x.reason ELSE 'stopped by operator' END
