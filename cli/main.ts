@@ -90,6 +90,7 @@ program
   .option("--name <name>", "worker name (default: host name and pid)")
   .option("--concurrency <n>", "jobs run at once", "10")
   .option("--group <name>", "the worker group it serves (default `default`)")
+  .option("--pool <n>", "database connections it opens (default concurrency + 3, at most 20)")
   .action(async (opts) => (await import("./worker.js")).worker(opts));
 
 program

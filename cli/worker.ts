@@ -1,4 +1,4 @@
-// `runbook worker [--name N] [--concurrency C] [--group G]`: runs jobs until signalled. SIGTERM or SIGINT:
+// `runbook worker [--name N] [--concurrency C] [--group G] [--pool P]`: runs jobs until signalled. SIGTERM or SIGINT:
 // claim nothing more, hand running jobs over at their next checkpoint, exit 0 (issue 5 builds
 // `runbook drain` on the same path); a second SIGINT exits at once, leaving the leases to expire.
 import { openDb, type Db } from "../runtime/db/connect.js";
@@ -11,17 +11,31 @@ export interface WorkerCliOptions {
   name?: string;
   concurrency: string;
   group?: string;
+  pool?: string;
+}
+
+/**
+ * Connections a worker opens by default: one per runner, so every running job can write its
+ * checkpoint at once, plus the claim, the completion batches and the heartbeat. Measured
+ * (bench/peers.ts, concurrency 10, 2 rounds each, load average 3-4 on 2 cores, one-checkpoint /
+ * ten-checkpoint jobs per second): a pool of 8 gave 2,760 / 456, 11 gave 2,946 / 490, 13 gave
+ * 3,205 / 502, 16 gave 3,220 / 484. At most 20, so a fleet of workers with a high concurrency
+ * (runners mostly waiting on activities) does not use up a server's max_connections; --pool
+ * sets it.
+ */
+export function defaultPool(concurrency: number): number {
+  return Math.min(20, concurrency + 3);
 }
 
 export async function worker(opts: WorkerCliOptions): Promise<void> {
   const concurrency = Number(opts.concurrency);
   const group = checkGroup(opts.group);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a whole number of at least 1, not ${opts.concurrency}`, 2);
-  // RUNTIME.md: "more connections than about 4 per core slow a 2-core server down". Eight let
-  // concurrent checkpoints share WAL flushes (group commit) without crowding the server.
+  const pool = opts.pool === undefined ? defaultPool(concurrency) : Number(opts.pool);
+  if (!Number.isInteger(pool) || pool < 4) throw new CliError(`--pool must be a whole number of at least 4, not ${opts.pool}`, 2);
   const { drainTimeoutMs, ...timing } = { ...DEFAULTS, ...envSettings() };
   // A session left idle inside a transaction is ended about when its lease would expire.
-  const db = await openDb({ max: Math.min(8, concurrency + 3), idleInTransactionMs: timing.timeoutMs, connectTimeoutMs: connectTimeoutMs(timing.timeoutMs) });
+  const db = await openDb({ max: pool, idleInTransactionMs: timing.timeoutMs, connectTimeoutMs: connectTimeoutMs(timing.timeoutMs) });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const w = await startWorker(db, { ...timing, name: opts.name, concurrency, group, log });
   log(`worker ${w.name} started: ${group === DEFAULT_GROUP ? "" : `group ${group}, `}concurrency ${concurrency}, ${w.ownedSlots.length} of ${db.slotCount} slots`);

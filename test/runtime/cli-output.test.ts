@@ -1,5 +1,5 @@
 // What the CLI prints, checked through real processes: a reader that closes the pipe early ends
-// the command quietly; --json on every command that prints data; `jobs --limit`.
+// the command quietly; --json on every command that prints data; `jobs --limit`; `worker --pool`.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -131,6 +131,15 @@ describe("runbook jobs --limit", () => {
       const r = await runbook(["jobs", "--limit", bad], { cwd: dir, env });
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(`runbook: --limit ${bad} is not a whole number of jobs (1 or more)\n`);
+    }
+  });
+});
+
+describe("runbook worker --pool", () => {
+  it("refuses a bad size in one line, exit 2, before opening the database", async () => {
+    for (const bad of ["3", "0", "2.5", "many"]) {
+      const r = await runbook(["worker", "--pool", bad], { cwd: dir, env });
+      expect([r.code, r.stderr]).toEqual([2, `runbook: --pool must be a whole number of at least 4, not ${bad}\n`]);
     }
   });
 });
