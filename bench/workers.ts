@@ -1,13 +1,29 @@
 // Real `runbook worker` processes for the benchmarks, and the small helpers they share: start a
 // worker against a database URL, kill it (its whole process group), wait for a condition, and
 // hand-written compiled runbooks, so a benchmark needs no compiler.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { staleReason } from "../bin/build-state.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "bin", "runbook.js");
+
+let buildChecked = false;
+/**
+ * Workers measured from a stale build would run the TypeScript sources through tsx instead
+ * (bin/runbook.js): about a fifth more worker CPU per no-op job, measured once by mistake. So the
+ * build is brought up to date before the first worker starts.
+ */
+function ensureBuild(): void {
+  if (buildChecked) return;
+  buildChecked = true;
+  if (staleReason(ROOT) === null) return;
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "build.js")], { cwd: ROOT, stdio: "inherit" });
+  const still = staleReason(ROOT);
+  if (r.status !== 0 || still !== null) throw new Error(`the build in dist/ is stale (${still}) and \`npm run build\` failed`);
+}
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,6 +46,7 @@ process.once("exit", () => {
 export interface Proc { child: ChildProcess; stderr: string; exited: Promise<void> }
 
 export async function startWorker(url: string, name: string, env: Record<string, string> = {}, args: string[] = []): Promise<Proc> {
+  ensureBuild();
   const child = spawn(process.execPath, [BIN, "worker", "--name", name, ...args], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url, ...env },
