@@ -60,8 +60,57 @@ export function encodeCompletion(c: Completion): EncodedCompletion {
   };
 }
 
+// The rules every final write shares, written once for both statements below.
+/** An operator's stop pending on a job that failed (its activity was aborted) ends it stopped. */
+const finalStatus = (asked: string) => `CASE WHEN j.control = 'stop' AND ${asked} = 'failed' THEN 'stopped' ELSE ${asked} END`;
+/** What an ended job no longer has: a due time, a pending control, a wait. */
+const ENDED = `due_at = NULL, finished_at = now(), updated_at = now(), control = NULL, wait_signal = NULL, await_job = NULL, wait_until = NULL`;
+/** The fence: the lease epoch of the claim, on a job still running. */
+const FENCED = (id: string, epoch: string) => `j.id = ${id} AND j.lease_epoch = ${epoch} AND j.status = 'running'`;
+/** Its history row (from `done`): the asked status's reason, or the operator's stop. */
+const historyRow = (asked: string, reason: string) => `CASE WHEN d.status = ${asked} THEN ${reason} ELSE 'stopped by operator' END`;
+/**
+ * A completion writes no history row: finished_at and worker in the job row say it (migration
+ * 0008). A failure or a stop keeps its row, with its reason; so does the completion of a job
+ * another one awaits (a child, a parallel-for branch): the history then orders it against the
+ * awaiter's wake-up and the next branch's start by row id.
+ */
+const HISTORY_WHEN = `d.status <> 'completed' OR d.awaited`;
+
 /** `completeJobs` of completions already encoded. */
 export async function writeCompletions(db: Queryable, worker: string, input: EncodedCompletion[]): Promise<{ written: Set<string>; awaited: string[] }> {
+  const rows = input.length === 1 && input[0].n === 0 && input[0].signal === null ? await writeOne(db, worker, input[0]) : await writeBatch(db, worker, input);
+  return { written: new Set(rows.map((r) => r.id)), awaited: rows.filter((r) => r.awaited).map((r) => r.id) };
+}
+
+/**
+ * One job with no records and no signal to consume, as jobs that checkpoint end (their batches
+ * hold one or two jobs): the same write as `writeBatch` with plain parameters. Measured
+ * (ten-checkpoint jobs, one worker at concurrency 10, embedded PostgreSQL 17): the batch statement
+ * cost the server ~0.45 ms more per job than a single-row UPDATE, and this statement saves ~0.3
+ * ms of it (server CPU per job 2.16-2.26 -> 1.83-1.89 ms); the INSERT into job_history, even of
+ * no row, is most of the rest.
+ */
+async function writeOne(db: Queryable, worker: string, c: EncodedCompletion): Promise<{ id: string; awaited: boolean }[]> {
+  const { rows } = await db.query<{ id: string; awaited: boolean }>({
+    name: "runbook_complete_one",
+    text: `WITH done AS (
+       UPDATE jobs j SET status = ${finalStatus("$3")}, result = $4::json, error = $5::json, ${ENDED}
+       WHERE ${FENCED("$1", "$2")}
+       RETURNING j.id, j.awaited, j.status
+     ), history AS (
+       INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
+       SELECT d.id, 'running', d.status, $6, ${historyRow("$3", "$7")}
+       FROM done d
+       WHERE ${HISTORY_WHEN}
+     )
+     SELECT id, awaited FROM done`,
+    values: [c.id, c.epoch, c.status, c.result, c.error, worker, c.reason],
+  });
+  return rows;
+}
+
+async function writeBatch(db: Queryable, worker: string, input: EncodedCompletion[]): Promise<{ id: string; awaited: boolean }[]> {
   const { rows } = await db.query<{ id: string; awaited: boolean }>({
     name: "runbook_complete",
     text: `WITH input AS (
@@ -69,12 +118,9 @@ export async function writeCompletions(db: Queryable, worker: string, input: Enc
        SELECT * FROM json_to_recordset($1::json)
          AS x(id text, epoch bigint, status text, result text, error text, records text, n int, signal bigint, reason text)
      ), done AS (
-       -- An operator's stop pending on a job that failed (its activity was aborted) ends it stopped.
-       UPDATE jobs j SET status = CASE WHEN j.control = 'stop' AND x.status = 'failed' THEN 'stopped' ELSE x.status END, result = x.result::json, error = x.error::json, stream_seq = j.stream_seq + x.n,
-              due_at = NULL, finished_at = now(), updated_at = now(), control = NULL,
-              wait_signal = NULL, await_job = NULL, wait_until = NULL
+       UPDATE jobs j SET status = ${finalStatus("x.status")}, result = x.result::json, error = x.error::json, stream_seq = j.stream_seq + x.n, ${ENDED}
        FROM input x
-       WHERE j.id = x.id AND j.lease_epoch = x.epoch AND j.status = 'running'
+       WHERE ${FENCED("x.id", "x.epoch")}
        RETURNING j.id, j.awaited, j.status
      ), streams AS (
        INSERT INTO job_streams (job_id, seq, stream, value)
@@ -86,18 +132,14 @@ export async function writeCompletions(db: Queryable, worker: string, input: Enc
        UPDATE signals s SET consumed_at = now() FROM done d JOIN input x ON x.id = d.id WHERE s.id = x.signal AND x.signal IS NOT NULL
      ), history AS (
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
-       SELECT x.id, 'running', d.status, $2, CASE WHEN d.status = x.status THEN x.reason ELSE 'stopped by operator' END
+       SELECT x.id, 'running', d.status, $2, ${historyRow("x.status", "x.reason")}
        FROM done d JOIN input x ON x.id = d.id
-       -- A completion writes no row: finished_at and worker in the job row say it (migration
-       -- 0008). A failure or a stop keeps its row, with its reason; so does the completion of a
-       -- job another one awaits (a child, a parallel-for branch): the history then orders it
-       -- against the awaiter's wake-up and the next branch's start by row id.
-       WHERE d.status <> 'completed' OR d.awaited
+       WHERE ${HISTORY_WHEN}
      )
      SELECT id, awaited FROM done`,
     values: [JSON.stringify(input), worker],
   });
-  return { written: new Set(rows.map((r) => r.id)), awaited: rows.filter((r) => r.awaited).map((r) => r.id) };
+  return rows;
 }
 
 /**
