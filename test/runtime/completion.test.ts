@@ -1,0 +1,103 @@
+// The two completion statements (runtime/sql/complete.ts): one job with nothing else to write goes
+// through the single-row statement, anything more through the batch statement. They must write
+// the same thing. Each case runs once alone and once beside a second job (so it takes the batch
+// statement), and the job row, its history rows and what the call returns must agree.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../runtime/db/connect.js";
+import { claimJobs } from "../../runtime/sql/claim.js";
+import { completeJobs, type Completion } from "../../runtime/sql/complete.js";
+import { freshDb } from "../setup/db.js";
+import { enqueue, publish } from "./helpers.js";
+
+let db: Db;
+let version: string;
+let allSlots: number[];
+
+beforeAll(async () => {
+  db = await freshDb(4);
+  version = (await publish(db, [{ name: "noop", body: `return { kind: "return", value: null };` }])).get("noop")!;
+  allSlots = Array.from({ length: db.slotCount }, (_, i) => i);
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+interface Case {
+  name: string;
+  status: Completion["status"];
+  /** Set on the row after the claim, as an operator's stop or an awaiting parent would. */
+  control?: "stop";
+  awaited?: boolean;
+  /** The completion carries a stale epoch: nothing may be written. */
+  stale?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: "completed", status: "completed" },
+  { name: "completed, awaited by another job", status: "completed", awaited: true },
+  { name: "failed", status: "failed" },
+  { name: "failed under an operator's stop", status: "failed", control: "stop" },
+  { name: "stopped", status: "stopped" },
+  { name: "completed with a lost lease", status: "completed", stale: true },
+];
+
+/** Queues and claims `n` jobs; returns their ids and epochs. */
+async function claimedJobs(n: number): Promise<{ id: string; epoch: string }[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push(await enqueue(db, "noop", version));
+  const claims = await claimJobs(db.pool, "w", allSlots, 100, 3_600_000);
+  expect(claims.map((c) => c.id).sort()).toEqual([...ids].sort());
+  return ids.map((id) => ({ id, epoch: claims.find((c) => c.id === id)!.lease_epoch }));
+}
+
+/** Runs a case, alone or beside a second job; returns what an observer can see of its job. */
+async function run(c: Case, beside: boolean) {
+  const [target, other] = await claimedJobs(beside ? 2 : 1);
+  if (c.control || c.awaited) {
+    await db.pool.query("UPDATE jobs SET control = $2, awaited = $3 WHERE id = $1", [target.id, c.control ?? null, c.awaited ?? false]);
+  }
+  const completion = (id: string, epoch: string, s: Case): Completion => ({
+    id,
+    epoch: s.stale ? String(Number(epoch) + 1) : epoch,
+    status: s.status,
+    result: s.status === "completed" ? { ok: 1 } : null,
+    error: s.status === "completed" ? null : { message: "boom" },
+    records: [],
+    consumeSignal: null,
+    reason: `reason for ${s.status}`,
+  });
+  const batch = [completion(target.id, target.epoch, c)];
+  if (other) batch.push(completion(other.id, other.epoch, { name: "other", status: "completed" }));
+  const r = await completeJobs(db.pool, "w", batch);
+  const row = (
+    await db.pool.query(
+      `SELECT status, result::text, error::text, due_at IS NULL AS no_due, finished_at IS NOT NULL AS finished, control,
+              wait_signal, await_job, wait_until FROM jobs WHERE id = $1`,
+      [target.id],
+    )
+  ).rows[0];
+  const history = (await db.pool.query("SELECT from_status, to_status, worker, reason FROM job_history WHERE job_id = $1 AND from_status = 'running' ORDER BY id", [target.id])).rows;
+  return { written: r.written.has(target.id), awaited: r.awaited.includes(target.id), row, history };
+}
+
+describe("the single-row and the batch completion statements", () => {
+  for (const c of CASES) {
+    it(`write the same thing: ${c.name}`, async () => {
+      const alone = await run(c, false);
+      const batched = await run(c, true);
+      expect(alone).toEqual(batched);
+      // And what they agree on is right.
+      expect(alone.written).toBe(!c.stale);
+      if (c.stale) {
+        expect(alone.row.status).toBe("running");
+        return;
+      }
+      expect(alone.row.status).toBe(c.control === "stop" ? "stopped" : c.status);
+      expect(alone.awaited).toBe(c.awaited ?? false);
+      expect(alone.history.map((h: { to_status: string }) => h.to_status)).toEqual(
+        c.status === "completed" && !c.awaited ? [] : [alone.row.status],
+      );
+    });
+  }
+});
