@@ -62,7 +62,7 @@ async function run(c: Case, beside: boolean) {
     epoch: s.stale ? String(Number(epoch) + 1) : epoch,
     status: s.status,
     result: s.status === "completed" ? { ok: 1 } : null,
-    error: s.status === "completed" ? null : { message: "boom" },
+    error: s.status === "completed" ? null : { message: "boom", runbook: "noop", file: "noop.runbook", line: 1, column: 1, data: null },
     records: [],
     consumeSignal: null,
     reason: `reason for ${s.status}`,
