@@ -53,6 +53,8 @@ export class ClaimQueue {
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** A next-due query in flight (not awaited by the claim loop); `close` waits for it. */
+  private arming: Promise<void> | null = null;
 
   constructor(private readonly o: ClaimQueueOptions) {}
 
@@ -102,8 +104,9 @@ export class ClaimQueue {
 
   /** For a stopping worker: waits out a claim in flight, then empties the ready queue. */
   async close(): Promise<Held[]> {
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     await this.claiming;
+    await this.arming;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     const waiting: Held[] = [];
     for (const claim of this.ready.splice(0)) {
       const held = this.held.get(claim.id);
@@ -132,9 +135,14 @@ export class ClaimQueue {
       if (claimed.length < want) {
         // Not awaited: a job queued meanwhile (its notification) is claimed at once, not after
         // this query's round trip (bench/peers.ts latency).
-        this.armWakeTimer().catch((e) => {
-          if (!this.o.unreachable?.(e)) this.o.log(`next due time: ${(e as Error).message}`);
-        });
+        const arming: Promise<void> = this.armWakeTimer()
+          .catch((e) => {
+            if (!this.o.unreachable?.(e)) this.o.log(`next due time: ${(e as Error).message}`);
+          })
+          .finally(() => {
+            if (this.arming === arming) this.arming = null;
+          });
+        this.arming = arming;
         return;
       }
     }
