@@ -23,7 +23,7 @@ export interface WorkerCliOptions {
  * (runners mostly waiting on activities) does not use up a server's max_connections; --pool
  * sets it.
  */
-export function defaultPool(concurrency: number): number {
+function defaultPool(concurrency: number): number {
   return Math.min(20, concurrency + 3);
 }
 

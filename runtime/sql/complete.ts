@@ -88,7 +88,7 @@ export async function writeCompletions(db: Queryable, worker: string, input: Enc
  * hold one or two jobs): the same write as `writeBatch` with plain parameters. Measured
  * (ten-checkpoint jobs, one worker at concurrency 10, embedded PostgreSQL 17): the batch statement
  * cost the server ~0.45 ms more per job than a single-row UPDATE, and this statement saves ~0.3
- * ms of it (server CPU per job 2.16-2.26 -> 1.83-1.89 ms); the INSERT into job_history, even of
+ * ms of it (server CPU per job 2.16-2.26 -> 1.82-1.89 ms); the INSERT into job_history, even of
  * no row, is most of the rest.
  */
 async function writeOne(db: Queryable, worker: string, c: EncodedCompletion): Promise<{ id: string; awaited: boolean }[]> {
