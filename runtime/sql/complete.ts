@@ -79,8 +79,38 @@ const HISTORY_WHEN = `d.status <> 'completed' OR d.awaited`;
 
 /** `completeJobs` of completions already encoded. */
 export async function writeCompletions(db: Queryable, worker: string, input: EncodedCompletion[]): Promise<{ written: Set<string>; awaited: string[] }> {
-  const rows = input.length === 1 && input[0].n === 0 && input[0].signal === null ? await writeOne(db, worker, input[0]) : await writeBatch(db, worker, input);
+  const rows = input.length === 1 && input[0].n === 0 && input[0].signal === null ? await writeSingle(db, worker, input[0]) : await writeBatch(db, worker, input);
   return { written: new Set(rows.map((r) => r.id)), awaited: rows.filter((r) => r.awaited).map((r) => r.id) };
+}
+
+/**
+ * One job, nothing else to write. A job that completed, and that no other job awaits, needs no
+ * history row: that write is one plain UPDATE (`writeQuiet`). Any other, or one whose row says
+ * otherwise when the UPDATE reaches it (awaited meanwhile, or its lease lost), takes `writeOne`,
+ * which writes the history row or finds the lease lost.
+ */
+async function writeSingle(db: Queryable, worker: string, c: EncodedCompletion): Promise<{ id: string; awaited: boolean }[]> {
+  if (c.status === "completed" && (await writeQuiet(db, c))) return [{ id: c.id, awaited: false }];
+  return writeOne(db, worker, c);
+}
+
+/**
+ * The completion of a job no one awaits, without the history CTE. An INSERT into job_history in
+ * the statement costs the server its planning, locks and index opening even when it inserts no
+ * row: ~40 us of ~225 us per single-row completion (one connection, embedded PostgreSQL 17).
+ * `NOT j.awaited` is tested on the row the UPDATE locks, so a job marked awaited before this
+ * statement reaches it (park.ts `markAwaited` locks the row) is left to `writeOne`; one marked
+ * after finds it ended, as with the other statements. A completed status is never rewritten
+ * (`finalStatus` changes only a failure), so none is needed here.
+ */
+async function writeQuiet(db: Queryable, c: EncodedCompletion): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: "runbook_complete_quiet",
+    text: `UPDATE jobs j SET status = 'completed', result = $3::json, error = $4::json, ${ENDED}
+       WHERE ${FENCED("$1", "$2")} AND NOT j.awaited`,
+    values: [c.id, c.epoch, c.result, c.error],
+  });
+  return rowCount === 1;
 }
 
 /**

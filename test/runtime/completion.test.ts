@@ -1,6 +1,7 @@
-// The two completion statements (runtime/sql/complete.ts): one job with nothing else to write goes
-// through the single-row statement, anything more through the batch statement. They must write
-// the same thing. Each case runs once alone and once beside a second job (so it takes the batch
+// The completion statements (runtime/sql/complete.ts): one job with nothing else to write goes
+// through the single-row statements (a plain UPDATE for a completion no one awaits, else one
+// with its history row), anything more through the batch statement. They must write the same
+// thing. Each case runs once alone and once beside a second job (so it takes the batch
 // statement), and the job row, its history rows and what the call returns must agree.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../runtime/db/connect.js";
