@@ -1,8 +1,10 @@
-// The completion statements (runtime/sql/complete.ts): one job with nothing else to write goes
-// through the single-row statements (a plain UPDATE for a completion no one awaits, else one
-// with its history row), anything more through the batch statement. They must write the same
-// thing. Each case runs once alone and once beside a second job (so it takes the batch
-// statement), and the job row, its history rows and what the call returns must agree.
+// The completion statements (runtime/sql/complete.ts) must write the same thing whichever one a
+// job's completion takes: a quiet UPDATE (a completion no one awaits, nothing else to write: one
+// job or several), the single-row statement with its history row, or the batch statement. Each
+// case runs alone, beside a second job in the same case (so a batch: the quiet one, or the full
+// one for the other cases and for quiet ones it did not write), and beside a job that has a
+// stream record (always the full batch statement). The job row, its history rows and what the
+// call returns must agree.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../runtime/db/connect.js";
 import { claimJobs } from "../../runtime/sql/claim.js";
@@ -52,24 +54,28 @@ async function claimedJobs(n: number): Promise<{ id: string; epoch: string }[]> 
   return ids.map((id) => ({ id, epoch: claims.find((c) => c.id === id)!.lease_epoch }));
 }
 
-/** Runs a case, alone or beside a second job; returns what an observer can see of its job. */
-async function run(c: Case, beside: boolean) {
-  const [target, other] = await claimedJobs(beside ? 2 : 1);
-  if (c.control || c.awaited) {
-    await db.pool.query("UPDATE jobs SET control = $2, awaited = $3 WHERE id = $1", [target.id, c.control ?? null, c.awaited ?? false]);
+type Beside = "alone" | "beside a job like it" | "beside a job with a record";
+
+/** Runs a case with its company; returns what an observer can see of its job. */
+async function run(c: Case, beside: Beside) {
+  const [target, other] = await claimedJobs(beside === "alone" ? 1 : 2);
+  const like = beside === "beside a job like it";
+  for (const j of like ? [target, other] : [target]) {
+    if (c.control || c.awaited) await db.pool.query("UPDATE jobs SET control = $2, awaited = $3 WHERE id = $1", [j.id, c.control ?? null, c.awaited ?? false]);
   }
-  const completion = (id: string, epoch: string, s: Case): Completion => ({
+  const completion = (id: string, epoch: string, s: Case, records: Completion["records"] = []): Completion => ({
     id,
     epoch: s.stale ? String(Number(epoch) + 1) : epoch,
     status: s.status,
     result: s.status === "completed" ? { ok: 1 } : null,
     error: s.status === "completed" ? null : { message: "boom", runbook: "noop", file: "noop.runbook", line: 1, column: 1, data: null },
-    records: [],
+    records,
     consumeSignal: null,
     reason: `reason for ${s.status}`,
   });
   const batch = [completion(target.id, target.epoch, c)];
-  if (other) batch.push(completion(other.id, other.epoch, { name: "other", status: "completed" }));
+  if (like) batch.push(completion(other.id, other.epoch, c));
+  if (beside === "beside a job with a record") batch.push(completion(other.id, other.epoch, { name: "other", status: "completed" }, [{ seq: 1, stream: "output", value: "hi" }]));
   const r = await completeJobs(db.pool, "w", batch);
   const row = (
     await db.pool.query(
@@ -82,12 +88,12 @@ async function run(c: Case, beside: boolean) {
   return { written: r.written.has(target.id), awaited: r.awaited.includes(target.id), row, history };
 }
 
-describe("the single-row and the batch completion statements", () => {
+describe("the completion statements", () => {
   for (const c of CASES) {
     it(`write the same thing: ${c.name}`, async () => {
-      const alone = await run(c, false);
-      const batched = await run(c, true);
-      expect(alone).toEqual(batched);
+      const alone = await run(c, "alone");
+      expect(await run(c, "beside a job like it")).toEqual(alone);
+      expect(await run(c, "beside a job with a record")).toEqual(alone);
       // And what they agree on is right.
       expect(alone.written).toBe(!c.stale);
       if (c.stale) {
