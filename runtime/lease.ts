@@ -10,9 +10,9 @@ import { insertBranches, lockBranches, unfinishedBranches, type NewBranch } from
 import { controlJob } from "./sql/control.js";
 import { withTransaction } from "./db/tx.js";
 import type { JobStatus } from "./rows.js";
-import type { CompletionBatcher } from "./batcher.js";
+import type { CheckpointBatcher, CompletionBatcher } from "./batcher.js";
 import type { ClaimedJob } from "./sql/claim.js";
-import { writeCheckpoint, type NumberedRecord } from "./sql/checkpoint.js";
+import type { NumberedRecord } from "./sql/checkpoint.js";
 import { observeCheckpoint } from "./worker-metrics.js";
 import { wakeAwaiters, type Completion } from "./sql/complete.js";
 import { renewLease } from "./sql/workers.js";
@@ -176,11 +176,11 @@ export class JobLease {
   }
 
   /** A plain checkpoint. Returns the operator control pending on the job, or "lost". */
-  async checkpoint(state: JobState, label: string | null, records: StreamRecord[]): Promise<"suspend" | "stop" | null | "lost"> {
+  async checkpoint(batcher: CheckpointBatcher, state: JobState, label: string | null, records: StreamRecord[]): Promise<"suspend" | "stop" | null | "lost"> {
     if (this.lostFlag) return "lost";
     const numbered = this.number(records);
     const began = performance.now();
-    const r = await writeCheckpoint(this.pool, { id: this.id, epoch: this.epoch, state, label, records: numbered, consumeSignal: this.pendingSignal });
+    const r = await batcher.add({ id: this.id, epoch: this.epoch, state, label, records: numbered, consumeSignal: this.pendingSignal });
     observeCheckpoint(performance.now() - began);
     if (!r) {
       this.markLost();

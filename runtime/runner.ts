@@ -3,7 +3,7 @@
 // job parks, ends, is handed over, or its lease is lost.
 import type { CompiledRunbook, ErrorRecord, Input, JobState, Join, Json, Outcome, StreamRecord } from "./abi.js";
 import type { ActivityHost, JobActivities } from "./activities.js";
-import type { CompletionBatcher } from "./batcher.js";
+import type { CheckpointBatcher, CompletionBatcher } from "./batcher.js";
 import { initialState, internalError, resume, type DriverContext } from "./driver.js";
 import { UnstorableValue } from "./json-text.js";
 import type { JobLease, ParkOutcome } from "./lease.js";
@@ -27,6 +27,7 @@ export interface RunnerEnv {
   worker: string;
   programs: Programs;
   completions: CompletionBatcher;
+  checkpoints: CheckpointBatcher;
   activities: ActivityHost;
   /** Why the job must leave this worker at its next checkpoint (slot moved, draining), or null. */
   handOver(slot: number): HandOver;
@@ -202,7 +203,7 @@ async function commit(
   const plan = parkPlan(outcome, lease.operatorAction);
   switch (plan.kind) {
     case "checkpoint": {
-      const control = await lease.checkpoint(state, plan.label, records);
+      const control = await lease.checkpoint(env.checkpoints, state, plan.label, records);
       if (control === "lost") return { kind: "lost" };
       const then = afterCheckpoint(control, control ? null : env.handOver(claim.slot));
       return then ? lease.park(parkFields(then, state)) : { kind: "continue", input: undefined };

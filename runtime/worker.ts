@@ -12,7 +12,7 @@
 // checkpoint. Every timer and connection is closed when `stop()` resolves.
 import * as os from "node:os";
 import { ActivityHost } from "./activities.js";
-import { CompletionBatcher } from "./batcher.js";
+import { CheckpointBatcher, CompletionBatcher } from "./batcher.js";
 import { ClaimQueue } from "./claim-queue.js";
 import { hostOf, type Db } from "./db/connect.js";
 import { isConnectionError, Outage } from "./db/outage.js";
@@ -104,6 +104,7 @@ export class Worker {
   private stopping = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly completions: CompletionBatcher;
+  private readonly checkpoints: CheckpointBatcher;
   private readonly programs: Programs;
   private readonly activities: ActivityHost;
   /** Versions whose pinned activity modules differ here, with their pins (runner.ts). */
@@ -126,6 +127,7 @@ export class Worker {
     this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     this.pollMs = options.pollMs ?? DEFAULTS.pollMs;
     this.completions = new CompletionBatcher(db.pool, this.name);
+    this.checkpoints = new CheckpointBatcher(db.pool);
     this.programs = new Programs(db.pool);
     this.activities = new ActivityHost({ baseDir: options.baseDir, query: (text, params) => db.pool.query(text, params) });
     this.log = options.log ?? (() => undefined);
@@ -281,6 +283,7 @@ export class Worker {
       worker: this.name,
       programs: this.programs,
       completions: this.completions,
+      checkpoints: this.checkpoints,
       activities: this.activities,
       handOver: (slot) => this.handOver(slot),
       released: () => this.jobs.released(),

@@ -5,7 +5,7 @@
 // split the slots and keep their leases alive past the timeout.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ActivityHost } from "../../runtime/activities.js";
-import { CompletionBatcher } from "../../runtime/batcher.js";
+import { CheckpointBatcher, CompletionBatcher } from "../../runtime/batcher.js";
 import { openDb, type Db } from "../../runtime/db/connect.js";
 import { JobLease } from "../../runtime/lease.js";
 import { Programs } from "../../runtime/programs.js";
@@ -89,7 +89,7 @@ async function frozenWorker(name: string, leaseMs: number) {
   const lease = new JobLease(db.pool, name, claim, () => undefined);
   const completions = new CompletionBatcher(db.pool, name);
   const run = runJob(
-    { pool: db.pool, worker: name, programs: new Programs(db.pool), completions, activities: new ActivityHost(), handOver: () => null, released: () => undefined },
+    { pool: db.pool, worker: name, programs: new Programs(db.pool), completions, checkpoints: new CheckpointBatcher(db.pool), activities: new ActivityHost(), handOver: () => null, released: () => undefined },
     claim,
     lease,
   );

@@ -1,0 +1,150 @@
+// Checkpoints of several jobs in one statement (runtime/sql/checkpoint.ts writeCheckpoints, sent by
+// runtime/batcher.ts CheckpointBatcher). The batch statement must write what the single-row
+// statements write, each job fenced by its own epoch, and a write that fails must fail its own
+// job alone.
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CheckpointBatcher } from "../../runtime/batcher.js";
+import type { Db } from "../../runtime/db/connect.js";
+import { encodeCheckpoint, writeCheckpoints, type CheckpointWrite, type NumberedRecord } from "../../runtime/sql/checkpoint.js";
+import { claimJobs } from "../../runtime/sql/claim.js";
+import type { Queryable } from "../../runtime/rows.js";
+import { freshDb } from "../setup/db.js";
+import { enqueue, publish } from "./helpers.js";
+
+let db: Db;
+let version: string;
+let allSlots: number[];
+
+beforeAll(async () => {
+  db = await freshDb(4);
+  version = (await publish(db, [{ name: "noop", body: `return { kind: "return", value: null };` }])).get("noop")!;
+  allSlots = Array.from({ length: db.slotCount }, (_, i) => i);
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+interface Case {
+  name: string;
+  records?: NumberedRecord[];
+  /** A signal sent to the job, consumed by this checkpoint. */
+  signal?: boolean;
+  /** An operator's control pending on the job: the checkpoint returns it. */
+  control?: "suspend" | "stop";
+  /** A stale epoch: nothing may be written. */
+  stale?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: "a plain checkpoint" },
+  { name: "with stream records", records: [{ seq: 1, stream: "output", value: { n: 1 } }, { seq: 2, stream: "log", value: "two" }] },
+  { name: "consuming a signal", signal: true },
+  { name: "with a suspend pending", control: "suspend" },
+  { name: "with a lost lease", stale: true, records: [{ seq: 1, stream: "output", value: "lost" }] },
+];
+
+/** Queues and claims `n` jobs; returns their ids and epochs. */
+async function claimedJobs(n: number): Promise<{ id: string; epoch: string }[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push(await enqueue(db, "noop", version));
+  const claims = await claimJobs(db.pool, "w", allSlots, 100, 3_600_000);
+  return ids.map((id) => ({ id, epoch: claims.find((c) => c.id === id)!.lease_epoch }));
+}
+
+async function prepared(c: Case, job: { id: string; epoch: string }): Promise<CheckpointWrite> {
+  let signal: string | null = null;
+  if (c.signal) signal = (await db.pool.query<{ id: string }>("INSERT INTO signals (job_id, name, payload) VALUES ($1, 'go', '1') RETURNING id", [job.id])).rows[0].id;
+  if (c.control) await db.pool.query("UPDATE jobs SET control = $2 WHERE id = $1", [job.id, c.control]);
+  return {
+    id: job.id,
+    epoch: c.stale ? String(Number(job.epoch) + 1) : job.epoch,
+    state: { frames: [{ runbook: "noop", pc: 3, locals: { case: c.name, big: "x".repeat(3000) } }], seq: 7 },
+    label: `label of ${c.name}`,
+    records: c.records ?? [],
+    consumeSignal: signal,
+  };
+}
+
+/** What an observer can see of the job after its checkpoint. */
+async function seen(id: string, signal: string | null) {
+  const row = (
+    await db.pool.query(
+      `SELECT status, state::text, checkpoint_label, checkpoints, stream_seq, checkpoint_at IS NOT NULL AS at, control, wait_signal, await_job, wait_until
+       FROM jobs WHERE id = $1`,
+      [id],
+    )
+  ).rows[0];
+  const streams = (await db.pool.query("SELECT seq, stream, value FROM job_streams WHERE job_id = $1 ORDER BY seq", [id])).rows;
+  const consumed = signal === null ? null : (await db.pool.query("SELECT consumed_at IS NOT NULL AS c FROM signals WHERE id = $1", [signal])).rows[0].c;
+  return { row, streams, consumed };
+}
+
+async function run(c: Case, batched: boolean) {
+  const [target, other] = await claimedJobs(2);
+  const write = await prepared(c, target);
+  const input = [encodeCheckpoint(write)];
+  // The other job of the batch: a plain checkpoint of its own.
+  if (batched) input.push(encodeCheckpoint(await prepared({ name: "other" }, other)));
+  const results = await writeCheckpoints(db.pool, input);
+  return { result: results.get(target.id) ?? null, ...(await seen(target.id, write.consumeSignal)), otherWritten: batched ? results.has(other.id) : null };
+}
+
+describe("checkpoints of several jobs in one statement", () => {
+  for (const c of CASES) {
+    it(`write what a single checkpoint writes: ${c.name}`, async () => {
+      const alone = await run(c, false);
+      const batched = await run(c, true);
+      expect(batched.otherWritten).toBe(true);
+      expect({ ...batched, otherWritten: null }).toEqual(alone);
+      // And what they agree on is right.
+      if (c.stale) {
+        expect(alone.result).toBeNull();
+        expect(alone.row.checkpoints).toBe(0);
+        expect(alone.streams).toEqual([]);
+        return;
+      }
+      expect(alone.result).toEqual({ control: c.control ?? null });
+      expect(alone.row.checkpoints).toBe(1);
+      expect(alone.row.stream_seq).toBe(c.records?.length ?? 0);
+      expect(alone.streams.map((s: { seq: number }) => s.seq)).toEqual((c.records ?? []).map((r) => r.seq));
+      expect(JSON.parse(alone.row.state).frames[0].locals.case).toBe(c.name);
+      if (c.signal) expect(alone.consumed).toBe(true);
+    });
+  }
+
+  it("fails only the job whose write fails, and writes the others of its batch", async () => {
+    const jobs = await claimedJobs(3);
+    const writes = await Promise.all(jobs.map((j, i) => prepared({ name: `job ${i}` }, j)));
+    // A stream the table refuses (its CHECK): the batch statement fails as a whole.
+    writes[1].records = [{ seq: 1, stream: "bogus" as NumberedRecord["stream"], value: 1 }];
+    const batcher = new CheckpointBatcher(db.pool);
+    // Added in one turn of the event loop: one batch.
+    const outcomes = await Promise.allSettled(writes.map((w) => batcher.add(w)));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/job_streams_stream_check|violates check constraint/);
+    const rows = (await db.pool.query<{ id: string; checkpoints: number }>("SELECT id, checkpoints FROM jobs WHERE id = ANY($1)", [jobs.map((j) => j.id)])).rows;
+    expect(jobs.map((j) => rows.find((r) => r.id === j.id)!.checkpoints)).toEqual([1, 0, 1]);
+  });
+
+  it("sends a checkpoint added to an idle batcher on its own, without waiting for others; those added while it commits go together", async () => {
+    const jobs = await claimedJobs(7);
+    const writes = await Promise.all(jobs.map((j, i) => prepared({ name: `job ${i}` }, j)));
+    const statements: number[] = [];
+    // Counts the jobs each statement writes: the batch statement has one parameter, the JSON list.
+    const counting: Queryable = {
+      query: ((q: pg.QueryConfig) => {
+        statements.push(q.values!.length === 1 ? JSON.parse(q.values![0] as string).length : 1);
+        return db.pool.query(q);
+      }) as Queryable["query"],
+    };
+    const batcher = new CheckpointBatcher(counting, 1);
+    const first = batcher.add(writes[0]);
+    await new Promise((r) => setImmediate(r));
+    // The first is in flight alone; the next six wait for it and then go together.
+    const rest = writes.slice(1).map((w) => batcher.add(w));
+    await Promise.all([first, ...rest]);
+    expect(statements).toEqual([1, 6]);
+  });
+});
