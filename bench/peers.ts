@@ -26,12 +26,14 @@ import { bundleProject, publishBundles } from "../runtime/publish.js";
 import { assignSlots } from "../runtime/slots.js";
 import { claimJobs } from "../runtime/sql/claim.js";
 import { writeCheckpoint } from "../runtime/sql/checkpoint.js";
+import { checkpointHistogram } from "../runtime/sql/metrics.js";
+import { CHECKPOINT_BUCKETS_MS } from "../runtime/worker-metrics.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
 import { parentOf, processCpuMs, serverCpuMs } from "./cpu.js";
 import { withBenchServer, type BenchServer } from "./db.js";
 import { checkpointsOf, READY, STATE_2K, type Workload } from "./peers/workloads.js";
 import { percentile, report, summary } from "./report.js";
-import { kill, loadAverage, module, sleep, startWorker, until, type Proc } from "./workers.js";
+import { kill, loadAverage, module, profileArgs, sleep, startWorker, until, type Proc } from "./workers.js";
 import { spawn } from "node:child_process";
 import { option } from "./options.js";
 
@@ -121,7 +123,7 @@ let duplicates = 0;
 // The peers: each in its own process (bench/peers/*-worker.ts), as ours is.
 
 async function peerWorker(script: string, url: string, mode: string[] = []): Promise<Proc> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(HERE, "peers", script), ...mode], {
+  const child = spawn(process.execPath, [...profileArgs("peer"), "--import", "tsx", path.join(HERE, "peers", script), ...mode], {
     env: { ...process.env, DATABASE_URL: url },
     stdio: ["ignore", "ignore", "pipe"],
     detached: true,
@@ -201,6 +203,17 @@ async function prepare(server: BenchServer, system: System, w: Exclude<Workload,
           duplicates += await oursDuplicates(db);
           // A job that ended otherwise (failed) also leaves the claimable rows: it must not count.
           const { rows } = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE status <> 'completed'");
+          // What a checkpoint write took the job (the worker's own histogram, written at its
+          // stop): the worker batches the checkpoints of concurrent jobs (runtime/batcher.ts).
+          const h = await checkpointHistogram(db.pool, CHECKPOINT_BUCKETS_MS.length + 1);
+          if (h.count > 0) {
+            const at = (q: number) => {
+              let sum = 0;
+              const i = h.counts.findIndex((c) => (sum += c) >= q * h.count);
+              return i < CHECKPOINT_BUCKETS_MS.length ? `<= ${CHECKPOINT_BUCKETS_MS[i]} ms` : "> 10 s";
+            };
+            console.log(`    ours ${w}: ${h.count} checkpoint writes, mean ${(h.sumMs / h.count).toFixed(2)} ms, p50 ${at(0.5)}, p99 ${at(0.99)}`);
+          }
           await db.close();
           if (rows[0].n > 0) throw new Error(`${rows[0].n} of ours' ${w} jobs did not complete`);
         },
@@ -251,7 +264,9 @@ async function drain(server: BenchServer, system: System, w: Exclude<Workload, "
     // Per job: the worker process's CPU, and the server's (with this bench's own polling).
     cpu = `CPU per job: worker ${((processCpuMs(pid) - worker0) / n).toFixed(3)} ms, server ${((run.counter.serverCpuMs() - server0) / n).toFixed(3)} ms`;
   } finally {
-    if (proc) await kill(proc);
+    // Ours stops as an operator stops it (SIGTERM: every job is done, so it exits at once), which
+    // writes its checkpoint histogram; the peers' processes are killed.
+    if (proc) await kill(proc, system === "ours" || process.env.RB_WORKER_PROF ? "SIGTERM" : "SIGKILL");
     await run.counter.close();
     await run.after();
     await server.dropDatabase(run.url);

@@ -45,9 +45,18 @@ process.once("exit", () => {
 
 export interface Proc { child: ChildProcess; stderr: string; exited: Promise<void> }
 
+/**
+ * RB_WORKER_PROF=DIR: the benchmarks' worker processes write V8 CPU profiles into DIR (node
+ * --cpu-prof, at a clean exit: they are stopped with SIGTERM then), the peers' into DIR/peer.
+ */
+export function profileArgs(sub = ""): string[] {
+  const dir = process.env.RB_WORKER_PROF;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(dir, sub)}`] : [];
+}
+
 export async function startWorker(url: string, name: string, env: Record<string, string> = {}, args: string[] = []): Promise<Proc> {
   ensureBuild();
-  const child = spawn(process.execPath, [BIN, "worker", "--name", name, ...args], {
+  const child = spawn(process.execPath, [...profileArgs(), BIN, "worker", "--name", name, ...args], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url, ...env },
     stdio: ["ignore", "ignore", "pipe"],
