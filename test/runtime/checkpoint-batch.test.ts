@@ -148,3 +148,37 @@ describe("checkpoints of several jobs in one statement", () => {
     expect(statements).toEqual([1, 6]);
   });
 });
+
+describe("a checkpoint batch racing a takeover", () => {
+  it("1,000 rounds: a batch of two jobs against another worker's claim of one of them; the taken job's checkpoint lands before that claim or not at all, the other's always", async () => {
+    const wrong: string[] = [];
+    // How the rounds went: x written before the takeover, refused after it, or skipped by it.
+    let before = 0, after = 0, skipped = 0;
+    for (let i = 0; i < 1_000; i++) {
+      const [x, y] = await claimedJobs(2);
+      // x's lease has run out: another worker may claim it now.
+      await db.pool.query("UPDATE jobs SET due_at = now() - interval '1 second' WHERE id = $1", [x.id]);
+      const writes = [await prepared({ name: `x ${i}` }, x), await prepared({ name: `y ${i}` }, y)];
+      const batch = () => writeCheckpoints(db.pool, writes.map(encodeCheckpoint));
+      const takeover = () => claimJobs(db.pool, "w2", allSlots, 10, 3_600_000);
+      // Both start in either order, on separate connections, with no gate.
+      const [results, taken] = i % 2 ? await Promise.all([batch(), takeover()]) : await Promise.all([takeover(), batch()]).then(([t, r]) => [r, t] as const);
+      const claim = taken.find((c) => c.id === x.id);
+      const row = (await db.pool.query("SELECT checkpoints, lease_epoch FROM jobs WHERE id = $1", [x.id])).rows[0];
+      if (!claim) {
+        // The claim skips a row the batch has locked (SKIP LOCKED): then the batch wrote it.
+        skipped++;
+        if (!results.has(x.id) || row.checkpoints !== 1 || row.lease_epoch !== x.epoch) wrong.push(`round ${i}: x neither taken over nor written`);
+      } else if (results.has(x.id) ? claim.state === null || row.checkpoints !== 1 : claim.state !== null || row.checkpoints !== 0) {
+        wrong.push(`round ${i}: x written ${results.has(x.id)}, the takeover saw state ${claim.state !== null}, checkpoints now ${row.checkpoints}`);
+      } else if (results.has(x.id)) before++;
+      else after++;
+      if (!results.has(y.id)) wrong.push(`round ${i}: y's checkpoint was not written`);
+      await db.pool.query("UPDATE jobs SET status = 'stopped', due_at = NULL, finished_at = now() WHERE id = ANY($1)", [[x.id, y.id]]);
+    }
+    expect(wrong).toEqual([]);
+    // The takeover won some rounds: the fence was tested, not only the lock.
+    expect(after).toBeGreaterThan(0);
+    console.log(`checkpoint batch vs takeover: written before ${before}, refused after ${after}, skipped ${skipped}`);
+  }, 300_000);
+});
