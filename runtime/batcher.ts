@@ -14,6 +14,11 @@ import { encodeCheckpoint, writeCheckpoints, type CheckpointResult, type Checkpo
 import { encodeCompletion, wakeAwaiters, writeCompletions, type Completion, type EncodedCompletion } from "./sql/complete.js";
 
 const MAX_BATCH = 500;
+/**
+ * Checkpoint flushes in flight at once. 1, 2 and 4 measured the same within the noise
+ * (bench/peers one- and ten-checkpoint jobs, docs/runtime.md); 2, as for completions.
+ */
+const CHECKPOINT_FLUSHES = 2;
 
 /** One write's outcome inside a flush. */
 type Outcome<R> = { value: R } | { error: unknown };
@@ -143,9 +148,6 @@ export class CheckpointBatcher {
     return this.batcher.add(() => encodeCheckpoint(write));
   }
 }
-
-/** Checkpoint flushes in flight at once (see docs/runtime.md for the measurements). */
-const CHECKPOINT_FLUSHES = 2;
 
 /** Deadlocks and serialization failures are retried; anything else is not. */
 async function withRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
