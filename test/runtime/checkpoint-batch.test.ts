@@ -3,28 +3,14 @@
 // statements write, each job fenced by its own epoch, and a write that fails must fail its own
 // job alone.
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CheckpointBatcher } from "../../runtime/batcher.js";
-import type { Db } from "../../runtime/db/connect.js";
 import { encodeCheckpoint, writeCheckpoints, type CheckpointWrite, type NumberedRecord } from "../../runtime/sql/checkpoint.js";
 import { claimJobs } from "../../runtime/sql/claim.js";
 import type { Queryable } from "../../runtime/rows.js";
-import { freshDb } from "../setup/db.js";
-import { enqueue, publish } from "./helpers.js";
+import { noopJobs } from "./helpers.js";
 
-let db: Db;
-let version: string;
-let allSlots: number[];
-
-beforeAll(async () => {
-  db = await freshDb(4);
-  version = (await publish(db, [{ name: "noop", body: `return { kind: "return", value: null };` }])).get("noop")!;
-  allSlots = Array.from({ length: db.slotCount }, (_, i) => i);
-});
-
-afterAll(async () => {
-  await db?.close();
-});
+const t = noopJobs();
 
 interface Case {
   name: string;
@@ -45,18 +31,10 @@ const CASES: Case[] = [
   { name: "with a lost lease", stale: true, records: [{ seq: 1, stream: "output", value: "lost" }] },
 ];
 
-/** Queues and claims `n` jobs; returns their ids and epochs. */
-async function claimedJobs(n: number): Promise<{ id: string; epoch: string }[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push(await enqueue(db, "noop", version));
-  const claims = await claimJobs(db.pool, "w", allSlots, 100, 3_600_000);
-  return ids.map((id) => ({ id, epoch: claims.find((c) => c.id === id)!.lease_epoch }));
-}
-
 async function prepared(c: Case, job: { id: string; epoch: string }): Promise<CheckpointWrite> {
   let signal: string | null = null;
-  if (c.signal) signal = (await db.pool.query<{ id: string }>("INSERT INTO signals (job_id, name, payload) VALUES ($1, 'go', '1') RETURNING id", [job.id])).rows[0].id;
-  if (c.control) await db.pool.query("UPDATE jobs SET control = $2 WHERE id = $1", [job.id, c.control]);
+  if (c.signal) signal = (await t.db.pool.query<{ id: string }>("INSERT INTO signals (job_id, name, payload) VALUES ($1, 'go', '1') RETURNING id", [job.id])).rows[0].id;
+  if (c.control) await t.db.pool.query("UPDATE jobs SET control = $2 WHERE id = $1", [job.id, c.control]);
   return {
     id: job.id,
     epoch: c.stale ? String(Number(job.epoch) + 1) : job.epoch,
@@ -70,24 +48,24 @@ async function prepared(c: Case, job: { id: string; epoch: string }): Promise<Ch
 /** What an observer can see of the job after its checkpoint. */
 async function seen(id: string, signal: string | null) {
   const row = (
-    await db.pool.query(
+    await t.db.pool.query(
       `SELECT status, state::text, checkpoint_label, checkpoints, stream_seq, checkpoint_at IS NOT NULL AS at, control, wait_signal, await_job, wait_until
        FROM jobs WHERE id = $1`,
       [id],
     )
   ).rows[0];
-  const streams = (await db.pool.query("SELECT seq, stream, value FROM job_streams WHERE job_id = $1 ORDER BY seq", [id])).rows;
-  const consumed = signal === null ? null : (await db.pool.query("SELECT consumed_at IS NOT NULL AS c FROM signals WHERE id = $1", [signal])).rows[0].c;
+  const streams = (await t.db.pool.query("SELECT seq, stream, value FROM job_streams WHERE job_id = $1 ORDER BY seq", [id])).rows;
+  const consumed = signal === null ? null : (await t.db.pool.query("SELECT consumed_at IS NOT NULL AS c FROM signals WHERE id = $1", [signal])).rows[0].c;
   return { row, streams, consumed };
 }
 
 async function run(c: Case, batched: boolean) {
-  const [target, other] = await claimedJobs(2);
+  const [target, other] = await t.claimed(2);
   const write = await prepared(c, target);
   const input = [encodeCheckpoint(write)];
   // The other job of the batch: a plain checkpoint of its own.
   if (batched) input.push(encodeCheckpoint(await prepared({ name: "other" }, other)));
-  const results = await writeCheckpoints(db.pool, input);
+  const results = await writeCheckpoints(t.db.pool, input);
   return { result: results.get(target.id) ?? null, ...(await seen(target.id, write.consumeSignal)), otherWritten: batched ? results.has(other.id) : null };
 }
 
@@ -115,28 +93,28 @@ describe("checkpoints of several jobs in one statement", () => {
   }
 
   it("fails only the job whose write fails, and writes the others of its batch", async () => {
-    const jobs = await claimedJobs(3);
+    const jobs = await t.claimed(3);
     const writes = await Promise.all(jobs.map((j, i) => prepared({ name: `job ${i}` }, j)));
     // A stream the table refuses (its CHECK): the batch statement fails as a whole.
     writes[1].records = [{ seq: 1, stream: "bogus" as NumberedRecord["stream"], value: 1 }];
-    const batcher = new CheckpointBatcher(db.pool);
+    const batcher = new CheckpointBatcher(t.db.pool);
     // Added in one turn of the event loop: one batch.
     const outcomes = await Promise.allSettled(writes.map((w) => batcher.add(w)));
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/job_streams_stream_check|violates check constraint/);
-    const rows = (await db.pool.query<{ id: string; checkpoints: number }>("SELECT id, checkpoints FROM jobs WHERE id = ANY($1)", [jobs.map((j) => j.id)])).rows;
+    const rows = (await t.db.pool.query<{ id: string; checkpoints: number }>("SELECT id, checkpoints FROM jobs WHERE id = ANY($1)", [jobs.map((j) => j.id)])).rows;
     expect(jobs.map((j) => rows.find((r) => r.id === j.id)!.checkpoints)).toEqual([1, 0, 1]);
   });
 
   it("sends a checkpoint added to an idle batcher on its own, without waiting for others; those added while it commits go together", async () => {
-    const jobs = await claimedJobs(7);
+    const jobs = await t.claimed(7);
     const writes = await Promise.all(jobs.map((j, i) => prepared({ name: `job ${i}` }, j)));
     const statements: number[] = [];
     // Counts the jobs each statement writes: the batch statement has one parameter, the JSON list.
     const counting: Queryable = {
       query: ((q: pg.QueryConfig) => {
         statements.push(q.values!.length === 1 ? JSON.parse(q.values![0] as string).length : 1);
-        return db.pool.query(q);
+        return t.db.pool.query(q);
       }) as Queryable["query"],
     };
     const batcher = new CheckpointBatcher(counting, 1);
@@ -154,17 +132,18 @@ describe("a checkpoint batch racing a takeover", () => {
     const wrong: string[] = [];
     // How the rounds went: x written before the takeover, refused after it, or skipped by it.
     let before = 0, after = 0, skipped = 0;
+    const slots = Array.from({ length: t.db.slotCount }, (_, i) => i);
     for (let i = 0; i < 1_000; i++) {
-      const [x, y] = await claimedJobs(2);
+      const [x, y] = await t.claimed(2);
       // x's lease has run out: another worker may claim it now.
-      await db.pool.query("UPDATE jobs SET due_at = now() - interval '1 second' WHERE id = $1", [x.id]);
+      await t.db.pool.query("UPDATE jobs SET due_at = now() - interval '1 second' WHERE id = $1", [x.id]);
       const writes = [await prepared({ name: `x ${i}` }, x), await prepared({ name: `y ${i}` }, y)];
-      const batch = () => writeCheckpoints(db.pool, writes.map(encodeCheckpoint));
-      const takeover = () => claimJobs(db.pool, "w2", allSlots, 10, 3_600_000);
+      const batch = () => writeCheckpoints(t.db.pool, writes.map(encodeCheckpoint));
+      const takeover = () => claimJobs(t.db.pool, "w2", slots, 10, 3_600_000);
       // Both start in either order, on separate connections, with no gate.
       const [results, taken] = i % 2 ? await Promise.all([batch(), takeover()]) : await Promise.all([takeover(), batch()]).then(([t, r]) => [r, t] as const);
       const claim = taken.find((c) => c.id === x.id);
-      const row = (await db.pool.query("SELECT checkpoints, lease_epoch FROM jobs WHERE id = $1", [x.id])).rows[0];
+      const row = (await t.db.pool.query("SELECT checkpoints, lease_epoch FROM jobs WHERE id = $1", [x.id])).rows[0];
       if (!claim) {
         // The claim skips a row the batch has locked (SKIP LOCKED): then the batch wrote it.
         skipped++;
@@ -174,7 +153,7 @@ describe("a checkpoint batch racing a takeover", () => {
       } else if (results.has(x.id)) before++;
       else after++;
       if (!results.has(y.id)) wrong.push(`round ${i}: y's checkpoint was not written`);
-      await db.pool.query("UPDATE jobs SET status = 'stopped', due_at = NULL, finished_at = now() WHERE id = ANY($1)", [[x.id, y.id]]);
+      await t.db.pool.query("UPDATE jobs SET status = 'stopped', due_at = NULL, finished_at = now() WHERE id = ANY($1)", [[x.id, y.id]]);
     }
     expect(wrong).toEqual([]);
     // The takeover won some rounds: the fence was tested, not only the lock.

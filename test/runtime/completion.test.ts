@@ -5,26 +5,11 @@
 // one for the other cases and for quiet ones it did not write), and beside a job that has a
 // stream record (always the full batch statement). The job row, its history rows and what the
 // call returns must agree.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../../runtime/db/connect.js";
-import { claimJobs } from "../../runtime/sql/claim.js";
+import { describe, expect, it } from "vitest";
 import { completeJobs, type Completion } from "../../runtime/sql/complete.js";
-import { freshDb } from "../setup/db.js";
-import { enqueue, publish } from "./helpers.js";
+import { noopJobs } from "./helpers.js";
 
-let db: Db;
-let version: string;
-let allSlots: number[];
-
-beforeAll(async () => {
-  db = await freshDb(4);
-  version = (await publish(db, [{ name: "noop", body: `return { kind: "return", value: null };` }])).get("noop")!;
-  allSlots = Array.from({ length: db.slotCount }, (_, i) => i);
-});
-
-afterAll(async () => {
-  await db?.close();
-});
+const t = noopJobs();
 
 interface Case {
   name: string;
@@ -45,23 +30,14 @@ const CASES: Case[] = [
   { name: "completed with a lost lease", status: "completed", stale: true },
 ];
 
-/** Queues and claims `n` jobs; returns their ids and epochs. */
-async function claimedJobs(n: number): Promise<{ id: string; epoch: string }[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push(await enqueue(db, "noop", version));
-  const claims = await claimJobs(db.pool, "w", allSlots, 100, 3_600_000);
-  expect(claims.map((c) => c.id).sort()).toEqual([...ids].sort());
-  return ids.map((id) => ({ id, epoch: claims.find((c) => c.id === id)!.lease_epoch }));
-}
-
 type Beside = "alone" | "beside a job like it" | "beside a job with a record";
 
 /** Runs a case with its company; returns what an observer can see of its job. */
 async function run(c: Case, beside: Beside) {
-  const [target, other] = await claimedJobs(beside === "alone" ? 1 : 2);
+  const [target, other] = await t.claimed(beside === "alone" ? 1 : 2);
   const like = beside === "beside a job like it";
   for (const j of like ? [target, other] : [target]) {
-    if (c.control || c.awaited) await db.pool.query("UPDATE jobs SET control = $2, awaited = $3 WHERE id = $1", [j.id, c.control ?? null, c.awaited ?? false]);
+    if (c.control || c.awaited) await t.db.pool.query("UPDATE jobs SET control = $2, awaited = $3 WHERE id = $1", [j.id, c.control ?? null, c.awaited ?? false]);
   }
   const completion = (id: string, epoch: string, s: Case, records: Completion["records"] = []): Completion => ({
     id,
@@ -76,15 +52,15 @@ async function run(c: Case, beside: Beside) {
   const batch = [completion(target.id, target.epoch, c)];
   if (like) batch.push(completion(other.id, other.epoch, c));
   if (beside === "beside a job with a record") batch.push(completion(other.id, other.epoch, { name: "other", status: "completed" }, [{ seq: 1, stream: "output", value: "hi" }]));
-  const r = await completeJobs(db.pool, "w", batch);
+  const r = await completeJobs(t.db.pool, "w", batch);
   const row = (
-    await db.pool.query(
+    await t.db.pool.query(
       `SELECT status, result::text, error::text, due_at IS NULL AS no_due, finished_at IS NOT NULL AS finished, control,
               wait_signal, await_job, wait_until FROM jobs WHERE id = $1`,
       [target.id],
     )
   ).rows[0];
-  const history = (await db.pool.query("SELECT from_status, to_status, worker, reason FROM job_history WHERE job_id = $1 AND from_status = 'running' ORDER BY id", [target.id])).rows;
+  const history = (await t.db.pool.query("SELECT from_status, to_status, worker, reason FROM job_history WHERE job_id = $1 AND from_status = 'running' ORDER BY id", [target.id])).rows;
   return { written: r.written.has(target.id), awaited: r.awaited.includes(target.id), row, history };
 }
 

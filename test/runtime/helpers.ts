@@ -4,12 +4,15 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Json } from "../../runtime/abi.js";
 import type pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 import type { Db } from "../../runtime/db/connect.js";
 import { withTransaction } from "../../runtime/db/tx.js";
 import { bundleProject, publishBundles } from "../../runtime/publish.js";
 import type { HistoryRow, JobRow, JobStatus } from "../../runtime/rows.js";
+import { claimJobs } from "../../runtime/sql/claim.js";
 import { getJob, insertJobs } from "../../runtime/sql/enqueue.js";
 import { jobHistory, streamsAfter } from "../../runtime/sql/inspect.js";
+import { freshDb } from "../setup/db.js";
 import { moduleText, type HandModule } from "./modules.js";
 
 export const LEDGER = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "ledger.ts");
@@ -19,6 +22,46 @@ export async function publish(db: Db, modules: HandModule[]): Promise<Map<string
   const bundles = await bundleProject(modules.map(moduleText));
   await publishBundles(db, bundles);
   return new Map(bundles.map((b) => [b.runbook, b.hash]));
+}
+
+/** A job claimed by a test: its id and the epoch of its lease. */
+export interface ClaimedRef {
+  id: string;
+  epoch: string;
+}
+
+/**
+ * For a file of tests of single statements: a fresh database, opened before its tests and closed
+ * after them, with a no-op runbook published. `claimed(n)` queues `n` of its jobs and claims them
+ * all at once (as worker "w", for an hour).
+ */
+export function noopJobs(): { readonly db: Db; claimed(n: number): Promise<ClaimedRef[]> } {
+  let db: Db | undefined;
+  let version = "";
+  beforeAll(async () => {
+    db = await freshDb(4);
+    version = (await publish(db, [{ name: "noop", body: `return { kind: "return", value: null };` }])).get("noop")!;
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  return {
+    get db() {
+      if (!db) throw new Error("the database opens before the file's tests");
+      return db;
+    },
+    async claimed(n) {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) ids.push(await enqueue(this.db, "noop", version));
+      const slots = Array.from({ length: this.db.slotCount }, (_, i) => i);
+      const claims = await claimJobs(this.db.pool, "w", slots, 100, 3_600_000);
+      return ids.map((id) => {
+        const claim = claims.find((c) => c.id === id);
+        if (!claim) throw new Error(`job ${id} was queued but not claimed`);
+        return { id, epoch: claim.lease_epoch };
+      });
+    },
+  };
 }
 
 /**
