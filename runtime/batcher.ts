@@ -19,6 +19,14 @@ const MAX_BATCH = 500;
  * (bench/peers one- and ten-checkpoint jobs, docs/runtime.md); 2, as for completions.
  */
 const CHECKPOINT_FLUSHES = 2;
+/**
+ * Completion flushes in flight at once. With checkpoints batched, fewer commits in flight let
+ * checkpoints commit sooner: one-checkpoint jobs ran 4,697-4,909 jobs/s with 1 against
+ * 4,543-4,678 with 2 (bench/peers, the same session, two rounds each; 4,608-4,630 against
+ * 4,236-4,395 in another pair of runs), and no-op and ten-checkpoint jobs the same. A completion
+ * waits at most for the one flush in flight (a 500-job batch: about 10 ms).
+ */
+const COMPLETION_FLUSHES = 1;
 
 /** One write's outcome inside a flush. */
 type Outcome<R> = { value: R } | { error: unknown };
@@ -93,11 +101,6 @@ export class CompletionBatcher {
   private readonly batcher: Batcher<EncodedCompletion, boolean>;
 
   constructor(pool: pg.Pool, worker: string) {
-    /**
-     * With one-checkpoint jobs (bench/runtime.ts, loaded 2-core machine) 1 and 2 flushes in
-     * flight measured within the noise (1,900-3,100 jobs/s); 2 keeps completion latency lower
-     * when commits are slow.
-     */
     this.batcher = new Batcher(async (batch) => {
       // One statement (two for a batch with history rows to write), so one commit for the batch.
       const { written, awaited } = await withRetry(() => writeCompletions(pool, worker, batch));
@@ -105,7 +108,7 @@ export class CompletionBatcher {
       // between the two delays the waiters until their recheck (settings.ts AWAIT_RECHECK_MS).
       if (awaited.length) await withRetry(() => wakeAwaiters(pool, awaited));
       return batch.map((c) => ({ value: written.has(c.id) }));
-    }, 2);
+    }, COMPLETION_FLUSHES);
   }
 
   /**
