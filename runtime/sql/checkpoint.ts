@@ -80,15 +80,7 @@ export async function writeCheckpoints(db: Queryable, input: EncodedCheckpoint[]
        -- The id list: see complete.ts writeBatch.
        WHERE j.id = x.id AND j.lease_epoch = x.epoch AND j.status = 'running' AND j.id = ANY (ARRAY(SELECT id FROM input))
        RETURNING j.id, j.control
-     ), streams AS (
-       INSERT INTO job_streams (job_id, seq, stream, value)
-       SELECT x.id, r.seq, r.stream, r.value::json
-       FROM j JOIN input x ON x.id = j.id, json_to_recordset(x.records::json) AS r(seq int, stream text, value text)
-       -- Tested on the input first, so a batch with no records (or no signal, below) joins nothing.
-       WHERE x.n > 0
-     ), consumed AS (
-       UPDATE signals s SET consumed_at = now() FROM j JOIN input x ON x.id = j.id WHERE s.id = x.signal AND x.signal IS NOT NULL
-     )
+     ), ${batchRecordsAndSignals("j")}
      SELECT id, control FROM j`,
     values: [JSON.stringify(input)],
   });
@@ -128,6 +120,24 @@ async function writeOne(db: Queryable, w: EncodedCheckpoint): Promise<Checkpoint
     values: [w.id, w.epoch, w.state, w.label, w.n, w.records ?? "[]", w.signal],
   });
   return rows[0] ?? null;
+}
+
+/**
+ * The stream records and consumed signals of a batch statement (here, and complete.ts's): two
+ * CTEs after the one named `written`, which returns the ids of the jobs written, from the CTE
+ * `input` with the columns id, records (recordsText), n (their count) and signal. Only the jobs
+ * written get their records and signals: a lost job's are left out with it.
+ */
+export function batchRecordsAndSignals(written: string): string {
+  return `streams AS (
+       INSERT INTO job_streams (job_id, seq, stream, value)
+       SELECT x.id, r.seq, r.stream, r.value::json
+       FROM ${written} w JOIN input x ON x.id = w.id, json_to_recordset(x.records::json) AS r(seq int, stream text, value text)
+       -- Tested on the input first, so a batch with no records (or no signal, below) joins nothing.
+       WHERE x.n > 0
+     ), consumed AS (
+       UPDATE signals s SET consumed_at = now() FROM ${written} w JOIN input x ON x.id = w.id WHERE s.id = x.signal AND x.signal IS NOT NULL
+     )`;
 }
 
 /**

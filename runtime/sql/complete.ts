@@ -5,7 +5,7 @@
 import type { ErrorRecord, Json } from "../abi.js";
 import type { Queryable } from "../rows.js";
 import { encodeJson } from "../json-text.js";
-import { recordsText, type NumberedRecord } from "./checkpoint.js";
+import { batchRecordsAndSignals, recordsText, type NumberedRecord } from "./checkpoint.js";
 
 export interface Completion {
   id: string;
@@ -133,12 +133,11 @@ async function writeQuiet(db: Queryable, quiet: EncodedCompletion[]): Promise<st
 }
 
 /**
- * One job with no records and no signal to consume, as jobs that checkpoint end (their batches
- * hold one or two jobs): the same write as `writeBatch` with plain parameters. Measured
- * (ten-checkpoint jobs, one worker at concurrency 10, embedded PostgreSQL 17): the batch statement
- * cost the server ~0.45 ms more per job than a single-row UPDATE, and this statement saves ~0.3
- * ms of it (server CPU per job 2.16-2.26 -> 1.82-1.89 ms); the INSERT into job_history, even of
- * no row, is most of the rest.
+ * One job with no records and no signal to consume that is not quiet (it failed or stopped, or
+ * another job awaits it): the same write as `writeBatch` with plain parameters. Measured
+ * (ten-checkpoint jobs, whose completion batches hold one or two jobs, embedded PostgreSQL 17):
+ * the batch statement cost the server ~0.45 ms more per job than a single-row UPDATE, and this
+ * statement saved ~0.3 ms of it (server CPU per job 2.16-2.26 -> 1.82-1.89 ms).
  */
 async function writeOne(db: Queryable, worker: string, c: EncodedCompletion): Promise<{ id: string; awaited: boolean }[]> {
   const { rows } = await db.query<{ id: string; awaited: boolean }>({
@@ -178,15 +177,7 @@ async function writeBatch(db: Queryable, worker: string, input: EncodedCompletio
        -- plans, planned anew each time, that cost ~0.4 ms more).
        WHERE ${FENCED("x.id", "x.epoch")} AND j.id = ANY (ARRAY(SELECT id FROM input))
        RETURNING j.id, j.awaited, j.status
-     ), streams AS (
-       INSERT INTO job_streams (job_id, seq, stream, value)
-       SELECT x.id, r.seq, r.stream, r.value::json
-       FROM done d JOIN input x ON x.id = d.id, json_to_recordset(x.records::json) AS r(seq int, stream text, value text)
-       -- Tested on the input first, so a batch with no records (or no signal, below) joins nothing.
-       WHERE x.n > 0
-     ), consumed AS (
-       UPDATE signals s SET consumed_at = now() FROM done d JOIN input x ON x.id = d.id WHERE s.id = x.signal AND x.signal IS NOT NULL
-     ), history AS (
+     ), ${batchRecordsAndSignals("done")}, history AS (
        INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
        SELECT x.id, 'running', d.status, $2, ${historyRow("x.status", "x.reason")}
        FROM done d JOIN input x ON x.id = d.id
