@@ -83,8 +83,11 @@ export async function jobsHistory(db: Queryable, ids: string[] | null): Promise<
                       FROM h WHERE h.job_id = j.id AND from_status = 'running' AND at >= j.started_at ORDER BY id LIMIT 1), j.worker),
             'claimed'
      FROM j WHERE j.started_at IS NOT NULL
-       -- Jobs started before migration 0008 have their first claim in job_history.
-       AND NOT EXISTS (SELECT 1 FROM h WHERE h.job_id = j.id AND to_status = 'running' AND at <= j.started_at)
+       -- Jobs started before migration 0008 have their first claim in job_history: a row from
+       -- queued, not any row into running (a signal sent to the running job is a running ->
+       -- running row, and its time can equal started_at: its transaction can begin before the
+       -- claim's and wait on the claim's row lock).
+       AND NOT EXISTS (SELECT 1 FROM h WHERE h.job_id = j.id AND from_status = 'queued' AND to_status = 'running' AND at <= j.started_at)
      UNION ALL
      SELECT NULL, j.id, j.finished_at, 'running', 'completed', j.worker, 'completed'
      FROM j WHERE j.status = 'completed' AND NOT EXISTS (SELECT 1 FROM h WHERE h.job_id = j.id AND to_status = 'completed')
