@@ -33,6 +33,69 @@ export interface ClaimedJob {
   priority: number;
 }
 
+/**
+ * The claim: $1 the worker, $2 its slots, $3 the most jobs, $4 the lease in ms, $5 the versions it
+ * refuses, $6 its group. Exported for test/runtime/claim-plan.test.ts, which reads its plan.
+ */
+export const CLAIM_TEXT = `WITH picked AS (
+    SELECT ctid AS tid, id, status AS from_status, worker AS from_worker, priority, due_at AS was_due
+    FROM jobs
+    -- Only a queued, running, sleeping or waiting job has a due time (the row rule
+    -- jobs_due_only_when_claimable, migration 0014), and FOR UPDATE re-checks due_at on the
+    -- newest row version: a job that ended meanwhile has none and is passed over. The status
+    -- is not tested as well: the planner would multiply its selectivity with due_at's as if
+    -- they were independent (with 1,000,000 finished jobs, 482 rows expected for 20,000).
+    WHERE due_at <= now() AND slot = ANY($2::int[])
+      -- The refused versions as a containment test, which the planner estimates as rarely true.
+      -- Written NOT (version = ANY($5)), it reads the column's statistics instead, and with a
+      -- single published version expects no row to pass: its generic plan then fetched and
+      -- sorted every due job (20,000 rows to claim 500) instead of walking jobs_claim_order.
+      AND NOT ($5::text[] @> ARRAY[version])
+      -- Placement (migration 0011): the worker's group, highest priority first. The order is
+      -- jobs_claim_order's, so the scan stops after LIMIT rows (docs/runtime.md).
+      AND worker_group = $6
+    ORDER BY priority DESC, due_at
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+  ), claimed AS (
+    UPDATE jobs j
+    SET status = 'running', worker = $1, lease_epoch = j.lease_epoch + 1,
+        due_at = now() + $4 * interval '1 millisecond', updated_at = now(), started_at = coalesce(j.started_at, now())
+    FROM picked p
+    -- The rows are fetched by the row versions picked locked (a TID scan), whatever the
+    -- table's size. Joined on the id alone, the planner hash-joined a sequential scan of the
+    -- whole table when it was small (20,000 jobs: 3.4 of the claim's 12 ms). With a list of
+    -- the ids (the previous fix) it chose, on a large table, a nested loop that matched each
+    -- picked row against the whole list: 92.6 ms to claim 500 of 1,000,000 jobs, against
+    -- 14.6 ms now (12.4-12.9 ms at 2,000 and 20,000 jobs, as before). A row updated between
+    -- this statement's snapshot and its lock has a version the snapshot cannot see: it is left
+    -- out of this claim, still claimable, as a row SKIP LOCKED passed over would be.
+    WHERE j.id = p.id AND j.ctid = ANY (ARRAY(SELECT tid FROM picked))
+    RETURNING j.id, j.runbook, j.version, j.params, j.state, j.lease_epoch, j.stream_seq, j.slot,
+              j.wait_signal, j.await_job, j.wait_until IS NOT NULL AS has_timer, coalesce(j.wait_until <= now(), false) AS timed_out,
+              p.from_status, p.from_worker, p.priority, p.was_due
+  ), history AS (
+    -- A job's first claim writes no history row: started_at and worker in the job row say it
+    -- (migration 0008). Every later claim (a takeover, a wake, after a hand-over) has its row.
+    INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
+    SELECT id, from_status, 'running', $1,
+           CASE from_status
+             WHEN 'running' THEN 'lease of ' || coalesce(from_worker, 'a worker') || ' expired; resumed from the latest checkpoint'
+             WHEN 'sleeping' THEN 'sleep ended'
+             WHEN 'waiting' THEN CASE WHEN timed_out THEN 'wait timed out' ELSE 'woken' END
+             ELSE 'claimed'
+           END
+    FROM claimed
+    WHERE NOT (from_status = 'queued' AND lease_epoch = 1)
+  ), counted AS (
+    -- runbook_claims_total (migration 0008): this worker's own row, so no two workers' claims
+    -- wait on one row; a claim that found nothing writes nothing.
+    UPDATE workers SET claims = claims + (SELECT count(*) FROM claimed)
+    WHERE name = $1 AND EXISTS (SELECT 1 FROM claimed)
+  )
+  -- The worker starts a claimed batch in this order: priority holds inside a batch too.
+  SELECT * FROM claimed ORDER BY priority DESC, was_due`;
+
 export async function claimJobs(
   db: Queryable,
   worker: string,
@@ -46,57 +109,7 @@ export async function claimJobs(
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>({
     name: "runbook_claim",
-    text: `WITH picked AS (
-       SELECT ctid AS tid, id, status AS from_status, worker AS from_worker, priority, due_at AS was_due
-       FROM jobs
-       -- The status test is part of the claim, not only of the index: only these statuses ever
-       -- have a due time (migration 0004), and FOR UPDATE re-checks it on the newest row version.
-       WHERE due_at <= now() AND slot = ANY($2::int[]) AND status IN ('queued', 'running', 'sleeping', 'waiting')
-         AND NOT (version = ANY($5::text[]))
-         -- Placement (migration 0011): the worker's group, highest priority first. The order is
-         -- jobs_claim_order's, so the scan stops after LIMIT rows (docs/runtime.md).
-         AND worker_group = $6
-       ORDER BY priority DESC, due_at
-       LIMIT $3
-       FOR UPDATE SKIP LOCKED
-     ), claimed AS (
-       UPDATE jobs j
-       SET status = 'running', worker = $1, lease_epoch = j.lease_epoch + 1,
-           due_at = now() + $4 * interval '1 millisecond', updated_at = now(), started_at = coalesce(j.started_at, now())
-       FROM picked p
-       -- The rows are fetched by the row versions picked locked (a TID scan), whatever the
-       -- table's size. Joined on the id alone, the planner hash-joined a sequential scan of the
-       -- whole table when it was small (20,000 jobs: 3.4 of the claim's 12 ms). With a list of
-       -- the ids (the previous fix) it chose, on a large table, a nested loop that matched each
-       -- picked row against the whole list: 92.6 ms to claim 500 of 1,000,000 jobs, against
-       -- 14.6 ms now (12.4-12.9 ms at 2,000 and 20,000 jobs, as before). A row updated between
-       -- this statement's snapshot and its lock has a version the snapshot cannot see: it is left
-       -- out of this claim, still claimable, as a row SKIP LOCKED passed over would be.
-       WHERE j.id = p.id AND j.ctid = ANY (ARRAY(SELECT tid FROM picked))
-       RETURNING j.id, j.runbook, j.version, j.params, j.state, j.lease_epoch, j.stream_seq, j.slot,
-                 j.wait_signal, j.await_job, j.wait_until IS NOT NULL AS has_timer, coalesce(j.wait_until <= now(), false) AS timed_out,
-                 p.from_status, p.from_worker, p.priority, p.was_due
-     ), history AS (
-       -- A job's first claim writes no history row: started_at and worker in the job row say it
-       -- (migration 0008). Every later claim (a takeover, a wake, after a hand-over) has its row.
-       INSERT INTO job_history (job_id, from_status, to_status, worker, reason)
-       SELECT id, from_status, 'running', $1,
-              CASE from_status
-                WHEN 'running' THEN 'lease of ' || coalesce(from_worker, 'a worker') || ' expired; resumed from the latest checkpoint'
-                WHEN 'sleeping' THEN 'sleep ended'
-                WHEN 'waiting' THEN CASE WHEN timed_out THEN 'wait timed out' ELSE 'woken' END
-                ELSE 'claimed'
-              END
-       FROM claimed
-       WHERE NOT (from_status = 'queued' AND lease_epoch = 1)
-     ), counted AS (
-       -- runbook_claims_total (migration 0008): this worker's own row, so no two workers' claims
-       -- wait on one row; a claim that found nothing writes nothing.
-       UPDATE workers SET claims = claims + (SELECT count(*) FROM claimed)
-       WHERE name = $1 AND EXISTS (SELECT 1 FROM claimed)
-     )
-     -- The worker starts a claimed batch in this order: priority holds inside a batch too.
-     SELECT * FROM claimed ORDER BY priority DESC, was_due`,
+    text: CLAIM_TEXT,
     values: [worker, slots, limit, leaseMs, excludeVersions, group],
   });
   return rows;
@@ -106,7 +119,7 @@ export async function claimJobs(
 export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = [], group = DEFAULT_GROUP): Promise<{ next: Date | null; now: Date }> {
   const { rows } = await db.query<{ next: Date | null; now: Date }>(
     `SELECT (SELECT min(due_at) FROM jobs
-             WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT (version = ANY($2::text[])) AND worker_group = $3) AS next,
+             WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT ($2::text[] @> ARRAY[version]) AND worker_group = $3) AS next,
             now() AS now`,
     [slots, excludeVersions, group],
   );

@@ -9,7 +9,7 @@ import type { Db } from "../../runtime/db/connect.js";
 import { withTransaction } from "../../runtime/db/tx.js";
 import { bundleProject, publishBundles } from "../../runtime/publish.js";
 import type { HistoryRow, JobRow, JobStatus } from "../../runtime/rows.js";
-import { claimJobs } from "../../runtime/sql/claim.js";
+import { CLAIM_TEXT, claimJobs } from "../../runtime/sql/claim.js";
 import { getJob, insertJobs } from "../../runtime/sql/enqueue.js";
 import { jobHistory, streamsAfter } from "../../runtime/sql/inspect.js";
 import { freshDb } from "../setup/db.js";
@@ -119,4 +119,40 @@ export async function outputs(db: Db, id: string): Promise<Json[]> {
 export async function transitions(db: Db, id: string): Promise<string[]> {
   const isOperatorNote = (h: HistoryRow) => h.from_status === h.to_status && h.worker === null;
   return (await jobHistory(db.pool, id)).filter((h) => !isOperatorNote(h)).map((h: HistoryRow) => `${h.from_status ?? "-"}->${h.to_status}`);
+}
+
+/** What a claim is explained for: a worker owning `slots`, claiming at most `limit` of `group`'s jobs. */
+export interface ClaimScenario {
+  slots: number[];
+  limit: number;
+  group?: string;
+}
+
+/**
+ * EXPLAIN ANALYZE of the claim itself (CLAIM_TEXT) in the plan `mode` asks for: PostgreSQL gives a
+ * prepared statement custom plans for its first executions, then may keep a generic one. The
+ * claim runs in a transaction that is rolled back.
+ */
+export async function claimPlan(db: Db, mode: "force_generic_plan" | "force_custom_plan", c: ClaimScenario): Promise<string> {
+  const client = await db.pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
+    await client.query(`PREPARE claim_plan(text, int[], int, int, text[], text) AS ${CLAIM_TEXT}`);
+    const { rows } = await client.query<{ "QUERY PLAN": string }>(
+      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE claim_plan('plan-test', '{${c.slots.join(",")}}', ${c.limit}, 60000, '{}', ${client.escapeLiteral(c.group ?? "default")})`,
+    );
+    return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  } finally {
+    await client.query("ROLLBACK"); // the claim
+    await client.query("DEALLOCATE claim_plan").catch(() => undefined);
+    client.release();
+  }
+}
+
+/** The scan of jobs the claim's `picked` makes: its plan line, and how many rows it returned. */
+export function pickedScan(plan: string): { line: string; rows: number } {
+  const line = plan.split("\n").find((l) => /Scan.* on jobs( |$)/.test(l) && !/Tid Scan/.test(l));
+  if (!line) throw new Error(`no scan of jobs in the plan:\n${plan}`);
+  return { line: line.trim(), rows: Number(/rows=(\d+)/.exec(line)?.[1]) };
 }
