@@ -155,7 +155,7 @@ export class ClaimQueue {
 
   /** A timer for the next due job (a sleep ending), when it comes before the next poll. */
   private async armWakeTimer(): Promise<void> {
-    const { next, now } = await nextDue(this.o.pool, this.o.slots(), await this.o.excludedVersions(), this.o.group);
+    const { next, now } = await nextDue(this.o.pool, this.o.slots(), await this.o.excludedVersions(), this.o.group, this.o.pollMs);
     if (!next || this.o.stopping()) return;
     const delay = next.getTime() - now.getTime();
     if (delay >= this.o.pollMs) return;

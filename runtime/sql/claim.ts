@@ -115,13 +115,22 @@ export async function claimJobs(
   return rows;
 }
 
-/** Database time of the next due job in these slots (for a wake-up timer), and the time now. */
-export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[] = [], group = DEFAULT_GROUP): Promise<{ next: Date | null; now: Date }> {
+/**
+ * Database time of the next job in these slots due within `withinMs` of now, before or after (for
+ * a wake-up timer; null if none), and the time now. The window is what the caller can use: a
+ * timer is armed only for a time before the next poll, and a job due since the last poll that the
+ * claim did not take is claimed by the next poll at the latest. It also keeps the scan off the
+ * index entries every claim and completion leaves behind (the row versions of queued jobs, due
+ * when they were queued, and of leases, due when they expire): at 1,000,000 finished jobs, the
+ * first scan after 20,000 no-op jobs fetched their 40,000 dead versions, 200-280 ms each time.
+ */
+export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[], group: string, withinMs: number): Promise<{ next: Date | null; now: Date }> {
   const { rows } = await db.query<{ next: Date | null; now: Date }>(
     `SELECT (SELECT min(due_at) FROM jobs
-             WHERE due_at IS NOT NULL AND slot = ANY($1::int[]) AND NOT ($2::text[] @> ARRAY[version]) AND worker_group = $3) AS next,
+             WHERE due_at > now() - $4 * interval '1 millisecond' AND due_at < now() + $4 * interval '1 millisecond'
+               AND slot = ANY($1::int[]) AND NOT ($2::text[] @> ARRAY[version]) AND worker_group = $3) AS next,
             now() AS now`,
-    [slots, excludeVersions, group],
+    [slots, excludeVersions, group, withinMs],
   );
   return rows[0];
 }
