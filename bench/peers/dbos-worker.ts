@@ -16,7 +16,7 @@ DBOS.registerWorkflow(async () => undefined, { name: "backlog" });
 DBOS.registerWorkflow(steps(1), { name: "checkpoint1" });
 DBOS.registerWorkflow(steps(10), { name: "steps10" });
 DBOS.registerWorkflow(async (id: number) => {
-  await pool.query("INSERT INTO bench_started (id, at_ms) VALUES ($1, $2)", [id, Date.now()]);
+  await pool.query("INSERT INTO bench_started (id, at_ms) VALUES ($1, $2)", [id, performance.timeOrigin + performance.now()]);
 }, { name: "latency" });
 
 await DBOS.launch();

@@ -27,7 +27,7 @@ const runner = await run({
     steps10: checkpoint(10),
     latency: async (payload, helpers) => {
       const { id } = payload as { id: number };
-      await helpers.withPgClient((c) => c.query("INSERT INTO bench_started (id, at_ms) VALUES ($1, $2)", [id, Date.now()]));
+      await helpers.withPgClient((c) => c.query("INSERT INTO bench_started (id, at_ms) VALUES ($1, $2)", [id, performance.timeOrigin + performance.now()]));
     },
   },
   preset: mode === "batched" ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } : undefined,
