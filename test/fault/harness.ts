@@ -51,7 +51,15 @@ export interface WorkerProc {
   exitCode: number | null;
 }
 
-const live = new Set<ChildProcess>();
+/**
+ * The worker processes still running, killed when the test process exits. The fault files run
+ * one after another in one process, each importing this module afresh: the set and its exit
+ * handler are kept on globalThis so that process gets one handler, not one per file (Node warns
+ * past ten).
+ */
+const LIVE = Symbol.for("runbook.test.fault.live");
+const registry = globalThis as { [LIVE]?: Set<ChildProcess> };
+const live = (registry[LIVE] ??= new Set<ChildProcess>());
 function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
   if (child.pid === undefined) return;
   try {
@@ -60,9 +68,11 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): voi
     // already gone
   }
 }
-process.once("exit", () => {
-  for (const c of live) killGroup(c);
-});
+if (!process.listeners("exit").some((l) => l.name === "killLiveWorkers")) {
+  process.once("exit", function killLiveWorkers() {
+    for (const c of live) killGroup(c);
+  });
+}
 
 const SIGNALS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
 
