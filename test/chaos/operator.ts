@@ -7,6 +7,7 @@
 import { insertJobs } from "../../runtime/sql/enqueue.js";
 import type { Ran } from "../runtime/process.js";
 import type { Soak } from "./context.js";
+import type { HostileJob } from "./evidence.js";
 import type { Prng } from "./prng.js";
 import { runSchedule } from "./schedule.js";
 
@@ -120,11 +121,27 @@ async function corruptCheckpoint(soak: Soak, rng: Prng): Promise<void> {
     { sql: "jsonb_set(state::jsonb, '{frames,0,pc}', '987654')", what: "pc edited to 987654", error: "^[^\\n]+$" },
   ];
   const edit = rng.pick(edits);
-  // jobs.state is json (migration 0005): the edits are made on a jsonb copy and stored back.
-  const { rowCount } = await soak.project.pool.query(`UPDATE jobs SET state = (${edit.sql})::json WHERE id = $1 AND status = 'waiting'`, [id]);
-  if (rowCount !== 1) return;
-  soak.faults.push({ kind: "corrupt checkpoint", at: await soak.project.now(), detail: `${id}: ${edit.what}` });
-  soak.hostile.push({ job: id, kind: "checkpoint", error: edit.error, mayComplete: false });
+  // Recorded before the edit, with nothing to await between the edit and the record: a database
+  // restart (another fault) that failed a later statement of this flow once left an edit made but
+  // unrecorded, and the job's failure, when its wait timed out, read as unexpected.
+  const at = await soak.project.now();
+  const hostile: HostileJob = { job: id, kind: "checkpoint", error: edit.error, mayComplete: false };
+  soak.hostile.push(hostile);
+  let rowCount: number | null;
+  try {
+    // jobs.state is json (migration 0005): the edits are made on a jsonb copy and stored back.
+    ({ rowCount } = await soak.project.pool.query(`UPDATE jobs SET state = (${edit.sql})::json WHERE id = $1 AND status = 'waiting'`, [id]));
+  } catch (e) {
+    // Made or not (a connection lost at the commit cannot tell): the job fails as the edit says,
+    // or completes untouched.
+    hostile.mayComplete = true;
+    throw e;
+  }
+  if (rowCount !== 1) {
+    soak.hostile.splice(soak.hostile.indexOf(hostile), 1);
+    return;
+  }
+  soak.faults.push({ kind: "corrupt checkpoint", at, detail: `${id}: ${edit.what}` });
   await soak.gate.cli(["signal", id, "go"]);
 }
 
@@ -139,7 +156,19 @@ async function deleteVersion(soak: Soak, rng: Prng): Promise<void> {
   const id = await startReserved(soak, "chaos_doomed", { n: rng.int(2, 4) }, true);
   if (!(await reach(soak, id, ["running", "waiting"]))) return;
   // Every job still on that version is hit, not only this one (an earlier flow's job that
-  // never got its edit, say): each must fail clearly or complete.
+  // never got its edit, say): each must fail clearly or complete. They are recorded before the
+  // delete too (completing is allowed for them): a delete whose reply a database restart cuts off
+  // may still have committed.
+  const hit = (job: string) => {
+    if (soak.hostile.some((h) => h.job === job && h.kind === "version")) return;
+    soak.reserved.add(job);
+    soak.hostile.push({ job, kind: "version", error: "is missing from the database", mayComplete: true });
+  };
+  const { rows: before } = await soak.project.pool.query<{ id: string }>(
+    `SELECT id FROM jobs WHERE version = (SELECT version FROM jobs WHERE id = $1) AND status NOT IN ${ENDED}`,
+    [id],
+  );
+  for (const r of before) hit(r.id);
   const { rows } = await soak.project.pool.query<{ version: string; hit: string[] }>(
     `WITH r AS (DELETE FROM runbooks WHERE name = 'chaos_doomed'),
           v AS (DELETE FROM versions v USING jobs j WHERE j.id = $1 AND v.hash = j.version RETURNING v.hash)
@@ -147,11 +176,8 @@ async function deleteVersion(soak: Soak, rng: Prng): Promise<void> {
     [id],
   );
   if (rows.length !== 1) return;
+  for (const job of [id, ...rows[0].hit]) hit(job);
   soak.faults.push({ kind: "delete version", at: await soak.project.now(), detail: `${id}: ${rows[0].version.slice(0, 12)}` });
-  for (const job of new Set([id, ...rows[0].hit])) {
-    soak.reserved.add(job);
-    soak.hostile.push({ job, kind: "version", error: "is missing from the database", mayComplete: true });
-  }
   if (await reach(soak, id, ["waiting"])) await soak.gate.cli(["signal", id, "go"]);
 }
 
