@@ -153,12 +153,14 @@ export class ClaimQueue {
     while (this.busy < this.o.concurrency && this.ready.length > 0 && !this.o.stopping()) this.launch(this.ready.shift()!);
   }
 
-  /** A timer for the next due job (a sleep ending), when it comes before the next poll. */
+  /**
+   * A timer for the next due job (a sleep ending), when it comes before the next poll: nextDue
+   * looks only within a poll interval of now, so a time it finds is always before the poll.
+   */
   private async armWakeTimer(): Promise<void> {
     const { next, now } = await nextDue(this.o.pool, this.o.slots(), await this.o.excludedVersions(), this.o.group, this.o.pollMs);
     if (!next || this.o.stopping()) return;
     const delay = next.getTime() - now.getTime();
-    if (delay >= this.o.pollMs) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
