@@ -53,13 +53,20 @@ export interface WorkerProc {
 
 /**
  * The worker processes still running, killed when the test process exits. The fault files run
- * one after another in one process, each importing this module afresh: the set and its exit
- * handler are kept on globalThis so that process gets one handler, not one per file (Node warns
- * past ten).
+ * one after another in one process, each importing this module afresh: the set is kept on
+ * globalThis and its exit handler installed with it, so that process gets one handler, not one
+ * per file (Node warns past ten).
  */
 const LIVE = Symbol.for("runbook.test.fault.live");
 const registry = globalThis as { [LIVE]?: Set<ChildProcess> };
-const live = (registry[LIVE] ??= new Set<ChildProcess>());
+const live = (registry[LIVE] ??= liveSet());
+function liveSet(): Set<ChildProcess> {
+  const set = new Set<ChildProcess>();
+  process.once("exit", () => {
+    for (const c of set) killGroup(c);
+  });
+  return set;
+}
 function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
   if (child.pid === undefined) return;
   try {
@@ -67,11 +74,6 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): voi
   } catch {
     // already gone
   }
-}
-if (!process.listeners("exit").some((l) => l.name === "killLiveWorkers")) {
-  process.once("exit", function killLiveWorkers() {
-    for (const c of live) killGroup(c);
-  });
 }
 
 const SIGNALS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
