@@ -5,49 +5,40 @@
 // fetched and sorted every due job instead: with 1,000,000 finished jobs, 20,000 rows to claim
 // 500 (bench/growth, docs/BENCHMARKS.md). The statement explained is the claim itself,
 // CLAIM_TEXT, run inside a transaction that is rolled back.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../../runtime/db/connect.js";
-import { freshDb } from "../setup/db.js";
-import { claimPlan, pickedScan, publish } from "./helpers.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { claimPlan, noopJobs, pickedScan } from "./helpers.js";
 
 const FINISHED = 200_000;
 const DUE = 10_000;
 const LIMIT = 100;
 
-let db: Db;
-let version: string;
+const t = noopJobs();
 
 beforeAll(async () => {
-  db = await freshDb(2);
-  version = (await publish(db, [{ name: "noop", body: `return { kind: "return", value: null };` }])).get("noop")!;
   // Finished jobs as a worker leaves them, then due ones (queued, and some with a lease that
   // expired: running), all of the one published version.
-  await db.pool.query(
+  await t.db.pool.query(
     `INSERT INTO jobs (id, runbook, version, slot, status, params, worker, lease_epoch, created_at, started_at, updated_at, finished_at)
      SELECT 'done-' || g, 'noop', $1, runbook_slot('done-' || g), 'completed', '{}', 'w', 1, now(), now(), now(), now()
      FROM generate_series(1, $2::int) g`,
-    [version, FINISHED],
+    [t.version, FINISHED],
   );
-  await db.pool.query(
+  await t.db.pool.query(
     `INSERT INTO jobs (id, runbook, version, slot, status, params, due_at, worker, lease_epoch)
      SELECT 'due-' || g, 'noop', $1, runbook_slot('due-' || g), CASE WHEN g % 10 = 0 THEN 'running' ELSE 'queued' END, '{}',
             now() - interval '1 hour' + g * interval '1 ms', CASE WHEN g % 10 = 0 THEN 'gone' END, CASE WHEN g % 10 = 0 THEN 1 ELSE 0 END
      FROM generate_series(1, $2::int) g`,
-    [version, DUE],
+    [t.version, DUE],
   );
-  await db.pool.query("ANALYZE jobs");
+  await t.db.pool.query("ANALYZE jobs");
 }, 120_000);
 
-afterAll(async () => {
-  await db?.close();
-});
-
 describe("the claim's plan on a table of many finished jobs of one version", () => {
-  const all = () => Array.from({ length: db.slotCount }, (_, i) => i);
+  const all = () => Array.from({ length: t.db.slotCount }, (_, i) => i);
 
   for (const mode of ["force_generic_plan", "force_custom_plan"] as const) {
     it(`walks jobs_claim_order and stops after LIMIT rows (${mode})`, async () => {
-      const plan = await claimPlan(db, mode, { slots: all(), limit: LIMIT });
+      const plan = await claimPlan(t.db, mode, { slots: all(), limit: LIMIT });
       if (process.env.SHOW_PLAN) console.log(plan);
       const scan = pickedScan(plan);
       expect(scan.line).toMatch(/Index Scan using jobs_claim_order/);
@@ -59,7 +50,7 @@ describe("the claim's plan on a table of many finished jobs of one version", () 
 
   it("steps over the slots a worker does not own without sorting the rest (generic plan)", async () => {
     const half = all().filter((s) => s % 2 === 0);
-    const scan = pickedScan(await claimPlan(db, "force_generic_plan", { slots: half, limit: LIMIT }));
+    const scan = pickedScan(await claimPlan(t.db, "force_generic_plan", { slots: half, limit: LIMIT }));
     expect(scan.line).toMatch(/Index Scan using jobs_claim_order/);
     expect(scan.rows).toBe(LIMIT);
   });

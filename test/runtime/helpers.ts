@@ -32,10 +32,10 @@ export interface ClaimedRef {
 
 /**
  * For a file of tests of single statements: a fresh database, opened before its tests and closed
- * after them, with a no-op runbook published. `claimed(n)` queues `n` of its jobs and claims them
- * all at once (as worker "w", for an hour).
+ * after them, with a no-op runbook published (`version`). `claimed(n)` queues `n` of its jobs and
+ * claims them all at once (as worker "w", for an hour).
  */
-export function noopJobs(): { readonly db: Db; claimed(n: number): Promise<ClaimedRef[]> } {
+export function noopJobs(): { readonly db: Db; readonly version: string; claimed(n: number): Promise<ClaimedRef[]> } {
   let db: Db | undefined;
   let version = "";
   beforeAll(async () => {
@@ -49,6 +49,9 @@ export function noopJobs(): { readonly db: Db; claimed(n: number): Promise<Claim
     get db() {
       if (!db) throw new Error("the database opens before the file's tests");
       return db;
+    },
+    get version() {
+      return version;
     },
     async claimed(n) {
       const ids: string[] = [];
