@@ -31,7 +31,7 @@ import { CHECKPOINT_BUCKETS_MS } from "../runtime/worker-metrics.js";
 import { insertJobs } from "../runtime/sql/enqueue.js";
 import { parentOf, processCpuMs, serverCpuMs } from "./cpu.js";
 import { withBenchServer, type BenchServer } from "./db.js";
-import { checkpointsOf, READY, STATE_2K, type Workload } from "./peers/workloads.js";
+import { checkpointsOf, READY, STATE_2K, wallClockMs, type Workload } from "./peers/workloads.js";
 import { percentile, report, summary } from "./report.js";
 import { kill, loadAverage, module, profileArgs, sleep, startWorker, until, type Proc } from "./workers.js";
 import { spawn } from "node:child_process";
@@ -77,6 +77,7 @@ const OURS = {
   backlog: module("peer_backlog", `return { kind: "return", value: null };`),
   checkpoint1: module("peer_checkpoint1", `if (frame.pc === 0) { L.state = ${BLOB}; frame.pc = 1; return { kind: "checkpoint", label: "one" }; } return { kind: "return", value: null };`),
   steps10: module("peer_steps10", `if (frame.pc < 10) { L.state = ${BLOB}; L.step = frame.pc; frame.pc++; return { kind: "checkpoint", label: "step" }; } return { kind: "return", value: null };`),
+  // The job reads the wall clock as wallClockMs() does (this module is generated text).
   latency: module("peer_latency", `ctx.emit("output", performance.timeOrigin + performance.now()); return { kind: "return", value: null };`),
   failover: module("peer_failover", `if (frame.pc === 0) { frame.pc = 1; return { kind: "checkpoint", label: "held" }; }
     if (process.env.BENCH_VICTIM === "1") await new Promise((r) => setTimeout(r, 600_000));
@@ -293,7 +294,7 @@ async function latency(server: BenchServer, system: Exclude<System, "graphile de
       const { db, versions } = await oursDb(url);
       proc = await oursWorker(url, "ours-latency");
       for (let i = 0; i < LATENCY_JOBS; i++) {
-        const t = performance.timeOrigin + performance.now();
+        const t = wallClockMs();
         const [id] = await enqueueOurs(db, versions.get("peer_latency")!, "peer_latency", 1);
         const started = await until("the job to run", async () => {
           const { rows } = await db.pool.query<{ v: number }>("SELECT (value #>> '{}')::float8 AS v FROM job_streams WHERE job_id = $1", [id]);
@@ -314,7 +315,7 @@ async function latency(server: BenchServer, system: Exclude<System, "graphile de
       const client = graphile ? null : await DBOSClient.create({ systemDatabaseUrl: url });
       try {
         for (let i = 1; i <= LATENCY_JOBS; i++) {
-          const t = performance.timeOrigin + performance.now();
+          const t = wallClockMs();
           if (utils) await utils.addJob("latency", { id: i });
           else await client!.enqueue({ queueName: "bench", workflowName: "latency" }, i);
           const started = await until("the job to run", async () => (await c.query<{ at_ms: number }>("SELECT at_ms FROM bench_started WHERE id = $1", [i])).rows[0]?.at_ms, 60_000, 2);

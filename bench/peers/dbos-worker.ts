@@ -3,7 +3,7 @@
 // worker's); each workload is a workflow whose checkpoints are steps.
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import pg from "pg";
-import { READY, STATE_2K } from "./workloads.js";
+import { READY, STATE_2K, wallClockMs } from "./workloads.js";
 
 DBOS.setConfig({ name: "runbook-bench", systemDatabaseUrl: process.env.DATABASE_URL!, logLevel: "error" });
 
@@ -16,7 +16,7 @@ DBOS.registerWorkflow(async () => undefined, { name: "backlog" });
 DBOS.registerWorkflow(steps(1), { name: "checkpoint1" });
 DBOS.registerWorkflow(steps(10), { name: "steps10" });
 DBOS.registerWorkflow(async (id: number) => {
-  await pool.query("INSERT INTO bench_started (id, at_ms) VALUES ($1, $2)", [id, performance.timeOrigin + performance.now()]);
+  await pool.query("INSERT INTO bench_started (id, at_ms) VALUES ($1, $2)", [id, wallClockMs()]);
 }, { name: "latency" });
 
 await DBOS.launch();

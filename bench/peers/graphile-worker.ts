@@ -3,7 +3,7 @@
 // graphile-worker's docs recommend for throughput (a local queue of 500 jobs fetched and locked at
 // once, completions batched with no delay); "default" is its out-of-the-box configuration.
 import { run, type Task } from "graphile-worker";
-import { READY, STATE_2K } from "./workloads.js";
+import { READY, STATE_2K, wallClockMs } from "./workloads.js";
 
 const mode = process.argv[2] === "default" ? "default" : "batched";
 
@@ -27,7 +27,7 @@ const runner = await run({
     steps10: checkpoint(10),
     latency: async (payload, helpers) => {
       const { id } = payload as { id: number };
-      await helpers.withPgClient((c) => c.query("INSERT INTO bench_started (id, at_ms) VALUES ($1, $2)", [id, performance.timeOrigin + performance.now()]));
+      await helpers.withPgClient((c) => c.query("INSERT INTO bench_started (id, at_ms) VALUES ($1, $2)", [id, wallClockMs()]));
     },
   },
   preset: mode === "batched" ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } : undefined,

@@ -24,3 +24,11 @@ export const STATE_2K = JSON.stringify({ host: "web-01.example.internal", items:
 
 /** The line a peer worker process prints on stderr once it is ready to take jobs. */
 export const READY = "peer worker ready";
+
+/**
+ * The wall clock in ms, to a hundredth of a millisecond (Date.now() has whole ones), the same in
+ * every process of the machine: for the latency workload, read at the enqueue by the bench and at
+ * the job's start by each system. (Our job's module is generated text; it writes the same
+ * expression, bench/peers.ts.)
+ */
+export const wallClockMs = (): number => performance.timeOrigin + performance.now();
