@@ -156,7 +156,8 @@ async function run(env: RunnerEnv, claim: ClaimedJob, lease: JobLease, release: 
       return first.sealed === undefined ? { id, index, label, params: args } : { id, index, label, params: maskSecrets(args, held) as Record<string, Json>, state: first };
     });
 
-  if (!(await pinnedActivitiesMatch(env, claim, lease, version, release))) return;
+  // A version that pins no activity module has nothing to compare: no await for it per job.
+  if (Object.keys(version.activities).length > 0 && !(await pinnedActivitiesMatch(env, claim, lease, version, release))) return;
   const waitingJoin = joinOf(state);
   let input = waitingJoin ? await joinAfterClaim(lease, state, waitingJoin, branches(waitingJoin)) : await inputAfterClaim(env, claim, lease, state);
   if (input === null) return; // parked again, or lost

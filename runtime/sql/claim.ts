@@ -6,7 +6,7 @@
 // batched" -> one statement claims up to `limit` jobs. Every claim bumps the lease epoch, which
 // fences all writes of the previous holder.
 import type { JobState, Json } from "../abi.js";
-import type { JobStatus, Queryable } from "../rows.js";
+import type { Queryable } from "../rows.js";
 import { DEFAULT_GROUP } from "../settings.js";
 
 /** A job just claimed: what the worker needs to continue it. */
@@ -27,8 +27,6 @@ export interface ClaimedJob {
   has_timer: boolean;
   /** That timer has run out (database clock). */
   timed_out: boolean;
-  from_status: JobStatus;
-  from_worker: string | null;
   /** Its priority (migration 0011); claims come highest first, then by due time. */
   priority: number;
 }
@@ -93,8 +91,11 @@ export const CLAIM_TEXT = `WITH picked AS (
     UPDATE workers SET claims = claims + (SELECT count(*) FROM claimed)
     WHERE name = $1 AND EXISTS (SELECT 1 FROM claimed)
   )
-  -- The worker starts a claimed batch in this order: priority holds inside a batch too.
-  SELECT * FROM claimed ORDER BY priority DESC, was_due`;
+  -- The worker starts a claimed batch in this order: priority holds inside a batch too. Only
+  -- what the worker reads is returned: parsing the due time alone (a Date per job) was 3% of
+  -- a no-op worker's CPU.
+  SELECT id, runbook, version, params, state, lease_epoch, stream_seq, slot, wait_signal, await_job, has_timer, timed_out, priority
+  FROM claimed ORDER BY priority DESC, was_due`;
 
 export async function claimJobs(
   db: Queryable,
