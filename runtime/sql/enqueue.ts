@@ -29,8 +29,12 @@ export interface NewJob {
  * --id KEY` is idempotent); returns the ids actually inserted.
  */
 export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `WITH input AS (
+  // Named, so each connection plans it once: planning was 0.35 of a single job's 1.08 ms
+  // enqueue (EXPLAIN ANALYZE), on the path of every `runbook start`. The plan does not depend on
+  // the parameters (the input is a JSON document, estimated at 100 rows whatever it holds).
+  const { rows } = await db.query<{ id: string }>({
+    name: "runbook_enqueue",
+    text: `WITH input AS (
        -- params arrive as their stored text (see recordsText in checkpoint.ts), cast to json here.
        SELECT * FROM json_to_recordset($1::json) AS x(id text, runbook text, version text, params text, "group" text, priority integer, schedule text, schedule_tick timestamptz)
      ), inserted AS (
@@ -45,8 +49,8 @@ export async function insertJobs(db: Queryable, jobs: NewJob[], reason: string):
        SELECT id, NULL, 'queued', $2 FROM inserted
      )
      SELECT id, pg_notify('${CHANNEL}', 'jobs') FROM inserted`,
-    [JSON.stringify(jobs.map((j) => ({ id: j.id, runbook: j.runbook, version: j.version, params: encodeJson(j.params, "the job's parameters"), group: j.group ?? null, priority: j.priority ?? null, schedule: j.schedule?.name ?? null, schedule_tick: j.schedule?.tick ?? null }))), reason],
-  );
+    values: [JSON.stringify(jobs.map((j) => ({ id: j.id, runbook: j.runbook, version: j.version, params: encodeJson(j.params, "the job's parameters"), group: j.group ?? null, priority: j.priority ?? null, schedule: j.schedule?.name ?? null, schedule_tick: j.schedule?.tick ?? null }))), reason],
+  });
   return rows.map((r) => r.id);
 }
 
