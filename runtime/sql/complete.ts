@@ -197,8 +197,10 @@ async function writeBatch(db: Queryable, worker: string, input: EncodedCompletio
  */
 export async function wakeAwaiters(db: Queryable, finished: string[]): Promise<string[]> {
   if (finished.length === 0) return [];
-  const { rows } = await db.query<{ id: string }>(
-    `WITH woken AS (
+  // Named: it runs after every completion batch with an awaited job (planning 0.12 of 0.15 ms).
+  const { rows } = await db.query<{ id: string }>({
+    name: "runbook_wake_awaiters",
+    text: `WITH woken AS (
        UPDATE jobs SET status = 'queued', due_at = now(), updated_at = now()
        WHERE status = 'waiting' AND (await_job = ANY($1::text[])
          -- the parent of a \`parallel for\` branch (runtime/join.ts); a spurious wake re-parks
@@ -209,7 +211,7 @@ export async function wakeAwaiters(db: Queryable, finished: string[]): Promise<s
        SELECT id, 'waiting', 'queued', 'awaited job ' || await_job || ' ended' FROM woken
      )
      SELECT id, pg_notify('runbook', 'jobs') FROM woken`,
-    [finished],
-  );
+    values: [finished],
+  });
   return rows.map((r) => r.id);
 }

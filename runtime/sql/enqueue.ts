@@ -66,8 +66,10 @@ export async function insertChildJob(
   parent: { id: string; epoch: string; worker: string },
   child: { id: string; runbook: string; params: Record<string, Json>; state?: JobState },
 ): Promise<"inserted" | "exists" | "lost"> {
-  const { rows } = await db.query<{ fenced: boolean; inserted: number }>(
-    `WITH parent AS (
+  // Named, as insertJobs: planning was 0.42 ms of a child start's 0.69 ms of server time.
+  const { rows } = await db.query<{ fenced: boolean; inserted: number }>({
+    name: "runbook_enqueue_child",
+    text: `WITH parent AS (
        SELECT version, worker_group, priority FROM jobs WHERE id = $1 AND lease_epoch = $2 AND status = 'running'
      ), inserted AS (
        INSERT INTO jobs (id, runbook, version, parent_id, slot, status, params, state, due_at, worker_group, priority, concurrency_key, concurrency_limit)
@@ -83,8 +85,8 @@ export async function insertChildJob(
        SELECT pg_notify('${CHANNEL}', 'jobs') FROM inserted
      )
      SELECT EXISTS (SELECT 1 FROM parent) AS fenced, (SELECT count(*) FROM notified)::int AS inserted`,
-    [parent.id, parent.epoch, child.id, child.runbook, encodeJson(child.params, "the child job's parameters"), parent.worker, child.state ? encodeJson(child.state, "the child job's state") : null],
-  );
+    values: [parent.id, parent.epoch, child.id, child.runbook, encodeJson(child.params, "the child job's parameters"), parent.worker, child.state ? encodeJson(child.state, "the child job's state") : null],
+  });
   if (!rows[0].fenced) return "lost";
   return rows[0].inserted > 0 ? "inserted" : "exists";
 }
