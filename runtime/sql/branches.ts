@@ -31,8 +31,10 @@ export async function lockBranches(db: Queryable, parent: string, key: number): 
 
 /** Queues branches on the parent's version; `awaited`, so each one's final write wakes the parent. */
 export async function insertBranches(db: Queryable, parent: { id: string; worker: string }, runbook: string, key: number, branches: NewBranch[]): Promise<number> {
-  const { rows } = await db.query<{ id: string }>(
-    `WITH input AS (
+  // Named, as the enqueue (sql/enqueue.ts): planned once per connection, not at every start.
+  const { rows } = await db.query<{ id: string }>({
+    name: "runbook_insert_branches",
+    text: `WITH input AS (
        SELECT * FROM json_to_recordset($1::json) AS x(id text, index int, label text, params text, state text)
      ), inserted AS (
        -- A branch runs in its parent's group at its priority (migration 0011); its body declares
@@ -47,7 +49,7 @@ export async function insertBranches(db: Queryable, parent: { id: string; worker
        SELECT id, NULL, 'queued', $5, 'branch ' || branch_label || ' of parallel for started by job ' || $3 FROM inserted
      )
      SELECT id, pg_notify('${CHANNEL}', 'jobs') FROM inserted`,
-    [
+    values: [
       JSON.stringify(
         branches.map((b) => ({
           id: b.id,
@@ -62,7 +64,7 @@ export async function insertBranches(db: Queryable, parent: { id: string; worker
       key,
       parent.worker,
     ],
-  );
+  });
   return rows.length;
 }
 
