@@ -126,12 +126,16 @@ export async function claimJobs(
  * first scan after 20,000 no-op jobs fetched their 40,000 dead versions, 200-280 ms each time.
  */
 export async function nextDue(db: Queryable, slots: number[], excludeVersions: string[], group: string, withinMs: number): Promise<{ next: Date | null; now: Date }> {
-  const { rows } = await db.query<{ next: Date | null; now: Date }>(
-    `SELECT (SELECT min(due_at) FROM jobs
-             WHERE due_at > now() - $4 * interval '1 millisecond' AND due_at < now() + $4 * interval '1 millisecond'
-               AND slot = ANY($1::int[]) AND NOT ($2::text[] @> ARRAY[version]) AND worker_group = $3) AS next,
-            now() AS now`,
-    [slots, excludeVersions, group, withinMs],
-  );
+  // Named: it runs at every idle poll and after every claim that found fewer jobs than it
+  // asked for, and planning it took 0.59 ms against 0.04 ms to execute. Its window's bounds
+  // are not constants to the planner (now() is evaluated at run time) in either plan, so the
+  // generic plan is the custom one (test/runtime/claim-plan.test.ts explains both).
+  const { rows } = await db.query<{ next: Date | null; now: Date }>({ name: "runbook_next_due", text: NEXT_DUE_TEXT, values: [slots, excludeVersions, group, withinMs] });
   return rows[0];
 }
+
+/** nextDue's statement: $1 the slots, $2 the refused versions, $3 the group, $4 the window in ms. */
+export const NEXT_DUE_TEXT = `SELECT (SELECT min(due_at) FROM jobs
+         WHERE due_at > now() - $4 * interval '1 millisecond' AND due_at < now() + $4 * interval '1 millisecond'
+           AND slot = ANY($1::int[]) AND NOT ($2::text[] @> ARRAY[version]) AND worker_group = $3) AS next,
+        now() AS now`;

@@ -6,7 +6,7 @@
 // 500 (bench/growth, docs/BENCHMARKS.md). The statement explained is the claim itself,
 // CLAIM_TEXT, run inside a transaction that is rolled back.
 import { beforeAll, describe, expect, it } from "vitest";
-import { claimPlan, noopJobs, pickedScan } from "./helpers.js";
+import { claimPlan, nextDuePlan, noopJobs, pickedScan } from "./helpers.js";
 
 const FINISHED = 200_000;
 const DUE = 10_000;
@@ -54,4 +54,19 @@ describe("the claim's plan on a table of many finished jobs of one version", () 
     expect(scan.line).toMatch(/Index Scan using jobs_claim_order/);
     expect(scan.rows).toBe(LIMIT);
   });
+});
+
+// The next-due query (nextDue, a named statement since it runs at every idle poll): both plans
+// find the window's bounds through jobs_claimable's due time, and read no entry outside it (the
+// 10,000 due jobs are an hour old, the window is a second either side of now).
+describe("the next-due query's plan", () => {
+  for (const mode of ["force_generic_plan", "force_custom_plan"] as const) {
+    it(`reads only the window through jobs_claimable (${mode})`, async () => {
+      const plan = await nextDuePlan(t.db, mode, 1000);
+      if (process.env.SHOW_PLAN) console.log(plan);
+      const scan = plan.split("\n").find((l) => / on jobs( |$)/.test(l));
+      expect(scan).toMatch(/Index (Only )?Scan.* using jobs_claimable on jobs .*rows=0 /);
+      expect(plan).not.toMatch(/Heap Fetches: [1-9]/);
+    });
+  }
 });

@@ -9,7 +9,7 @@ import type { Db } from "../../runtime/db/connect.js";
 import { withTransaction } from "../../runtime/db/tx.js";
 import { bundleProject, publishBundles } from "../../runtime/publish.js";
 import type { HistoryRow, JobRow, JobStatus } from "../../runtime/rows.js";
-import { CLAIM_TEXT, claimJobs } from "../../runtime/sql/claim.js";
+import { CLAIM_TEXT, claimJobs, NEXT_DUE_TEXT } from "../../runtime/sql/claim.js";
 import { getJob, insertJobs } from "../../runtime/sql/enqueue.js";
 import { jobHistory, streamsAfter } from "../../runtime/sql/inspect.js";
 import { freshDb } from "../setup/db.js";
@@ -149,6 +149,25 @@ export async function claimPlan(db: Db, mode: "force_generic_plan" | "force_cust
   } finally {
     await client.query("ROLLBACK"); // the claim
     await client.query("DEALLOCATE claim_plan").catch(() => undefined);
+    client.release();
+  }
+}
+
+/** The plan of runtime/sql/claim.ts `nextDue` for every slot, default group, in the given plan mode. */
+export async function nextDuePlan(db: Db, mode: "force_generic_plan" | "force_custom_plan", withinMs: number): Promise<string> {
+  const client = await db.pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
+    await client.query(`PREPARE next_due_plan(int[], text[], text, int) AS ${NEXT_DUE_TEXT}`);
+    const slots = Array.from({ length: db.slotCount }, (_, i) => i).join(",");
+    const { rows } = await client.query<{ "QUERY PLAN": string }>(
+      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE next_due_plan('{${slots}}', '{}', 'default', ${withinMs})`,
+    );
+    return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  } finally {
+    await client.query("ROLLBACK");
+    await client.query("DEALLOCATE next_due_plan").catch(() => undefined);
     client.release();
   }
 }
