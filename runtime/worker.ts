@@ -107,6 +107,7 @@ export class Worker {
   private readonly checkpoints: CheckpointBatcher;
   private readonly programs: Programs;
   private readonly activities: ActivityHost;
+  private readonly env: RunnerEnv;
   /** Versions whose pinned activity modules differ here, with their pins (runner.ts). */
   private readonly refused = new Map<string, Pins>();
   private readonly log: (line: string) => void;
@@ -159,6 +160,21 @@ export class Worker {
       control: () => void this.checkControl(),
       jobs: () => this.kick(),
     }, unreachable);
+    // What every job run here shares: made once, nothing in it is per job.
+    this.env = {
+      pool: db.pool,
+      worker: this.name,
+      programs: this.programs,
+      completions: this.completions,
+      checkpoints: this.checkpoints,
+      activities: this.activities,
+      handOver: (slot) => this.handOver(slot),
+      released: () => this.jobs.released(),
+      refuseVersion: (version, pins) => {
+        if (!this.refused.has(version)) this.log(`refusing the jobs of version ${version.slice(0, 12)}: its activity modules differ from this worker's`);
+        this.refused.set(version, pins);
+      },
+    };
   }
 
   /** Registers the worker, joins the deployment if needed, and starts claiming. */
@@ -278,20 +294,7 @@ export class Worker {
   }
 
   private async run(claim: ClaimedJob, lease: JobLease): Promise<void> {
-    const env: RunnerEnv = {
-      pool: this.db.pool,
-      worker: this.name,
-      programs: this.programs,
-      completions: this.completions,
-      checkpoints: this.checkpoints,
-      activities: this.activities,
-      handOver: (slot) => this.handOver(slot),
-      released: () => this.jobs.released(),
-      refuseVersion: (version, pins) => {
-        if (!this.refused.has(version)) this.log(`refusing the jobs of version ${version.slice(0, 12)}: its activity modules differ from this worker's`);
-        this.refused.set(version, pins);
-      },
-    };
+    const env = this.env;
     const began = performance.now();
     let failed = false;
     let error: unknown;
