@@ -116,6 +116,12 @@ export async function claimJobs(
   return rows;
 }
 
+/** nextDue's statement: $1 the slots, $2 the refused versions, $3 the group, $4 the window in ms. */
+export const NEXT_DUE_TEXT = `SELECT (SELECT min(due_at) FROM jobs
+         WHERE due_at > now() - $4 * interval '1 millisecond' AND due_at < now() + $4 * interval '1 millisecond'
+           AND slot = ANY($1::int[]) AND NOT ($2::text[] @> ARRAY[version]) AND worker_group = $3) AS next,
+        now() AS now`;
+
 /**
  * Database time of the next job in these slots due within `withinMs` of now, before or after (for
  * a wake-up timer; null if none), and the time now. The window is what the caller can use: a
@@ -133,9 +139,3 @@ export async function nextDue(db: Queryable, slots: number[], excludeVersions: s
   const { rows } = await db.query<{ next: Date | null; now: Date }>({ name: "runbook_next_due", text: NEXT_DUE_TEXT, values: [slots, excludeVersions, group, withinMs] });
   return rows[0];
 }
-
-/** nextDue's statement: $1 the slots, $2 the refused versions, $3 the group, $4 the window in ms. */
-export const NEXT_DUE_TEXT = `SELECT (SELECT min(due_at) FROM jobs
-         WHERE due_at > now() - $4 * interval '1 millisecond' AND due_at < now() + $4 * interval '1 millisecond'
-           AND slot = ANY($1::int[]) AND NOT ($2::text[] @> ARRAY[version]) AND worker_group = $3) AS next,
-        now() AS now`;

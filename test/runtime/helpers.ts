@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Json } from "../../runtime/abi.js";
 import type pg from "pg";
+import driver from "../../runtime/db/pg.js";
 import { afterAll, beforeAll } from "vitest";
 import type { Db } from "../../runtime/db/connect.js";
 import { withTransaction } from "../../runtime/db/tx.js";
@@ -131,45 +132,38 @@ export interface ClaimScenario {
   group?: string;
 }
 
+type PlanMode = "force_generic_plan" | "force_custom_plan";
+
 /**
- * EXPLAIN ANALYZE of the claim itself (CLAIM_TEXT) in the plan `mode` asks for: PostgreSQL gives a
- * prepared statement custom plans for its first executions, then may keep a generic one. The
- * claim runs in a transaction that is rolled back.
+ * EXPLAIN ANALYZE of a runtime statement as PostgreSQL runs it prepared, in the plan `mode` asks
+ * for: a prepared statement gets custom plans for its first executions, then may keep a generic
+ * one. `types` are its parameters' types and `args` the EXECUTE's arguments, as SQL. It runs in a
+ * transaction that is rolled back.
  */
-export async function claimPlan(db: Db, mode: "force_generic_plan" | "force_custom_plan", c: ClaimScenario): Promise<string> {
+async function preparedPlan(db: Db, mode: PlanMode, text: string, types: string, args: string): Promise<string> {
   const client = await db.pool.connect();
   try {
     await client.query("BEGIN");
     await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
-    await client.query(`PREPARE claim_plan(text, int[], int, int, text[], text) AS ${CLAIM_TEXT}`);
-    const { rows } = await client.query<{ "QUERY PLAN": string }>(
-      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE claim_plan('plan-test', '{${c.slots.join(",")}}', ${c.limit}, 60000, '{}', ${client.escapeLiteral(c.group ?? "default")})`,
-    );
+    await client.query(`PREPARE plan_test(${types}) AS ${text}`);
+    const { rows } = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE plan_test(${args})`);
     return rows.map((r) => r["QUERY PLAN"]).join("\n");
   } finally {
-    await client.query("ROLLBACK"); // the claim
-    await client.query("DEALLOCATE claim_plan").catch(() => undefined);
+    await client.query("ROLLBACK"); // what the statement wrote
+    await client.query("DEALLOCATE plan_test").catch(() => undefined);
     client.release();
   }
 }
 
-/** The plan of runtime/sql/claim.ts `nextDue` for every slot, default group, in the given plan mode. */
-export async function nextDuePlan(db: Db, mode: "force_generic_plan" | "force_custom_plan", withinMs: number): Promise<string> {
-  const client = await db.pool.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
-    await client.query(`PREPARE next_due_plan(int[], text[], text, int) AS ${NEXT_DUE_TEXT}`);
-    const slots = Array.from({ length: db.slotCount }, (_, i) => i).join(",");
-    const { rows } = await client.query<{ "QUERY PLAN": string }>(
-      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE next_due_plan('{${slots}}', '{}', 'default', ${withinMs})`,
-    );
-    return rows.map((r) => r["QUERY PLAN"]).join("\n");
-  } finally {
-    await client.query("ROLLBACK");
-    await client.query("DEALLOCATE next_due_plan").catch(() => undefined);
-    client.release();
-  }
+/** The plan of the claim itself (CLAIM_TEXT) for this scenario. */
+export function claimPlan(db: Db, mode: PlanMode, c: ClaimScenario): Promise<string> {
+  return preparedPlan(db, mode, CLAIM_TEXT, "text, int[], int, int, text[], text", `'plan-test', '{${c.slots.join(",")}}', ${c.limit}, 60000, '{}', ${driver.escapeLiteral(c.group ?? "default")}`);
+}
+
+/** The plan of runtime/sql/claim.ts `nextDue` (NEXT_DUE_TEXT) for every slot of the default group. */
+export function nextDuePlan(db: Db, mode: PlanMode, withinMs: number): Promise<string> {
+  const slots = Array.from({ length: db.slotCount }, (_, i) => i).join(",");
+  return preparedPlan(db, mode, NEXT_DUE_TEXT, "int[], text[], text, int", `'{${slots}}', '{}', 'default', ${withinMs}`);
 }
 
 /** The scan of jobs the claim's `picked` makes: its plan line, and how many rows it returned. */
