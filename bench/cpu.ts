@@ -1,6 +1,7 @@
 // CPU time spent, read from /proc (Linux): of one process, and of a PostgreSQL server (its
 // postmaster and every child: backends, WAL writer, autovacuum...). For the per-job costs the
-// benchmarks print beside their rates. A child that exited between two readings is missed.
+// benchmarks print beside their rates. A child that exited counts through the postmaster's
+// children's times (cutime, cstime), which include every child it has waited for.
 import * as fs from "node:fs";
 
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
@@ -34,7 +35,12 @@ export function serverCpuMs(postmaster: number): number {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     const f = stat(pid);
-    if (f && (pid === postmaster || Number(f[1]) === postmaster)) sum += (Number(f[11]) + Number(f[12])) * TICK_MS;
+    if (!f) continue;
+    if (Number(f[1]) === postmaster) sum += (Number(f[11]) + Number(f[12])) * TICK_MS;
+    // The postmaster's own time, and that of its children that exited since it started (13:
+    // cutime, 14: cstime; the postmaster waits for every child). Without these, an autovacuum
+    // worker that came and went between two readings was not counted at all.
+    else if (pid === postmaster) sum += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
   }
   return sum;
 }
