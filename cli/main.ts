@@ -26,7 +26,13 @@ const program = new Command("runbook")
   .description("Compile and run durable operations runbooks")
   .version("0.1.0")
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    // commander quotes a bad argument as given: one holding a newline or other control
+    // characters (the soak sent random bytes) split the error over lines. Escape them, so the
+    // error stays one line whatever the input.
+    outputError: (s, write) => write(s.replace(/\n$/, "").replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) + "\n"),
+  });
 
 program
   .command("check")

@@ -190,3 +190,11 @@ describe("runbook CLI on a database", () => {
     expect(r.stderr).not.toMatch(/secret|    at /);
   });
 });
+
+it("refuses an argument of control characters in one line, the characters escaped", async () => {
+  // The soak's random bytes: an argument that starts with '-' is an unknown option, and
+  // commander quoted it raw, newline and all.
+  const r = await runbook(["signal", "some-job", "go", "-\u000eX\nY\rZ"], { cwd: dir, env });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe("error: unknown option '-\\u000eX\\u000aY\\u000dZ'\n");
+});
